@@ -1,0 +1,1 @@
+"""Pure-Python core of mlmanager: never imports Qt, never runs model code."""

@@ -1,0 +1,1 @@
+"""The prediction worker: the only place model code runs (in a child process)."""
