@@ -53,3 +53,28 @@ class SchemaError(InvalidError):
 
 class WriteError(MlmanagerError):
     """A write was refused or failed; the previous file is intact."""
+
+
+class PayloadError(ModelReadError):
+    """An input file (CSV, JSON, Parquet) cannot be read at all.
+
+    ``line``/``column`` (1-based) locate the problem when known; ``retry_encoding`` names an
+    encoding worth retrying with (e.g. ``"latin-1"`` after a UTF-8 decoding failure); ``kind`` is a
+    machine name (encoding_error, json_error, too_large, parquet_unavailable, ...).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: str | Path | None = None,
+        *,
+        kind: str = "read_error",
+        line: int | None = None,
+        column: int | None = None,
+        retry_encoding: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.line = line
+        self.column = column
+        self.retry_encoding = retry_encoding
+        super().__init__(message, path)

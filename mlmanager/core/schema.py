@@ -736,7 +736,7 @@ def validate_schema(schema: Schema, section: str) -> list[Issue]:
     for i, s in enumerate(specs):
         if s.name is None:
             continue
-        if isinstance(s.name, str) and not s.name.strip():
+        if isinstance(s.name, str) and not s.name:
             issues.append(Issue(section, i, "name", "column name is empty", True, s.name, mlflow_fatal=False))
         key = s.name
         if key in seen:

@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of mlmanager and MLflow (``python -m benchmarks``)."""
