@@ -100,7 +100,11 @@ def time_call(fn: Callable[[], object], repeat: int, warmup: int = 1) -> Timing:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTHONSTARTUP"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MLFLOW_", "PYTHONSTARTUP")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(extra)
     return env
 

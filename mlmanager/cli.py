@@ -9,6 +9,7 @@ understood and is invalid, 2 the model or the arguments could not be read. Heavy
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -171,7 +172,17 @@ def build_parser() -> argparse.ArgumentParser:
     s = ssub.add_parser("remove", help="remove the signature")
     s.add_argument("model")
     p.set_defaults(func=cmd_signature)
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(sub)
     return parser
+
+
+# Further command groups live in small modules under ``mlmanager/commands/``; each exposes
+# ``register(subparsers)`` adding its sub-parsers with ``set_defaults(func=...)``, where
+# ``func(args) -> int`` may raise core errors (mapped to exit codes here). Keep their
+# top-level imports light: they are imported whenever the CLI parses arguments.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def build_gui_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -168,10 +169,12 @@ class EnvironmentCheck:
 # Parsing the environment files
 
 
-def _normalize(name: str) -> str:
-    from packaging.utils import canonicalize_name
+_NORMALIZE_RE = re.compile(r"[-_.]+")
 
-    return str(canonicalize_name(name))
+
+def _normalize(name: str) -> str:
+    """PEP 503 name normalisation (what ``packaging.utils.canonicalize_name`` does)."""
+    return _NORMALIZE_RE.sub("-", name).lower()
 
 
 def _strip_inline_comment(line: str) -> str:
@@ -371,16 +374,68 @@ class InterpreterInfo:
     markers: dict[str, str] | None = None  # None: this interpreter's own (packaging default)
 
 
-def _current_interpreter() -> InterpreterInfo:
-    from importlib import metadata
+def _installed_from_dist_info() -> dict[str, str]:
+    """Installed distributions of this interpreter from ``*.dist-info`` folder names.
 
-    def lookup(name: str) -> str | None:
+    One ``scandir`` per ``sys.path`` entry instead of ``importlib.metadata`` (which costs tens
+    of milliseconds to import and walks ``sys.path`` again for every name); the first entry
+    on ``sys.path`` wins, as for imports.
+    """
+    found: dict[str, str] = {}
+    for entry in sys.path:
         try:
-            return metadata.version(name)
-        except Exception:  # noqa: BLE001 - PackageNotFoundError or broken metadata
-            return None
+            with os.scandir(entry or ".") as it:
+                names = [e.name for e in it]
+        except OSError:
+            continue
+        for folder in names:
+            if not folder.endswith((".dist-info", ".egg-info")):
+                continue
+            stem = folder.rsplit(".", 1)[0]
+            name, sep, version = stem.partition("-")
+            if sep and version:
+                found.setdefault(_normalize(name), version)
+    return found
 
-    return InterpreterInfo(sys.executable, platform.python_version(), lookup)
+
+_INSTALLED: dict[str, str] | None = None
+
+
+def installed_version(name: str) -> str | None:
+    """Version of a distribution installed in this interpreter, or None."""
+    global _INSTALLED
+    if _INSTALLED is None:
+        _INSTALLED = _installed_from_dist_info()
+    version = _INSTALLED.get(_normalize(name))
+    if version is not None:
+        return version
+    from importlib import metadata  # rare: eggs, odd layouts
+
+    try:
+        return metadata.version(name)
+    except Exception:  # noqa: BLE001 - PackageNotFoundError or broken metadata
+        return None
+
+
+def _current_interpreter() -> InterpreterInfo:
+    return InterpreterInfo(sys.executable, platform.python_version(), installed_version)
+
+
+_PINNED_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:==\s*([A-Za-z0-9.+!_-]+))?\s*$")
+
+
+def _check_simple_requirement(line: str, interp: InterpreterInfo) -> RequirementStatus | None:
+    """Fast path for ``name`` and ``name==version`` lines that need no PEP 440 reasoning."""
+    m = _PINNED_RE.match(line)
+    if not m:
+        return None
+    name, wanted = m.group(1), m.group(2)
+    installed = interp.lookup(name)
+    if installed is None:
+        return RequirementStatus(name, line, None, "missing")
+    if wanted is None or wanted == installed:
+        return RequirementStatus(name, line, installed, "ok")
+    return None  # let packaging decide (1.0 == 1.0.0, local versions, dev releases)
 
 
 def query_interpreter(python_executable: str, timeout: float = QUERY_TIMEOUT) -> InterpreterInfo:
@@ -424,6 +479,9 @@ def query_interpreter(python_executable: str, timeout: float = QUERY_TIMEOUT) ->
 
 def check_requirement(line: str, interp: InterpreterInfo) -> RequirementStatus:
     """One requirement line, as MLflow's ``_check_requirement_satisfied``."""
+    simple = _check_simple_requirement(line, interp)
+    if simple is not None:
+        return simple
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.version import InvalidVersion, Version
 

@@ -379,12 +379,9 @@ def _raw_scalar(text: str, key: str) -> str | None:
 
 
 def _installed_version(dist: str) -> str | None:
-    from importlib import metadata
+    from mlmanager.core.environment import installed_version
 
-    try:
-        return metadata.version(dist)
-    except Exception:  # noqa: BLE001 - missing or broken metadata: unknown
-        return None
+    return installed_version(dist)
 
 
 def document_problems(doc: ModelDocument) -> list[str]:
