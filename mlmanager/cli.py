@@ -84,18 +84,20 @@ def cmd_signature(args: argparse.Namespace) -> int:
     from mlmanager.core import signature_cli
 
     if args.sig_command == "show":
-        code, text = signature_cli.show(args.model, as_json=args.json)
+        result = signature_cli.show(args.model, as_json=args.json)
     elif args.sig_command == "infer":
-        code, text = signature_cli.infer(args.data, outputs=args.outputs, as_json=args.json)
+        result = signature_cli.infer(args.data, outputs=args.outputs, as_json=args.json)
     elif args.sig_command == "set":
-        code, text = signature_cli.set_signature(
+        result = signature_cli.set_signature(
             args.model, args.from_file, dialect=args.dialect, copy_to=args.copy_to
         )
     else:
-        code, text = signature_cli.remove(args.model)
-    if text:
-        stream = sys.stdout if code == EXIT_OK else sys.stderr
-        stream.write(text if text.endswith("\n") else text + "\n")
+        result = signature_cli.remove(args.model)
+    code, text = result
+    for stream, chunk in ((sys.stdout if code == EXIT_OK else sys.stderr, text),
+                          (sys.stderr, getattr(result, "stderr", ""))):
+        if chunk:
+            stream.write(chunk if chunk.endswith("\n") else chunk + "\n")
     return code
 
 

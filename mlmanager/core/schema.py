@@ -503,6 +503,11 @@ def parse_schema(decoded: Any, section: str = "inputs", path: str | Path | None 
     return schema
 
 
+def parse_spec(item: Any, section: str, index: int, path: str | Path | None = None) -> Spec:
+    """One column or tensor spec of a schema (``index`` names it in errors)."""
+    return _parse_spec(item, section, index, path)
+
+
 def _parse_spec(item: Any, section: str, index: int, path: str | Path | None) -> Spec:
     where = f"signature.{section}[{index}]"
     if not isinstance(item, dict):
