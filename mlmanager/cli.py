@@ -70,7 +70,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result.to_json())
     else:
-        sys.stdout.write(result.format() + "\n")
+        sys.stdout.write(result.summary() + "\n")
     return EXIT_OK if result.valid else EXIT_INVALID
 
 
