@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks.common import PY, SHARED_MODELS, REPO, Row, clean_env, have_mlflow, print_table, time_process, write_json
+from benchmarks.common import (
+    PY,
+    REPO,
+    SHARED_MODELS,
+    Row,
+    clean_env,
+    have_mlflow,
+    print_table,
+    time_process,
+    write_json,
+)
 
 BOUND = (
     "import yaml, json\n"

@@ -71,7 +71,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         _print_json(result.to_json())
     else:
         sys.stdout.write(result.summary() + "\n")
-    return EXIT_OK if result.valid else EXIT_INVALID
+    if result.valid:
+        return EXIT_OK
+    unreadable = all(e.kind == "read_error" for e in result.errors)
+    return EXIT_UNREADABLE if unreadable else EXIT_INVALID
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -184,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 # ``register(subparsers)`` adding its sub-parsers with ``set_defaults(func=...)``, where
 # ``func(args) -> int`` may raise core errors (mapped to exit codes here). Keep their
 # top-level imports light: they are imported whenever the CLI parses arguments.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("mlmanager.commands.transfer",)
 
 
 def build_gui_parser() -> argparse.ArgumentParser:
