@@ -187,14 +187,15 @@ def build_parser() -> argparse.ArgumentParser:
 # ``register(subparsers)`` adding its sub-parsers with ``set_defaults(func=...)``, where
 # ``func(args) -> int`` may raise core errors (mapped to exit codes here). Keep their
 # top-level imports light: they are imported whenever the CLI parses arguments.
-COMMAND_MODULES: tuple[str, ...] = ("mlmanager.commands.transfer",)
+COMMAND_MODULES: tuple[str, ...] = ("mlmanager.commands.transfer", "mlmanager.commands.deploy")
 
 
 def build_gui_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mlmanager",
         description="mlmanager desktop app. Commands: inspect, scan, validate, predict, "
-        "signature (see `mlmanager COMMAND --help`).",
+        "signature, export, import, package, diff, copy, check-deploy, payload, openapi "
+        "(see `mlmanager COMMAND --help`).",
     )
     parser.add_argument("--version", action="version", version=f"mlmanager {__version__}")
     parser.add_argument("paths", nargs="*", help="model folders, MLmodel files, zips or tracking folders")

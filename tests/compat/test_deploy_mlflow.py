@@ -1,0 +1,318 @@
+"""Generated requests against MLflow itself: validate_serving_input for every corpus model, MLflow's
+own JSON parser for every request form, and a real ``mlflow models serve`` on loopback for three
+representative models (colspec, tensor, pyfunc with params), compared with the worker.
+
+Optional: Azure's real scoring script. Set MLMANAGER_AZUREML_PYTHON (a venv with
+azureml-inference-server-http, azureml-ai-monitoring and mlflow) and MLMANAGER_AZUREML_SCORE_SCRIPT
+(a copy of azureml-assets' mlflow_score_script.py); see docs/deploy-rules.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+mlflow = pytest.importorskip("mlflow")
+
+from mlmanager.core.deploy.local_server import LocalServer  # noqa: E402
+from mlmanager.core.deploy.payloads import ORIENTS, build_payload, json_value, validate_payload  # noqa: E402
+from mlmanager.core.errors import InvalidError  # noqa: E402
+from mlmanager.core.mlmodel import load_model  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO.parent / "shared" / "mlflow-models"
+pytestmark = [pytest.mark.compat, pytest.mark.skipif(not CORPUS.is_dir(), reason="model corpus not found")]
+
+
+def corpus() -> list[Any]:
+    """Every corpus model; those the installed mlflow cannot load (per the expected file) are
+    marked to skip, with MLflow's own reason."""
+    out = []
+    for f in sorted(CORPUS.glob("*.expected.json")):
+        data = json.loads(f.read_text())
+        if data.get("kind") == "tracking":
+            continue
+        name = f.name[: -len(".expected.json")]
+        inputs = sorted(CORPUS.glob(f"{name}.input*.json")) + sorted(CORPUS.glob(f"{name}.input*.csv"))
+        load_error = (data.get("load_error") or {}).get(mlflow.__version__)
+        marks = []
+        if load_error:
+            marks.append(pytest.mark.skip(reason=f"mlflow {mlflow.__version__} cannot load it: {load_error.get('message_first_line')}"))
+        out.append(pytest.param(name, data["model_dir"], inputs[0] if inputs else None, id=name, marks=marks))
+    return out
+
+
+MODELS = corpus()
+
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Writable copies of every corpus model (MLflow may write next to a model it loads)."""
+    root = tmp_path_factory.mktemp("deploy-models")
+    out = {}
+    for param in MODELS:
+        name, rel, _ = param.values
+        dest = root / name
+        shutil.copytree(CORPUS / rel, dest)
+        out[name] = dest
+    return out
+
+
+def request_for(name: str, model: Path, input_file: Path | None, target: str = "mlflow", **kw: Any):
+    doc = load_model(model)
+    return doc, build_payload(doc, target, input_path=None if doc.saved_input_example_info else input_file, **kw)
+
+
+def mlflow_accepts(pyfunc_model: Any, body: str) -> tuple[bool, str]:
+    """What ``validate_serving_input`` does, on a model loaded once: parse as the server, predict."""
+    from mlflow.pyfunc.scoring_server import _parse_json_data
+    from mlflow.pyfunc.utils.environment import _simulate_serving_environment
+
+    try:
+        parsed = _parse_json_data(body, pyfunc_model.metadata, pyfunc_model.metadata.get_input_schema())
+        with _simulate_serving_environment():
+            pyfunc_model.predict(parsed.data, params=parsed.params)
+    except Exception as exc:  # noqa: BLE001 - any MLflow failure is a rejection
+        return False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return True, ""
+
+
+@pytest.mark.parametrize("name,rel,input_file", MODELS)
+def test_validate_serving_input_accepts_the_generated_request(
+    name: str, rel: str, input_file: Path | None, copies: dict[str, Path]
+) -> None:
+    from mlflow.models import validate_serving_input
+
+    model = copies[name]
+    _, payload = request_for(name, model, input_file)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = validate_serving_input(str(model), payload.json_text())
+    assert result is not None
+    assert len(result) == len(payload.input.rows or payload.input.data)
+
+
+@pytest.mark.parametrize("name,rel,input_file", MODELS)
+def test_our_verdict_matches_mlflow_for_every_form_and_the_bad_files(
+    name: str, rel: str, input_file: Path | None, copies: dict[str, Path]
+) -> None:
+    model = copies[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pyfunc_model = mlflow.pyfunc.load_model(str(model))
+    doc = load_model(model)
+    bodies: dict[str, str] = {}
+    for orient in ORIENTS:
+        try:
+            _, payload = request_for(name, model, input_file, orient=orient)
+        except InvalidError:
+            continue
+        bodies[orient] = payload.json_text()
+    for path in sorted(CORPUS.glob(f"{name}.*.json")):
+        if not path.name.endswith(".expected.json"):
+            bodies[path.name] = path.read_text()
+    assert "split" in bodies or "inputs" in bodies
+    for label, body in bodies.items():
+        ours = validate_payload(doc, body, "mlflow")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs, why = mlflow_accepts(pyfunc_model, body)
+        if doc.signature is None and ours.valid and not theirs:
+            continue  # without a signature only the model itself can reject an input
+        assert ours.valid == theirs, f"{name} {label}: mlmanager {ours.summary()} / mlflow {why}"
+
+
+# ---------------------------------------------------------------------------------------------
+# A real server on loopback, three models, compared with the worker
+
+SERVED = ("iris_logreg_colspec", "sensor_tensor_logreg", "ticket_triage_pyfunc_params")
+STOPPED = "housing_rf_regressor"  # started with the others, stopped by a test
+
+
+@pytest.fixture(scope="module")
+def servers(copies: dict[str, Path]):
+    """Three ``mlflow models serve`` processes started side by side (start-up is mlflow's import)."""
+    import sys
+
+    started = {
+        n: LocalServer(copies[n], python=sys.executable, trusted=True, startup_timeout=300)
+        for n in (*SERVED, STOPPED)
+    }
+    try:
+        with ThreadPoolExecutor(max_workers=len(started)) as pool:
+            for _ in pool.map(LocalServer.start, started.values()):
+                pass
+        yield started
+    finally:
+        for server in started.values():
+            server.cleanup()
+
+
+def worker_predictions(model: Path, data: Any, params: Any, cache: Path) -> Any:
+    from mlmanager.worker.client import WorkerClient
+
+    with WorkerClient(cache_dir=cache, timeout=180) as client:
+        report = client.scan(model)
+        client.load(model, {report.sha256} if report.sha256 else set())
+        result = client.predict(data, params)
+    value = result.predictions
+    if type(value).__name__ == "DataFrame":
+        return json_value(value.to_dict("records"))
+    return json_value(value)
+
+
+def same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return a == b
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SERVED)
+def test_real_server_answers_like_the_worker(
+    name: str, servers: dict[str, LocalServer], copies: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    server = servers[name]
+    model = copies[name]
+    doc = load_model(model)
+    payload = build_payload(doc, "mlflow")
+    answer = server.post(payload.json_text())
+    assert answer.status == 200, answer.body
+    check = validate_payload(doc, payload.json_text(), "mlflow")
+    assert check.valid
+    expected = worker_predictions(model, check.result.data, check.result.params, tmp_path_factory.mktemp("cache"))
+    assert same(answer.predictions, expected), f"server {answer.predictions} != worker {expected}"
+    # every other accepted form gives the same predictions
+    for orient in ORIENTS:
+        try:
+            other = build_payload(doc, "mlflow", orient=orient)
+        except InvalidError:
+            continue
+        reply = server.post(other.json_text())
+        verdict = validate_payload(doc, other.json_text(), "mlflow")
+        assert (reply.status == 200) == verdict.valid, f"{orient}: {reply.body[:200]}"
+        if reply.status == 200:
+            assert same(reply.predictions, expected), orient
+
+
+@pytest.mark.slow
+def test_real_server_rejects_what_we_reject(servers: dict[str, LocalServer]) -> None:
+    server = servers["iris_logreg_colspec"]
+    doc = load_model(server.model_dir)
+    bad = {"dataframe_split": {"columns": ["sepal length (cm)"], "data": [[1.0]]}}
+    answer = server.post(bad)
+    assert answer.status == 400 and "missing inputs" in answer.body
+    assert not validate_payload(doc, bad, "mlflow").valid
+    assert server.post({"dataframe_split": {"data": []}, "inputs": []}).status == 400
+    assert server.post(b"a,b\n1,2", content_type="text/plain").status == 415
+    csv = build_payload(doc, "mlflow").render("csv")
+    assert server.post(csv, content_type="text/csv").status == 200
+
+
+@pytest.mark.slow
+def test_server_is_stopped_and_only_on_loopback(servers: dict[str, LocalServer]) -> None:
+    from mlmanager.core.deploy.local_server import group_alive
+
+    server = servers[STOPPED]
+    assert server.running
+    pid, port = server.pid, server.port
+    assert server.command[server.command.index("-h") + 1] == "127.0.0.1"
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/version", timeout=10) as r:
+        assert r.read().decode().strip('"') == mlflow.__version__
+    assert "Uvicorn running on http://127.0.0.1" in server.log_tail()
+    server.stop()
+    assert not server.running
+    assert not group_alive(pid)  # the CLI and its uvicorn child are gone
+    with socket.socket() as s:
+        s.settimeout(1)
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Optional: Azure's own scoring script (see the module docstring)
+
+AZ_PYTHON = os.environ.get("MLMANAGER_AZUREML_PYTHON")
+AZ_SCRIPT = os.environ.get("MLMANAGER_AZUREML_SCORE_SCRIPT")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def azure_answers(model: Path, bodies: list[str], tmp: Path) -> list[int] | None:
+    """Status of each body on azmlinfsrv + mlflow_score_script.py, or None if it did not start."""
+    models = tmp / "models"
+    shutil.copytree(model, models / "model")
+    port, health = _free_port(), _free_port()
+    server = str(Path(AZ_PYTHON).parent / "azmlinfsrv")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp), "MLFLOW_MODEL_FOLDER": "model"}
+    log = open(tmp / "azml.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [server, "--entry_script", AZ_SCRIPT, "--model_dir", str(models), "--port", str(port), "--health_port", str(health)],
+        stdout=log, stderr=subprocess.STDOUT, cwd=tmp, env=env, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if proc.poll() is not None:
+                return None
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.5)
+        out = []
+        for body in bodies:
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/score", data=body.encode(),
+                                         headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=120) as r:
+                    out.append(r.status)
+            except urllib.error.HTTPError as exc:
+                out.append(exc.code)
+        return out
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            with __import__("contextlib").suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (AZ_PYTHON and AZ_SCRIPT), reason="Azure's scoring script is not installed (see docstring)")
+@pytest.mark.parametrize("name", ["iris_logreg_colspec", "housing_rf_regressor", "sensor_tensor_logreg",
+                                  "ticket_triage_pyfunc_params", "scaler_logreg_nosig"])
+def test_azure_scoring_script_agrees(name: str, copies: dict[str, Path], tmp_path: Path) -> None:
+    model = copies[name]
+    input_file = next((p.values[2] for p in MODELS if p.values[0] == name), None)
+    doc, payload = request_for(name, model, input_file, target="azureml")
+    bodies = [payload.json_text(), build_payload(doc, "mlflow", input_path=None if doc.saved_input_example_info else input_file).json_text()]
+    statuses = azure_answers(model, bodies, tmp_path)
+    assert statuses is not None, (tmp_path / "azml.log").read_text()[-3000:]
+    for body, status in zip(bodies, statuses):
+        assert (status == 200) == validate_payload(doc, body, "azureml").valid, (body[:200], status)
