@@ -1,0 +1,199 @@
+"""Start the desktop app: ``run(paths, ...)`` is what ``mlmanager [PATH...]`` calls.
+
+Start-up is kept light: nothing here (or in the modules the window needs to show) imports
+pandas, numpy or scikit-learn; models load on pool threads once the window is up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from types import TracebackType
+
+log = logging.getLogger("mlmanager")
+
+VIEWS = ("overview", "mlmodel", "artifacts", "environment")
+APP_NAME = "mlmanager"
+ORG_NAME = "mlmanager"
+
+
+def setup_logging(level: int = logging.WARNING) -> None:
+    """Log to stderr once (MLMANAGER_DEBUG=1 for debug output)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(
+            level=logging.DEBUG if os.environ.get("MLMANAGER_DEBUG") else level,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+def install_excepthook(prompter: object, parent: Callable[[], object]) -> Callable[..., None]:
+    """Unhandled exceptions (slots included) are logged and shown, and the app goes on."""
+    busy = {"showing": False}
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.error("unhandled exception:\n%s", details)
+        if busy["showing"]:
+            return  # an error while showing an error: logged is enough
+        busy["showing"] = True
+        try:
+            prompter.error(parent(), "Something went wrong",  # type: ignore[attr-defined]
+                           f"{exc_type.__name__}: {exc}\n\nThe app keeps running; the details "
+                           "below help to report the problem.", details)
+        except Exception:  # noqa: BLE001 - never raise from the hook
+            log.exception("could not show the error dialog")
+        finally:
+            busy["showing"] = False
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        log.error("unhandled exception in thread %s:\n%s", getattr(args.thread, "name", "?"),
+                  "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback)))
+
+    sys.excepthook = hook
+    threading.excepthook = thread_hook
+    return hook
+
+
+_QUIET = ("This plugin does not support propagateSizeHints()",)
+
+
+def _install_qt_message_filter() -> None:
+    """Route Qt's messages to logging; drop the offscreen plugin's harmless noise."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_log = logging.getLogger("qt")
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+
+    def handler(mode: QtMsgType, _context: object, message: str) -> None:
+        if any(message.startswith(q) for q in _QUIET):
+            return
+        qt_log.log(levels.get(mode, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handler)
+
+
+def _preload_core(names: tuple[str, ...] = ("mlmanager.core.mlmodel", "mlmanager.core.artifacts",
+                                            "mlmanager.core.schema", "mlmanager.core.environment")) -> None:
+    """Import the core modules a model load needs on a side thread while the window is built
+    (they are light: no pandas/numpy), so the first load does not wait for them."""
+    import importlib
+
+    def work() -> None:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the real load reports any problem properly
+                return
+
+    threading.Thread(target=work, name="mlmanager-preload", daemon=True).start()
+
+
+def _make_app(offscreen: bool):
+    if offscreen and "QT_QPA_PLATFORM" not in os.environ:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtCore import QCoreApplication, QSettings
+
+    _install_qt_message_filter()
+    from PySide6.QtWidgets import QApplication
+
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setOrganizationName(ORG_NAME)
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    argv = [sys.argv[0] if sys.argv else APP_NAME]
+    if sys.platform != "darwin":
+        argv += ["-style", "Fusion"]  # follows our palettes everywhere (see theme.py)
+    app = QApplication.instance() or QApplication(argv)
+    from mlmanager.ui.compat import protect_none
+
+    protect_none()  # PySide6 6.12 + Python 3.11 would abort after a few thousand Qt calls
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationDisplayName("mlmanager")
+    app.setDesktopFileName("mlmanager")
+    return app
+
+
+def run(
+    paths: list[str],
+    *,
+    demo: bool = False,
+    screenshot: str | None = None,
+    view: str | None = None,
+    tracking: list[str] | None = None,
+    input_file: str | None = None,
+    trust: bool = False,
+) -> int:
+    """Create the app, open ``paths`` (and ``tracking`` folders), show the window.
+
+    ``screenshot``: once loading has finished, save the window to this PNG and return 0.
+    ``view``: the model view tab to show (overview, mlmodel, artifacts, environment, or one a
+    later page registered). ``input_file``/``trust`` are kept for the predict page.
+    """
+    setup_logging()
+    # background threads (scans, loads) run Python too: hand the GIL back to the GUI thread
+    # every millisecond instead of every 5, so item views repaint without stutter
+    sys.setswitchinterval(0.001)
+    app = _make_app(offscreen=screenshot is not None)
+    if paths or demo:
+        _preload_core()
+
+    from mlmanager.ui import icons
+    from mlmanager.ui.main_window import DEFAULT_SIZE, MainWindow
+    from mlmanager.ui.prompter import Prompter, StderrPrompter
+    from mlmanager.ui.settings import Settings
+    from mlmanager.ui.theme import ThemeManager
+
+    forced = os.environ.get("MLMANAGER_THEME")
+    ThemeManager(app, forced=forced if forced in ("light", "dark") else None,  # type: ignore[arg-type]
+                 use_fusion=False)
+    app.setWindowIcon(icons.app_icon())
+    unattended = screenshot is not None
+    window = MainWindow(Settings(read_only=unattended), StderrPrompter() if unattended else Prompter())
+    window.launch_options = {"input_file": input_file, "trust": trust}
+    install_excepthook(window.prompter, lambda: window)
+    if screenshot is None:
+        window.restore_state()
+    else:
+        window.resize(*DEFAULT_SIZE)
+    window.show()
+
+    if view is not None and not window.view.set_current_page(view):
+        sys.stderr.write(f"mlmanager: unknown view {view!r}; choose one of "
+                         f"{', '.join(window.view.page_keys())}\n")
+    targets = list(paths)
+    if demo:
+        from mlmanager.resources_path import demo_model_path
+
+        targets.insert(0, str(demo_model_path()))
+    if targets:
+        window.open_paths(targets)
+    for folder in tracking or []:
+        window.open_tracking(folder)
+
+    if screenshot is not None:
+        from mlmanager.ui.screenshot import take_screenshot
+
+        try:
+            settled = take_screenshot(window, screenshot)
+        except OSError as exc:
+            sys.stderr.write(f"mlmanager: {exc}\n")
+            window.shutdown()
+            return 2
+        if not settled:
+            sys.stderr.write("mlmanager: loading did not finish in time; the screenshot shows the "
+                             "state it reached\n")
+        window.shutdown()
+        return 0
+
+    code = app.exec()
+    return int(code)

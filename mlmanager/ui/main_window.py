@@ -1,0 +1,534 @@
+"""The main window: composes the library, the model view, menus, drops and the status bar."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSplitter, QWidget
+
+from mlmanager.ui import icons
+from mlmanager.ui.dnd import DropHandler
+from mlmanager.ui.models.library import GROUP, MODEL, SOURCE, LibraryModel, Node
+from mlmanager.ui.paths import MODEL as KIND_MODEL
+from mlmanager.ui.paths import TRACKING, PathVerdict, classify_path, model_key
+from mlmanager.ui.prompter import Prompter
+from mlmanager.ui.scanning import ScanController, ScanSummary
+from mlmanager.ui.settings import Settings
+from mlmanager.ui.store import ModelEntry, ModelStore
+from mlmanager.ui.tasks import TaskError, TaskManager
+from mlmanager.ui.widgets.library_panel import LibraryPanel
+from mlmanager.ui.widgets.model_view import MainStack, ModelView, PageContext
+from mlmanager.ui.widgets.welcome import WelcomePage
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SIZE = (1280, 800)
+STATUS_MS = 6000
+
+
+class MainWindow(QMainWindow):
+    settled = Signal()  # no background work left (loads, scans, previews)
+
+    def __init__(self, settings: Settings | None = None, prompter: Prompter | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings or Settings()
+        self.prompter = prompter or Prompter()
+        #: what the command line asked for beyond paths (``input_file``, ``trust``): for pages
+        self.launch_options: dict[str, object] = {}
+        self.setWindowTitle("mlmanager")
+        self.setWindowIcon(icons.app_icon())
+        self.setAcceptDrops(True)
+        self.resize(*DEFAULT_SIZE)
+
+        self.tasks = TaskManager(self)
+        self.tasks.unhandled_error.connect(self._on_unhandled_error)
+        self.tasks.idle.connect(self.settled)
+        self.store = ModelStore(self.tasks, self)
+        self.library = LibraryModel(self.store.get, self)
+        self.scans = ScanController(self.tasks, self.library, self)
+        self.drops = DropHandler(self.open_verdicts, self)
+
+        ctx = PageContext(self.tasks, self.prompter, self.store, self.show_status)
+        self.library_panel = LibraryPanel(self.library)
+        self.view = ModelView(ctx)
+        self.welcome = WelcomePage()
+        self.stack = MainStack(self.welcome, self.view)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.library_panel)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([300, DEFAULT_SIZE[0] - 300])
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        self._status_models = QLabel()
+        self.statusBar().addPermanentWidget(self._status_models)
+        self._build_actions()
+        self._build_menus()
+        self._connect()
+        self._update_counts()
+
+    # ------------------------------------------------------------------------------------------
+    # construction
+
+    def _action(self, text: str, slot, shortcut=None, icon: str | None = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if icon:
+            action.setIcon(icons.icon(icon))
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        K = QKeySequence.StandardKey  # noqa: N806
+        self.act_open = self._action("&Open Model…", self.ask_open_model, K.Open, "open",
+                                     "Open a model: its MLmodel file or a .zip")
+        self.act_open_folder = self._action("Open Model &Folder…", self.ask_open_model_folder,
+                                            QKeySequence("Ctrl+Shift+O"), "folder-open",
+                                            "Open a model folder")
+        self.act_open_tracking = self._action("Open &Tracking Folder…", self.ask_open_tracking,
+                                              QKeySequence("Ctrl+Alt+O"), "tracking",
+                                              "Scan an mlruns or tracking folder for models")
+        self.act_demo = self._action("Open &Demo Model", self.open_demo, None, "model",
+                                     "Open the bundled iris classifier")
+        self.act_close = self._action("&Close", self.close_current, K.Close, "close",
+                                      "Close the selected model or tracking folder")
+        self.act_refresh = self._action("&Reload", self.refresh_current, K.Refresh, "reload",
+                                        "Reload the selected model, or scan its folder again")
+        self.act_find = self._action("&Find…", self.library_panel.focus_filter, K.Find, "search",
+                                     "Filter the library")
+        self.act_cancel_scan = self._action("Cancel &Scan", self.scans.cancel, None, "cancel",
+                                            "Stop scanning tracking folders")
+        self.act_cancel_scan.setEnabled(False)
+        self.act_reveal = self._action("Show in File &Manager", self.reveal_current, None, "external",
+                                       "Open the model folder in the system file manager")
+        self.act_quit = self._action("&Quit", self.close, K.Quit)
+        self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
+        self.act_next_tab = self._action("Next View", lambda: self._cycle_tab(1), QKeySequence("Ctrl+PgDown"))
+        self.act_prev_tab = self._action("Previous View", lambda: self._cycle_tab(-1), QKeySequence("Ctrl+PgUp"))
+        self.act_focus_library = self._action("Focus Library", self.library_panel.tree.setFocus,
+                                              QKeySequence("Alt+1"))
+        self.act_focus_view = self._action("Focus Model View", self.view.tabs.setFocus, QKeySequence("Alt+2"))
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        m.addAction(self.act_open)
+        m.addAction(self.act_open_folder)
+        m.addAction(self.act_open_tracking)
+        self.recent_menu = QMenu("Open &Recent", self)
+        self.recent_menu.aboutToShow.connect(self.rebuild_recent_menu)
+        m.addMenu(self.recent_menu)
+        m.addAction(self.act_demo)
+        m.addSeparator()
+        m.addAction(self.act_reveal)
+        m.addAction(self.act_close)
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        v = bar.addMenu("&View")
+        v.addAction(self.act_refresh)
+        v.addAction(self.act_find)
+        v.addAction(self.act_cancel_scan)
+        v.addSeparator()
+        self.page_actions: dict[str, QAction] = {}
+        for i, key in enumerate(self.view.page_keys()):
+            title = self.view.tabs.tabText(i)
+            act = self._action(title, lambda k=key: self.view.set_current_page(k),
+                               QKeySequence(f"Ctrl+{i + 1}") if i < 9 else None)
+            self.page_actions[key] = act
+            v.addAction(act)
+        v.addSeparator()
+        v.addAction(self.act_next_tab)
+        v.addAction(self.act_prev_tab)
+        v.addAction(self.act_focus_library)
+        v.addAction(self.act_focus_view)
+        h = bar.addMenu("&Help")
+        h.addAction("About mlmanager", self._about)
+
+    def _connect(self) -> None:
+        self.library_panel.current_node_changed.connect(self._on_node_selected)
+        self.library_panel.close_requested.connect(self.close_node)
+        self.library_panel.rescan_requested.connect(lambda n: self.scans.scan(n.key, rescan=True))
+        self.library_panel.reveal_requested.connect(self._reveal_node)
+        self.library_panel.cancel_scan_requested.connect(self.scans.cancel)
+        self.store.entry_changed.connect(self._on_entry_changed)
+        self.store.entry_removed.connect(lambda e: self.library.entry_changed(e.key))
+        self.store.changed_on_disk.connect(self._on_changed_on_disk)
+        self.scans.started.connect(self._on_scan_started)
+        self.scans.progressed.connect(self._on_scan_progress)
+        self.scans.finished.connect(self._on_scan_finished)
+        self.view.reload_requested.connect(self.store.reload)
+        self.view.open_folder_requested.connect(self._reveal_entry)
+        self.view.page_changed.connect(self._on_page_changed)
+        self.welcome.open_model.connect(self.ask_open_model)
+        self.welcome.open_folder.connect(self.ask_open_model_folder)
+        self.welcome.open_tracking.connect(self.ask_open_tracking)
+        self.welcome.open_demo.connect(self.open_demo)
+
+    # ------------------------------------------------------------------------------------------
+    # state
+
+    def restore_state(self) -> None:
+        s = self.settings
+        if s.geometry is not None:
+            self.restoreGeometry(s.geometry)
+        if s.window_state is not None:
+            self.restoreState(s.window_state)
+        if s.splitter_state is not None:
+            self.splitter.restoreState(s.splitter_state)
+        if s.view_tab:
+            self.view.set_current_page(s.view_tab)
+
+    def save_state(self) -> None:
+        s = self.settings
+        s.geometry = self.saveGeometry()
+        s.window_state = self.saveState()
+        s.splitter_state = self.splitter.saveState()
+        s.sync()
+
+    def is_busy(self) -> bool:
+        return not self.tasks.is_idle()
+
+    def has_unsaved_changes(self) -> bool:
+        return self.view.has_unsaved_changes()
+
+    def show_status(self, text: str, ms: int = STATUS_MS) -> None:
+        self.statusBar().showMessage(text, ms)
+
+    def _update_counts(self) -> None:
+        n_open = len(self.library.open_group.children)
+        n_sources = len(self.library.sources())
+        bits = [f"{n_open} open model{'s' if n_open != 1 else ''}"]
+        if n_sources:
+            bits.append(f"{n_sources} tracking folder{'s' if n_sources != 1 else ''}")
+        self._status_models.setText(" · ".join(bits))
+
+    # ------------------------------------------------------------------------------------------
+    # opening
+
+    def open_paths(self, paths: list[str | os.PathLike[str]]) -> list[PathVerdict]:
+        return self.open_verdicts([classify_path(p) for p in paths])
+
+    def open_verdicts(self, verdicts: list[PathVerdict]) -> list[PathVerdict]:
+        """Open what can be opened; explain the rest in one message."""
+        rejected = []
+        for v in verdicts:
+            if v.kind == KIND_MODEL:
+                self.open_model(v.path)
+            elif v.kind == TRACKING:
+                self.open_tracking(v.path)
+            else:
+                rejected.append(v)
+        if rejected:
+            text = "\n\n".join(v.reason for v in rejected)
+            self.show_status(rejected[0].reason)
+            self.prompter.warning(self, "Not an MLflow model", text)
+        return verdicts
+
+    def open_model(self, path: str | os.PathLike[str], select: bool = True) -> ModelEntry:
+        """Open a model (or focus it when it is already in the library)."""
+        p = Path(path)
+        key = model_key(p)
+        if not self.settings.read_only:
+            self.settings.add_recent(p.parent if p.name == "MLmodel" and p.is_file() else p)
+        existing = self.library.index_for_key(key)
+        entry = self.store.get(key)
+        if existing.isValid() and entry is not None:
+            if select:
+                self.library_panel.select_source_index(existing)
+            self.show_status(f"{entry.display_name} is already open")
+            return entry
+        entry, _new = self.store.open(p, pinned=True)
+        idx = self.library.add_open_model(entry.key, entry.display_name, str(entry.path))
+        self._update_counts()
+        if select:
+            self.library_panel.select_source_index(idx)
+        self.show_status(f"Opening {entry.path}…")
+        return entry
+
+    def open_tracking(self, path: str | os.PathLike[str]) -> Node:
+        if not self.settings.read_only:
+            self.settings.add_recent(path)
+        existing = self.library.source_for(os.path.realpath(os.fspath(path)))
+        source = existing or self.scans.scan(path)
+        self._update_counts()
+        self.library_panel.select_source_index(self.library.index_of(source))
+        return source
+
+    def open_demo(self) -> ModelEntry | None:
+        from mlmanager.resources_path import demo_model_path
+
+        path = demo_model_path()
+        if not (path / "MLmodel").is_file():
+            self.prompter.warning(self, "Demo model missing", f"The demo model is not installed at {path}.")
+            return None
+        return self.open_model(path)
+
+    def ask_open_model(self) -> None:
+        path = self.prompter.open_file(self, "Open MLflow model", self.settings.last_dir)
+        if path:
+            self.settings.last_dir = str(Path(path).parent)
+            self.open_paths([path])
+
+    def ask_open_model_folder(self) -> None:
+        path = self.prompter.open_folder(self, "Open model folder", self.settings.last_dir)
+        if path:
+            self.settings.last_dir = str(Path(path).parent)
+            self.open_paths([path])
+
+    def ask_open_tracking(self) -> None:
+        path = self.prompter.open_folder(self, "Open tracking folder (mlruns)", self.settings.last_dir)
+        if path:
+            self.settings.last_dir = str(Path(path).parent)
+            verdict = classify_path(path)
+            if verdict.kind == KIND_MODEL:
+                self.open_model(verdict.path)
+            elif os.path.isdir(path):
+                self.open_tracking(path)
+            else:
+                self.open_verdicts([verdict])
+
+    def rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = self.settings.recent_paths(drop_missing=True)
+        if not paths:
+            act = self.recent_menu.addAction("No recent models")
+            act.setEnabled(False)
+            return
+        home = str(Path.home())
+        for i, p in enumerate(paths):
+            shown = "~" + p[len(home):] if p.startswith(home) else p
+            text = f"&{i + 1}  {shown}" if i < 9 else shown
+            act = self.recent_menu.addAction(text)
+            act.setData(p)
+            act.triggered.connect(lambda _c=False, path=p: self.open_paths([path]))
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction("Clear Recent", self._clear_recent)
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent()
+
+    # ------------------------------------------------------------------------------------------
+    # selection and closing
+
+    def _on_node_selected(self, node: Node | None) -> None:
+        if node is None or node.kind != MODEL:
+            if node is not None and node.kind in (SOURCE, GROUP):
+                self.show_status(node.tooltip or node.label)
+            return
+        rec = node.record
+        info = {}
+        if rec is not None:
+            info = {"name": rec.name, "experiment_id": rec.experiment_id, "experiment_name": rec.experiment_name,
+                    "run_id": rec.run_id, "run_name": rec.run_name, "model_id": rec.model_id}
+            info = {k: v for k, v in info.items() if v}
+        path = rec.path if rec is not None else (self.store.get(node.key).path if self.store.get(node.key) else None)
+        if path is None:
+            return
+        pinned = node.parent is self.library.open_group
+        entry, _ = self.store.open(path, pinned=pinned, info=info)
+        self.stack.show_view()
+        self.view.set_entry(entry)
+        run = entry.info.get("run_name")
+        self.setWindowTitle(f"{entry.display_name}{f' ({run})' if run else ''} — mlmanager")
+
+    def current_entry(self) -> ModelEntry | None:
+        return self.view.entry if self.stack.currentWidget() is self.view else None
+
+    def close_current(self) -> None:
+        node = self.library_panel.current_node()
+        if node is not None:
+            self.close_node(node)
+
+    def close_node(self, node: Node) -> None:
+        if node.kind == MODEL and node.parent is self.library.open_group:
+            entry = self.store.get(node.key)
+            self.library.remove_open_model(node.key)
+            if entry is not None:
+                if len(self.library.nodes_for_key(node.key)):
+                    self.store.unpin(entry)
+                else:
+                    self.store.close(entry)
+                if self.view.entry is entry and not self.library.nodes_for_key(node.key):
+                    self._show_nothing()
+        elif node.kind == SOURCE:
+            self.scans.cancel(node.key)
+            keys = {n.key for n in _models_under(node)}
+            self.library.remove_source(node)
+            for key in keys:
+                entry = self.store.get(key)
+                if entry is not None and not entry.pinned:
+                    if self.view.entry is entry:
+                        self._show_nothing()
+                    self.store.close(entry)
+        self._update_counts()
+
+    def _show_nothing(self) -> None:
+        self.view.set_entry(None)
+        self.stack.show_welcome()
+        self.setWindowTitle("mlmanager")
+
+    def refresh_current(self) -> None:
+        node = self.library_panel.current_node()
+        if node is not None and node.kind != MODEL:
+            source = self.library.source_of(node)
+            if source is not None:
+                self.scans.scan(source.key, rescan=True)
+                return
+        entry = self.current_entry()
+        if entry is not None:
+            self.store.reload(entry)
+            self.show_status(f"Reloading {entry.display_name}…")
+
+    def reveal_current(self) -> None:
+        entry = self.current_entry()
+        if entry is not None:
+            self._reveal_entry(entry)
+
+    def _reveal_entry(self, entry: ModelEntry) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(entry.folder)))
+
+    def _reveal_node(self, node: Node) -> None:
+        path = node.record.path if node.record is not None else node.key
+        entry = self.store.get(node.key)
+        target = entry.folder if entry is not None else Path(path)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+
+    def _cycle_tab(self, step: int) -> None:
+        n = self.view.tabs.count()
+        if n:
+            self.view.tabs.setCurrentIndex((self.view.tabs.currentIndex() + step) % n)
+
+    def _on_page_changed(self, key: str) -> None:
+        if key and not self.settings.read_only:
+            self.settings.view_tab = key
+
+    # ------------------------------------------------------------------------------------------
+    # store / scan events
+
+    def _on_entry_changed(self, entry: ModelEntry) -> None:
+        self.library.entry_changed(entry.key)
+        if entry.pinned:
+            flavors = " ".join(entry.doc.flavor_names) if entry.doc is not None else ""
+            self.library.set_model_label(entry.key, entry.display_name, flavors)
+        if self.view.entry is entry:
+            self.view.refresh()
+        state = entry.state.value
+        if state == "ready" and not entry.reloading:
+            self.show_status(f"Loaded {entry.display_name}")
+        elif state == "error" and entry.error is not None:
+            self.show_status(f"{entry.display_name}: {entry.error.title}")
+        elif state == "missing":
+            self.show_status(f"{entry.display_name}: the folder no longer exists")
+
+    def _on_changed_on_disk(self, entry: ModelEntry) -> None:
+        if self.view.entry is entry and self.view.has_unsaved_changes():
+            ok = self.prompter.confirm(
+                self, "Model changed on disk",
+                f"{entry.display_name} changed on disk. Reload it and lose your unsaved changes?")
+            if not ok:
+                return
+        self.store.reload(entry)
+        self.show_status(f"{entry.display_name} changed on disk; reloaded")
+
+    def _on_scan_started(self, root: str) -> None:
+        self.act_cancel_scan.setEnabled(True)
+        self.library_panel.show_scan(f"Scanning {os.path.basename(root) or root}…")
+        self.show_status(f"Scanning {root}…")
+
+    def _on_scan_progress(self, root: str, models: int, text: str) -> None:
+        self.library_panel.show_scan(f"Scanning {os.path.basename(root)}: {models} models, {text}")
+
+    def _on_scan_finished(self, root: str, outcome: object) -> None:
+        source = self.library.source_for(root)
+        current = self.library_panel.current_node()
+        if source is not None and self.view.entry is None and (current is None or current is source):
+            first = next(iter(_models_under(source)), None)
+            if first is not None:
+                self.library_panel.select_source_index(self.library.index_of(first))
+        if not self.scans.is_scanning():
+            self.library_panel.hide_scan()
+            self.act_cancel_scan.setEnabled(False)
+        if isinstance(outcome, ScanSummary):
+            msg = f"Scan of {root}: {outcome.models} model{'s' if outcome.models != 1 else ''}"
+            if outcome.problems:
+                msg += f", {outcome.problems} problem{'s' if outcome.problems != 1 else ''}"
+            if outcome.cancelled:
+                msg += " (cancelled)"
+        else:
+            msg = f"Scan of {root} failed: {outcome}"
+        self.show_status(msg)
+        self._update_counts()
+
+    def _on_unhandled_error(self, err: TaskError) -> None:
+        if err.expected:
+            self.show_status(str(err))
+            return
+        log.error("background task %s failed: %s", err.task, err.message)
+        self.prompter.error(self, "Something went wrong",
+                            f"A background task ({err.task}) failed: {err}", err.details)
+
+    def _about(self) -> None:
+        from mlmanager import __version__
+
+        self.prompter.info(self, "About mlmanager",
+                           f"mlmanager {__version__}\nOpen, inspect and check MLflow models, offline.")
+
+    # ------------------------------------------------------------------------------------------
+    # drag and drop
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        self.drops.drag_enter(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        self.drops.drag_move(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        self.drops.drop(event)
+
+    # ------------------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.has_unsaved_changes() and not self.prompter.confirm(
+                self, "Unsaved changes", "Quit and lose your unsaved changes?"):
+            event.ignore()
+            return
+        self.save_state()
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        self.scans.cancel()
+        self.tasks.shutdown(3000)
+        self.store.close_all()
+
+
+def _models_under(node: Node) -> list[Node]:
+    out = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.kind == MODEL:
+            out.append(n)
+        stack.extend(reversed(n.children))  # pre-order: models in the order the tree shows them
+    return out
+

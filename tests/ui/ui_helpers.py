@@ -1,0 +1,38 @@
+"""Helpers shared by the UI tests (no fixtures here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def wait_idle(qtbot, win, timeout: int = 15000) -> None:
+    """Wait (processing events, no sleeps) until no background task is running."""
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=timeout)
+
+
+def expected(shared: Path, name: str) -> dict:
+    return json.loads((shared / f"{name}.expected.json").read_text())
+
+
+def corpus_models(shared: Path) -> list[tuple[str, Path]]:
+    """(name, model dir) for every model of the corpus, tracking-folder models included."""
+    out = []
+    for exp in sorted(shared.glob("*.expected.json")):
+        data = json.loads(exp.read_text())
+        if data.get("kind") == "tracking":
+            continue
+        out.append((data["name"], shared / data["model_dir"]))
+    return out
+
+
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_MODELS = REPO.parent / "shared" / "mlflow-models"
+
+
+def corpus_params() -> list[tuple[str, Path]]:
+    """Parametrisation list (empty when the corpus is not there; the tests then skip)."""
+    if not SHARED_MODELS.is_dir():
+        return []
+    return corpus_models(SHARED_MODELS)
