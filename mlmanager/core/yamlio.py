@@ -98,6 +98,8 @@ def load_yaml_text(
         raise YamlError(f"invalid YAML: {_first_line(exc)}", path) from None
     except RecursionError:
         raise YamlError("YAML nested too deeply", path) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. `a: 2024-13-45`, a bad !!int
+        raise YamlError(f"invalid YAML value: {_first_line(exc)}", path) from None
 
 
 def load_yaml_bytes(
