@@ -424,6 +424,11 @@ class TrustStore:
     def reload(self) -> None:
         self._entries = self._read()
 
+    def _merge_from_disk(self) -> None:
+        """Another window or tab may have changed the file since: build on it, don't clobber it."""
+        with contextlib.suppress(ModelReadError):  # an unreadable file is refused by _write
+            self._entries = self._read()
+
     def is_trusted(self, sha: str) -> bool:
         return sha in self._entries
 
@@ -438,6 +443,7 @@ class TrustStore:
     ) -> None:
         if not _SHA_RE.match(sha or ""):
             raise ValueError("sha must be 64 lowercase hex digits")
+        self._merge_from_disk()
         self._entries[sha] = {
             "path": str(path),
             "classification": classification,
@@ -446,6 +452,7 @@ class TrustStore:
         self._write()
 
     def revoke(self, sha: str) -> bool:
+        self._merge_from_disk()
         existed = self._entries.pop(sha, None) is not None
         if existed:
             self._write()

@@ -34,12 +34,15 @@ if TYPE_CHECKING:
 
 @dataclass
 class PageContext:
-    """What a page may use: background tasks, dialogs, the store, and a status-bar hook."""
+    """What a page may use: background tasks, dialogs, the store, a status-bar hook, and
+    ``open_model(path)``, which opens a model in the library and shows it (the main window's;
+    None outside a window: pages then fall back to ``store.open``)."""
 
     tasks: TaskManager
     prompter: Prompter
     store: ModelStore
     status: Callable[[str], None]
+    open_model: Callable[[Any], Any] | None = None
 
 
 class ModelPage(QWidget):
@@ -107,8 +110,15 @@ def _ensure_builtin_pages() -> None:
         ("deploy", "Deploy", "mlmanager.ui.deploy.page", "DeployPage", 60),
     ]
     for key, title, module, cls, order in builtin:
-        if key not in _REGISTRY and importlib.util.find_spec(module) is not None:
+        if key not in _REGISTRY and _module_exists(module):
             register_page(key, title, lazy(module, cls), order)
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:  # the parent package is missing
+        return False
 
 
 class _Header(QWidget):

@@ -1,0 +1,109 @@
+"""“Try it on a local MLflow server”: trust through the prompter, a real ``mlflow models serve``
+on loopback for one model, its answer compared with the worker's, Stop, and the comparison rules.
+
+The real-server tests need mlflow in this interpreter and are skipped without it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from deploy_helpers import SHARED_MODELS, copy_model, open_deploy
+from PySide6.QtCore import Qt
+
+from mlmanager.core.deploy.local_server import ServeResult
+from mlmanager.core.deploy.payloads import validate_payload
+from mlmanager.core.mlmodel import load_model
+from mlmanager.ui.deploy.server_session import ServerReply, WorkerAnswer, compare, same
+
+IRIS = SHARED_MODELS / "iris_logreg_colspec"
+needs_mlflow = pytest.mark.skipif(importlib.util.find_spec("mlflow") is None,
+                                  reason="mlflow is not installed in this interpreter")
+pytest_plugins = ["deploy_fixtures"]  # deploy_window, signature_stub, no_signature_page
+pytestmark = pytest.mark.skipif(not IRIS.is_dir(), reason="model corpus not found")
+
+
+def _open_server_tab(qtbot, win, tmp_path: Path):
+    model = copy_model(IRIS, tmp_path / "iris")
+    page = open_deploy(qtbot, win, model)
+    page.tabs.setCurrentWidget(page.server)
+    return page, model
+
+
+@needs_mlflow
+@pytest.mark.slow
+def test_local_server_trust_stop_and_answers_like_the_worker(
+    qtbot, deploy_window, prompter, tmp_path: Path
+) -> None:
+    """One flow (server start-up costs seconds): decline trust, then trust and stop while the
+    server starts, then run it for real, compare with the worker, send a bad body, Stop."""
+    from mlmanager.core.deploy.local_server import group_alive
+
+    page, model = _open_server_tab(qtbot, deploy_window, tmp_path)
+    panel = page.server
+    # 1. declining the trust prompt starts nothing
+    prompter.answers.extend([False, True])
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=60_000)
+    confirms = [c for c in prompter.calls if c.kind == "confirm"]
+    assert len(confirms) == 1 and str(model) in confirms[0].text
+    assert panel.state == "idle" and "not trusted" in panel.status.text()
+    assert panel._session is None and panel.ready is None
+    # 2. trusted (the prompter seam), then stopped while the server is starting
+    panel.start()
+    qtbot.waitUntil(lambda: panel.state in ("starting", "failed"), timeout=60_000)
+    assert panel.state == "starting", panel.status.text()
+    assert not panel.stop_button.isHidden() and panel.stop_button.isEnabled()
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel._session is None, timeout=60_000)
+    assert panel.state == "idle" and panel.end.reason == "stopped" and panel.ready is None
+    # 3. started for real: trusted for this session now, so no second question
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=60_000)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.last_comparison is not None or panel.state == "failed", timeout=300_000)
+    assert panel.state == "running", panel.status.text()
+    assert [c.kind for c in prompter.calls].count("confirm") == 2
+    assert panel.last_comparison.title == "Same predictions", panel.last_comparison.text
+    reply, answer = panel.last_reply, panel.last_answer
+    assert reply.result.status == 200
+    check = validate_payload(load_model(model), page.payload.text(), "mlflow")
+    assert check.valid and answer.ok
+    assert reply.result.predictions == answer.predictions == [0, 1, 2]
+    assert "HTTP 200" in panel.server_title.text()
+    ready = panel.ready
+    assert ready.command[ready.command.index("-h") + 1] == "127.0.0.1"
+    qtbot.waitUntil(lambda: "POST /invocations" in panel.log_view.toPlainText(), timeout=10_000)
+    # 4. an edited body the schema rejects: both sides reject it
+    page.payload.editor.setPlainText('{"dataframe_split": {"columns": ["sepal length (cm)"], "data": [["x"]]}}')
+    qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.last_comparison is not None, timeout=60_000)
+    assert panel.last_reply.result.status == 400
+    assert panel.last_comparison.title == "Both reject"
+    # 5. Stop ends the server and its whole process group
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel._session is None, timeout=60_000)
+    assert panel.state == "idle" and panel.end.reason == "stopped"
+    assert ready.pid is not None and not group_alive(ready.pid)
+    assert panel.start_button.isEnabled() and not panel.send_button.isEnabled()
+
+
+def _reply(status: int, predictions) -> ServerReply:
+    body = {"predictions": predictions} if status == 200 else {"error_code": "BAD_REQUEST"}
+    return ServerReply(1, ServeResult(status, "", body))
+
+
+def test_comparison_rules() -> None:
+    doc = load_model(IRIS)
+    bad = validate_payload(doc, '{"dataframe_split": {"columns": ["x"], "data": [[1]]}}', "mlflow")
+    assert not bad.valid
+    assert compare(_reply(200, [0, 1, 2]), WorkerAnswer(1, [0, 1, 2])).title == "Same predictions"
+    assert compare(_reply(200, [0.1, 0.2]), WorkerAnswer(1, [0.1 + 1e-15, 0.2])).level == "ok"
+    diff = compare(_reply(200, [0, 1, 2]), WorkerAnswer(1, [0, 2, 2]))
+    assert diff.level == "error" and "row 1" in diff.text
+    assert compare(_reply(400, None), WorkerAnswer(1, rejected=bad)).title == "Both reject"
+    assert compare(_reply(200, [0]), WorkerAnswer(1, rejected=bad)).level == "warning"
+    assert compare(_reply(400, None), WorkerAnswer(1, [0])).title == "Server rejected"
+    assert compare(ServerReply(1, None, "connection refused"), WorkerAnswer(1, [0])).title == "No answer"
+    assert same({"a": [1, 2.0]}, {"a": [1.0, 2]}) and not same([True], [1])
