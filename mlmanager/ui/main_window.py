@@ -1,10 +1,18 @@
-"""The main window: composes the library, the model view, menus, drops and the status bar."""
+"""The main window: composes the library, the model view, menus, drops and the status bar.
+
+Menus: File (open, import, new model from an estimator, export, copy, close), Edit (the
+signature editor's undo/redo/save actions: their shortcuts work while the editor has focus),
+View, Tools (compare) and Help. The transfer commands live in ``transfer.TransferController``.
+Titles carry Qt's ``[*]`` placeholder, so unsaved signature edits show as "modified"; closing a
+model or quitting with unsaved edits asks Save / Discard / Cancel (through the prompter).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import (
@@ -28,14 +36,18 @@ from mlmanager.ui.scanning import ScanController, ScanSummary
 from mlmanager.ui.settings import Settings
 from mlmanager.ui.store import ModelEntry, ModelStore
 from mlmanager.ui.tasks import TaskError, TaskManager
+from mlmanager.ui.transfer.controller import TransferController
+from mlmanager.ui.widgets import library_panel as lp
 from mlmanager.ui.widgets.library_panel import LibraryPanel
-from mlmanager.ui.widgets.model_view import MainStack, ModelView, PageContext
+from mlmanager.ui.widgets.model_view import MainStack, ModelPage, ModelView, PageContext
 from mlmanager.ui.widgets.welcome import WelcomePage
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = (1280, 800)
 STATUS_MS = 6000
+SIGNATURE_MIN_HEIGHT = 320
+TITLE = "mlmanager[*]"  # [*]: where Qt shows the "modified" mark
 
 
 class MainWindow(QMainWindow):
@@ -48,7 +60,7 @@ class MainWindow(QMainWindow):
         self.prompter = prompter or Prompter()
         #: what the command line asked for beyond paths (``input_file``, ``trust``): for pages
         self.launch_options: dict[str, object] = {}
-        self.setWindowTitle("mlmanager")
+        self.setWindowTitle(TITLE)
         self.setWindowIcon(icons.app_icon())
         self.setAcceptDrops(True)
         self.resize(*DEFAULT_SIZE)
@@ -59,11 +71,21 @@ class MainWindow(QMainWindow):
         self.store = ModelStore(self.tasks, self)
         self.library = LibraryModel(self.store.get, self)
         self.scans = ScanController(self.tasks, self.library, self)
-        self.drops = DropHandler(self.open_verdicts, self)
+        self.drops = DropHandler(self.open_verdicts, self, on_import=self._import_dropped)
+        self.transfer = TransferController(self, self)
 
-        ctx = PageContext(self.tasks, self.prompter, self.store, self.show_status)
+        ctx = PageContext(self.tasks, self.prompter, self.store, self.show_status, self.open_model)
         self.library_panel = LibraryPanel(self.library)
         self.view = ModelView(ctx)
+        # built now (not on first show): the Edit menu holds its actions
+        page = self.view.page("signature")
+        self.signature_page: Any = page if _is_signature_editor(page) else None
+        if self.signature_page is not None:
+            self.store.has_unsaved_edits = self.signature_page.has_unsaved_changes  # type: ignore[method-assign]
+        if page is not None and page.minimumSizeHint().height() > SIGNATURE_MIN_HEIGHT:
+            # a hidden tab still counts towards the window's minimum size: let the editor's
+            # splitter squeeze instead of forcing every window (and small screens) taller
+            page.setMinimumHeight(SIGNATURE_MIN_HEIGHT)
         self.welcome = WelcomePage()
         self.stack = MainStack(self.welcome, self.view)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -121,6 +143,23 @@ class MainWindow(QMainWindow):
         self.act_cancel_scan.setEnabled(False)
         self.act_reveal = self._action("Show in File &Manager", self.reveal_current, None, "external",
                                        "Open the model folder in the system file manager")
+        self.act_import = self._action("&Import…", self.transfer.ask_import, QKeySequence("Ctrl+I"), "open",
+                                       "Extract a model from a .zip or .tar.gz into a folder, safely")
+        self.act_new_model = self._action("&New Model from Estimator…", self.transfer.new_from_estimator,
+                                          K.New, "package",
+                                          "Make an MLflow model folder from a pickle/joblib/skops estimator file")
+        self.act_export_zip = self._action("Export as &Zip…", lambda: self._on_model_action(lp.ACTION_EXPORT_ZIP),
+                                           QKeySequence("Ctrl+E"), "package", "Write the selected model to a .zip")
+        self.act_export_folder = self._action("Export as Fo&lder…",
+                                              lambda: self._on_model_action(lp.ACTION_EXPORT_FOLDER), None, "folder",
+                                              "Copy the selected model folder somewhere else")
+        self.act_copy_to = self._action("Cop&y to…", lambda: self._on_model_action(lp.ACTION_COPY_TO), None, "copy",
+                                        "Copy the selected model to a folder or into a tracking folder (mlruns)")
+        self.act_compare = self._action("&Compare…", lambda: self._on_model_action(lp.ACTION_COMPARE),
+                                        QKeySequence("Ctrl+Shift+D"), "search",
+                                        "Compare the two selected models (or the selected one with another)")
+        self.act_about = self._action("&About mlmanager", self._about)
+        self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
         self.act_quit = self._action("&Quit", self.close, K.Quit)
         self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
         self.act_next_tab = self._action("Next View", lambda: self._cycle_tab(1), QKeySequence("Ctrl+PgDown"))
@@ -140,10 +179,28 @@ class MainWindow(QMainWindow):
         m.addMenu(self.recent_menu)
         m.addAction(self.act_demo)
         m.addSeparator()
+        m.addAction(self.act_import)
+        m.addAction(self.act_new_model)
+        m.addSeparator()
+        m.addAction(self.act_export_zip)
+        m.addAction(self.act_export_folder)
+        m.addAction(self.act_copy_to)
+        m.addSeparator()
         m.addAction(self.act_reveal)
         m.addAction(self.act_close)
         m.addSeparator()
         m.addAction(self.act_quit)
+        self.edit_menu = bar.addMenu("&Edit")
+        self.edit_menu.aboutToShow.connect(self._sync_signature_page)
+        page = self.signature_page
+        if page is not None:
+            self.edit_menu.addAction(page.undo_action)
+            self.edit_menu.addAction(page.redo_action)
+            self.edit_menu.addSeparator()
+            self.edit_menu.addAction(page.save_action)
+            self.edit_menu.addAction(page.save_copy_action)
+        else:  # the signature editor is not installed
+            self.edit_menu.addAction("Nothing to edit").setEnabled(False)
         v = bar.addMenu("&View")
         v.addAction(self.act_refresh)
         v.addAction(self.act_find)
@@ -161,8 +218,11 @@ class MainWindow(QMainWindow):
         v.addAction(self.act_prev_tab)
         v.addAction(self.act_focus_library)
         v.addAction(self.act_focus_view)
+        t = bar.addMenu("&Tools")
+        t.addAction(self.act_compare)
         h = bar.addMenu("&Help")
-        h.addAction("About mlmanager", self._about)
+        h.addAction(self.act_about)
+        self._update_model_actions()
 
     def _connect(self) -> None:
         self.library_panel.current_node_changed.connect(self._on_node_selected)
@@ -170,6 +230,7 @@ class MainWindow(QMainWindow):
         self.library_panel.rescan_requested.connect(lambda n: self.scans.scan(n.key, rescan=True))
         self.library_panel.reveal_requested.connect(self._reveal_node)
         self.library_panel.cancel_scan_requested.connect(self.scans.cancel)
+        self.library_panel.action_requested.connect(self._on_model_action)
         self.store.entry_changed.connect(self._on_entry_changed)
         self.store.entry_removed.connect(lambda e: self.library.entry_changed(e.key))
         self.store.changed_on_disk.connect(self._on_changed_on_disk)
@@ -210,6 +271,50 @@ class MainWindow(QMainWindow):
 
     def has_unsaved_changes(self) -> bool:
         return self.view.has_unsaved_changes()
+
+    def unsaved_entries(self, entries: list[ModelEntry] | None = None) -> list[ModelEntry]:
+        """The entries (default: all open) whose signature has unsaved edits."""
+        page = self.signature_page
+        if page is None:
+            return []
+        pool = self.store.entries() if entries is None else entries
+        return [e for e in pool if page.has_unsaved_changes(e)]
+
+    def resolve_unsaved(self, entries: list[ModelEntry], action: str, discard: bool = True) -> bool:
+        """Ask Save / Discard / Cancel for the unsaved edits of ``entries`` before ``action``
+        ("closing it", "quitting"). True when it may go on; Discard forgets the edits (when
+        ``discard``), Save saves each one (stopping at the first that is not saved)."""
+        dirty = self.unsaved_entries(entries)
+        if not dirty:
+            return True
+        names = ", ".join(e.display_name for e in dirty[:4]) + (f" and {len(dirty) - 4} more" if len(dirty) > 4 else "")
+        one = len(dirty) == 1
+        choice = self.prompter.choose(
+            self, "Unsaved changes",
+            f"The signature of {names} {'has' if one else 'have'} unsaved changes. Save "
+            f"{'it' if one else 'them'} before {action}?", ["Save", "Discard"])
+        if choice is None:
+            return False
+        page = self.signature_page
+        if choice == 1:
+            if discard and page is not None:
+                for e in dirty:
+                    page.discard_changes(e)
+            return True
+        return all(self.save_signature(e) for e in dirty)
+
+    def save_signature(self, entry: ModelEntry) -> bool:
+        """Show ``entry`` in the signature editor and save it (the editor's preview and checks)."""
+        page = self.signature_page
+        if page is None:
+            return True
+        idx = self.library.index_for_key(entry.key)
+        if idx.isValid():
+            self.library_panel.select_source_index(idx)
+            self.view.set_current_page("signature")
+        if page.entry is not entry:
+            page.show_entry(entry)
+        return bool(page.save()) and not page.has_unsaved_changes(entry)
 
     def show_status(self, text: str, ms: int = STATUS_MS) -> None:
         self.statusBar().showMessage(text, ms)
@@ -349,7 +454,8 @@ class MainWindow(QMainWindow):
         self.stack.show_view()
         self.view.set_entry(entry)
         run = entry.info.get("run_name")
-        self.setWindowTitle(f"{entry.display_name}{f' ({run})' if run else ''} — mlmanager")
+        self.setWindowTitle(f"{entry.display_name}{f' ({run})' if run else ''}[*] — mlmanager")
+        self._update_model_actions()
 
     def current_entry(self) -> ModelEntry | None:
         return self.view.entry if self.stack.currentWidget() is self.view else None
@@ -360,8 +466,11 @@ class MainWindow(QMainWindow):
             self.close_node(node)
 
     def close_node(self, node: Node) -> None:
+        """Close an open model or remove a tracking folder (asking first about unsaved edits)."""
         if node.kind == MODEL and node.parent is self.library.open_group:
             entry = self.store.get(node.key)
+            if entry is not None and not self.resolve_unsaved([entry], "closing it"):
+                return
             self.library.remove_open_model(node.key)
             if entry is not None:
                 if len(self.library.nodes_for_key(node.key)):
@@ -371,8 +480,11 @@ class MainWindow(QMainWindow):
                 if self.view.entry is entry and not self.library.nodes_for_key(node.key):
                     self._show_nothing()
         elif node.kind == SOURCE:
-            self.scans.cancel(node.key)
             keys = {n.key for n in _models_under(node)}
+            closing = [e for e in (self.store.get(k) for k in keys) if e is not None and not e.pinned]
+            if not self.resolve_unsaved(closing, "removing the tracking folder"):
+                return
+            self.scans.cancel(node.key)
             self.library.remove_source(node)
             for key in keys:
                 entry = self.store.get(key)
@@ -381,11 +493,12 @@ class MainWindow(QMainWindow):
                         self._show_nothing()
                     self.store.close(entry)
         self._update_counts()
+        self._update_model_actions()
 
     def _show_nothing(self) -> None:
         self.view.set_entry(None)
         self.stack.show_welcome()
-        self.setWindowTitle("mlmanager")
+        self.setWindowTitle(TITLE)
 
     def refresh_current(self) -> None:
         node = self.library_panel.current_node()
@@ -441,12 +554,13 @@ class MainWindow(QMainWindow):
             self.show_status(f"{entry.display_name}: the folder no longer exists")
 
     def _on_changed_on_disk(self, entry: ModelEntry) -> None:
-        if self.view.entry is entry and self.view.has_unsaved_changes():
+        if self.unsaved_entries([entry]):
             ok = self.prompter.confirm(
                 self, "Model changed on disk",
                 f"{entry.display_name} changed on disk. Reload it and lose your unsaved changes?")
             if not ok:
-                return
+                return  # the editor keeps the edits and says the file changed
+            self.signature_page.discard_changes(entry)
         self.store.reload(entry)
         self.show_status(f"{entry.display_name} changed on disk; reloaded")
 
@@ -488,10 +602,80 @@ class MainWindow(QMainWindow):
                             f"A background task ({err.task}) failed: {err}", err.details)
 
     def _about(self) -> None:
-        from mlmanager import __version__
+        """Help ▸ About: the versions report (it may ask the worker's interpreter: off the GUI
+        thread), shown through the prompter."""
+        from mlmanager.ui.app import about_text
 
-        self.prompter.info(self, "About mlmanager",
-                           f"mlmanager {__version__}\nOpen, inspect and check MLflow models, offline.")
+        task = self.tasks.start(lambda _state: about_text(), name="about")
+        task.succeeded.connect(lambda text: self.prompter.info(self, "About mlmanager", text))
+
+    # ------------------------------------------------------------------------------------------
+    # transfer commands
+
+    def _target_models(self, action: str) -> list[tuple[str, Path]]:
+        """(name, path) of the models an action applies to: the library selection, else the
+        model shown."""
+        nodes = self.library_panel.selected_model_nodes()
+        current = self.library_panel.current_node()
+        if action != lp.ACTION_COMPARE:
+            nodes = [current] if current is not None and current.kind == MODEL else nodes[:1]
+        out = []
+        for node in nodes:
+            path = self.library.path_of(node)
+            if path is not None:
+                entry = self.store.get(node.key)
+                out.append((entry.display_name if entry is not None else node.label, path))
+        if not out and self.view.entry is not None and self.stack.currentWidget() is self.view:
+            out.append((self.view.entry.display_name, Path(self.view.entry.path)))
+        return out
+
+    def _on_model_action(self, action: str, nodes: list[Node] | None = None) -> None:
+        if nodes is not None:
+            models = []
+            for n in nodes:
+                path = self.library.path_of(n)
+                entry = self.store.get(n.key)
+                if path is not None:
+                    models.append((entry.display_name if entry is not None else n.label, path))
+        else:
+            models = self._target_models(action)
+        if not models:
+            self.show_status("Select a model in the library first")
+            return
+        name, path = models[0]
+        if action == lp.ACTION_COMPARE:
+            self.transfer.compare(models[:2])
+        elif action == lp.ACTION_EXPORT_ZIP:
+            self.transfer.export_zip(path, name)
+        elif action == lp.ACTION_EXPORT_FOLDER:
+            self.transfer.export_folder(path, name)
+        elif action == lp.ACTION_COPY_TO:
+            self.transfer.copy_to(path, name)
+        elif action == lp.ACTION_EXTRACT:
+            self.transfer.import_archive(path)
+
+    def _update_model_actions(self) -> None:
+        has_model = bool(self._target_models(lp.ACTION_EXPORT_ZIP))
+        for act in (self.act_export_zip, self.act_export_folder, self.act_copy_to):
+            act.setEnabled(has_model)
+
+    def _import_dropped(self, archives: list[Path]) -> None:
+        for archive in archives:
+            self.transfer.import_archive(archive)
+
+    def tracking_changed(self, store: Path) -> None:
+        """A copy landed in the tracking folder ``store``: rescan it if the library shows it."""
+        source = self.library.source_for(os.path.realpath(store))
+        if source is not None:
+            self.scans.scan(source.key, rescan=True)
+
+    def _sync_signature_page(self) -> None:
+        """Before the Edit menu opens: its actions act on the model shown, even when the
+        signature tab has not been shown for it yet."""
+        page = self.signature_page
+        entry = self.view.entry if self.stack.currentWidget() is self.view else None
+        if page is not None and entry is not None and page.entry is not entry:
+            page.show_entry(entry)
 
     # ------------------------------------------------------------------------------------------
     # drag and drop
@@ -508,8 +692,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if self.has_unsaved_changes() and not self.prompter.confirm(
-                self, "Unsaved changes", "Quit and lose your unsaved changes?"):
+        dirty = self.unsaved_entries()
+        if dirty:
+            go_on = self.resolve_unsaved(dirty, "quitting", discard=False)
+        else:  # another page's unsaved state (pages without per-model saving)
+            go_on = not self.has_unsaved_changes() or self.prompter.confirm(
+                self, "Unsaved changes", "Quit and lose your unsaved changes?")
+        if not go_on:
             event.ignore()
             return
         self.save_state()
@@ -520,6 +709,16 @@ class MainWindow(QMainWindow):
         self.scans.cancel()
         self.tasks.shutdown(3000)
         self.store.close_all()
+        self.library.drag_files.cleanup()
+
+
+_EDITOR_API = ("undo_action", "redo_action", "save_action", "save_copy_action", "save",
+               "discard_changes", "has_unsaved_changes")
+
+
+def _is_signature_editor(page: ModelPage | None) -> bool:
+    """The registered "signature" page is the editor (tests may register a stub instead)."""
+    return page is not None and all(hasattr(page, name) for name in _EDITOR_API)
 
 
 def _models_under(node: Node) -> list[Node]:

@@ -275,15 +275,21 @@ class ModelStore(QObject):
             self._trim_transient()
 
     def _trim_transient(self, keep: str | None = None) -> None:
-        while len(self._transient) > MAX_TRANSIENT:
-            key = self._transient[0]
-            if key == keep:
+        """Close the oldest transient entries beyond the cap, never one with unsaved edits."""
+        for key in list(self._transient):
+            if len(self._transient) <= MAX_TRANSIENT:
                 break
+            if key == keep:
+                continue
             entry = self._entries.get(key)
             if entry is None:
-                self._transient.pop(0)
-                continue
-            self.close(entry)
+                self._transient.remove(key)
+            elif not self.has_unsaved_edits(entry):
+                self.close(entry)
+
+    def has_unsaved_edits(self, entry: ModelEntry) -> bool:
+        """Set by the main window (the signature editor knows); entries with edits stay open."""
+        return False
 
     def close_all(self) -> None:
         for entry in list(self._entries.values()):

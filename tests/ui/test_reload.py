@@ -52,7 +52,9 @@ def test_atomic_replace_is_seen_twice(qtbot, window, tmp_model: Path) -> None:
 
 def test_unsaved_changes_ask_before_reload(qtbot, window, tmp_model: Path, monkeypatch) -> None:
     entry = _open(qtbot, window, tmp_model)
-    monkeypatch.setattr(window.view, "has_unsaved_changes", lambda: True)
+    page = window.signature_page  # the editor says this model has unsaved edits
+    monkeypatch.setattr(page, "has_unsaved_changes", lambda e=None: e is None or e is entry)
+    monkeypatch.setattr(page, "discard_changes", lambda e: None)
     generation = entry.generation
     window.prompter.answers = [False]  # "keep my edits"
     with qtbot.waitSignal(window.store.changed_on_disk, timeout=10000):

@@ -3,17 +3,20 @@
 A thin ``QAbstractItemModel`` over plain ``Node`` objects. Scans add models in batches: one
 ``beginInsertRows`` per parent per batch, so 10,000 models arrive in a few dozen cheap updates.
 Model nodes carry the model key; their icon and tooltip follow the ``ModelStore`` entry
-(loading, error, missing) when one exists.
+(loading, error, missing) when one exists. Model nodes can be dragged out: ``mimeData`` carries
+the models' folders (or zips) by URL, see :func:`mlmanager.ui.dnd.library_mime_data`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -23,6 +26,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont, QIcon
 
 from mlmanager.ui import icons, theme
+from mlmanager.ui.dnd import DragFiles, library_mime_data
 from mlmanager.ui.paths import model_key
 
 GROUP = "group"
@@ -89,6 +93,7 @@ class LibraryModel(QAbstractItemModel):
         self._open = Node(GROUP, "Open models", self._root, tooltip="Models you opened")
         self._root.children.append(self._open)
         self._by_key: dict[str, list[Node]] = {}
+        self.drag_files = DragFiles()  # zips made for drags; the window cleans up at quit
 
     # --- Qt API ---------------------------------------------------------------------------------
 
@@ -137,7 +142,39 @@ class LibraryModel(QAbstractItemModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if self.node(index).kind == MODEL:
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        return flags
+
+    # --- dragging models out ----------------------------------------------------------------------
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802
+        from mlmanager.ui.dnd import LIBRARY_MIME
+
+        return ["text/uri-list", LIBRARY_MIME]
+
+    def supportedDragActions(self) -> Qt.DropAction:  # noqa: N802
+        return Qt.DropAction.CopyAction  # a file manager must copy a model, never move it
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:  # noqa: N802
+        nodes: list[Node] = []
+        for idx in indexes:
+            node = self.node(idx) if idx.isValid() else None
+            if node is not None and node.kind == MODEL and node not in nodes:
+                nodes.append(node)
+        return library_mime_data(nodes, self.path_of, self.drag_files)
+
+    def path_of(self, node: Node) -> Path | None:
+        """The model's folder or zip: the open entry's path, else the scan record's."""
+        if node.kind != MODEL:
+            return None
+        entry = self._lookup(node.key)
+        if entry is not None and getattr(entry, "path", None) is not None:
+            return Path(entry.path)
+        if node.record is not None:
+            return Path(node.record.path)
+        return Path(node.key) if node.key else None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and section == 0:

@@ -150,11 +150,7 @@ class SavingMixin:
         new_doc.close()
         if doc.stack.cleanIndex() >= 0:
             doc.stack.setIndex(doc.stack.cleanIndex())  # the original shows what is on disk; Redo re-applies
-        opener = getattr(self.window(), "open_model", None)
-        if callable(opener) and self.window() is not self:
-            opener(dest)
-        else:
-            self.ctx.store.open(dest)
+        (self.ctx.open_model or self.ctx.store.open)(dest)
         notes = [p for p in problems if p.startswith("not copied")]
         self.ctx.status(f"Saved a copy with the new signature to {dest}; the original is unchanged"
                         + (f" ({len(notes)} file(s) not copied)" if notes else ""))

@@ -1,4 +1,9 @@
-"""The left side: a filter box over the library tree, and the scan progress with a Cancel button."""
+"""The left side: a filter box over the library tree, and the scan progress with a Cancel button.
+
+The tree allows extended selection (Ctrl/Shift-click: two models to compare) and drags models
+out (the library model makes the data, see ``dnd.library_mime_data``). Per-model commands of the
+context menu are sent as ``action_requested(action, nodes)`` with one of the ``ACTION_*`` names.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +35,12 @@ from mlmanager.ui.models.library import (
 FILTER_DELAY_MS = 120
 EXPAND_ALL_BELOW = 300
 
+ACTION_COMPARE = "compare"
+ACTION_EXPORT_ZIP = "export-zip"
+ACTION_EXPORT_FOLDER = "export-folder"
+ACTION_COPY_TO = "copy-to"
+ACTION_EXTRACT = "extract"
+
 
 class LibraryPanel(QWidget):
     current_node_changed = Signal(object)  # Node | None
@@ -37,6 +48,7 @@ class LibraryPanel(QWidget):
     rescan_requested = Signal(object)  # Node (source)
     reveal_requested = Signal(object)  # Node
     cancel_scan_requested = Signal()
+    action_requested = Signal(str, list)  # ACTION_*, [Node]
 
     def __init__(self, model: LibraryModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,7 +77,10 @@ class LibraryPanel(QWidget):
         self.tree.setModel(self.proxy)
         self.tree.setHeaderHidden(True)
         self.tree.setUniformRowHeights(True)
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.tree.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.setAccessibleName("Library")
@@ -137,6 +152,31 @@ class LibraryPanel(QWidget):
         idx = self.tree.currentIndex()
         return idx.data(NodeRole) if idx.isValid() else None
 
+    def selected_model_nodes(self) -> list[Node]:
+        """The selected model nodes, in the order the tree shows them."""
+        rows = sorted(self.tree.selectionModel().selectedRows(), key=_tree_order)
+        out: list[Node] = []
+        for idx in rows:
+            node = idx.data(NodeRole)
+            if node is not None and node.kind == MODEL and node not in out:
+                out.append(node)
+        return out
+
+    def select_source_indexes(self, source_indexes: list[QModelIndex]) -> None:
+        """Select several rows (the first becomes current)."""
+        from PySide6.QtCore import QItemSelectionModel
+
+        sel = self.tree.selectionModel()
+        flag = QItemSelectionModel.SelectionFlag
+        for i, src in enumerate(source_indexes):
+            idx = self.proxy.mapFromSource(src)
+            if not idx.isValid():
+                continue
+            if i == 0:
+                sel.setCurrentIndex(idx, flag.ClearAndSelect | flag.Rows)
+            else:
+                sel.select(idx, flag.Select | flag.Rows)
+
     def select_source_index(self, source_index: QModelIndex) -> bool:
         idx = self.proxy.mapFromSource(source_index)
         if not idx.isValid():  # hidden by the filter: clear it
@@ -176,8 +216,36 @@ class LibraryPanel(QWidget):
         if not idx.isValid():
             return
         node: Node = idx.data(NodeRole)
+        menu = self.context_menu_for(node)
+        if menu is not None:
+            menu.exec(self.tree.viewport().mapToGlobal(pos))
+            menu.deleteLater()
+
+    def context_menu_for(self, node: Node) -> QMenu | None:
+        """The context menu of ``node`` (built, not shown: tests inspect it)."""
         menu = QMenu(self)
         if node.kind == MODEL:
+            selected = self.selected_model_nodes()
+            if node not in selected:
+                selected = [node]
+            emit = self.action_requested.emit
+            if len(selected) == 2:
+                menu.addAction(icons.icon("search"), "Compare the Two Models…",
+                               lambda: emit(ACTION_COMPARE, selected))
+            else:
+                menu.addAction(icons.icon("search"), "Compare with…", lambda: emit(ACTION_COMPARE, [node]))
+            menu.addSeparator()
+            path = self.model.path_of(node)
+            is_zip = path is not None and path.suffix.lower() == ".zip" and not path.is_dir()
+            if is_zip:
+                menu.addAction(icons.icon("folder-open"), "Import (Extract) to a Folder…",
+                               lambda: emit(ACTION_EXTRACT, [node]))
+            else:
+                menu.addAction(icons.icon("package"), "Export as Zip…", lambda: emit(ACTION_EXPORT_ZIP, [node]))
+                menu.addAction(icons.icon("folder"), "Export as Folder…",
+                               lambda: emit(ACTION_EXPORT_FOLDER, [node]))
+                menu.addAction(icons.icon("copy"), "Copy to…", lambda: emit(ACTION_COPY_TO, [node]))
+            menu.addSeparator()
             menu.addAction(icons.icon("external"), "Show in file manager", lambda: self.reveal_requested.emit(node))
             if node.parent is self.model.open_group:
                 menu.addAction(icons.icon("close"), "Close", lambda: self.close_requested.emit(node))
@@ -186,5 +254,14 @@ class LibraryPanel(QWidget):
             menu.addAction(icons.icon("external"), "Show in file manager", lambda: self.reveal_requested.emit(node))
             menu.addAction(icons.icon("close"), "Remove from library", lambda: self.close_requested.emit(node))
         else:
-            return
-        menu.exec(self.tree.viewport().mapToGlobal(pos))
+            menu.deleteLater()
+            return None
+        return menu
+
+
+def _tree_order(idx: QModelIndex) -> list[int]:
+    path = []
+    while idx.isValid():
+        path.append(idx.row())
+        idx = idx.parent()
+    return path[::-1]

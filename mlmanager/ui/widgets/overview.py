@@ -244,6 +244,7 @@ class OverviewPage(ModelPage):
     def _set_badges(self, infos: list[facts.BadgeInfo]) -> None:
         for b in self.badges:
             self.badges_row.removeWidget(b)
+            b.hide()  # until deleteLater runs it would still paint, at a stale size
             b.deleteLater()
         while self.badges_row.count():
             self.badges_row.takeAt(0)
