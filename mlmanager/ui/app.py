@@ -142,8 +142,8 @@ def _make_app(offscreen: bool):
     protect_none()  # PySide6 6.12 + Python 3.11 would abort after a few thousand Qt calls
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
+    app.setDesktopFileName("io.github.mlmanager.MLManager")  # matches packaging/linux/*.desktop
     app.setApplicationDisplayName("mlmanager")
-    app.setDesktopFileName("mlmanager")
     return app
 
 

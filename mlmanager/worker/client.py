@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import mlmanager
+from mlmanager import frozen
 from mlmanager.core.errors import InvalidError
 from mlmanager.core.safety import SafetyReport, sha256_file
 from mlmanager.worker import protocol
@@ -483,9 +484,10 @@ class WorkerClient:
 
     def _spawn(self) -> _Proc:
         workdir = Path(tempfile.mkdtemp(prefix="work-", dir=self._session))
-        pkg = str(Path(mlmanager.__file__).resolve().parent)
-        argv = [self.python, "-I", "-c", _BOOTSTRAP, pkg, "--limits", self.limits.to_json(),
-                "--cache-dir", self.cache_dir]
+        # a frozen app has no `python -c`: it re-runs itself with a hidden flag (mlmanager.frozen)
+        argv = frozen.child_argv(frozen.WORKER, self.python) or [
+            self.python, "-I", "-c", _BOOTSTRAP, str(Path(mlmanager.__file__).resolve().parent)]
+        argv += ["--limits", self.limits.to_json(), "--cache-dir", self.cache_dir]
         posix = os.name == "posix"
         cmd_r = cmd_w = evt_r = evt_w = -1
         try:
