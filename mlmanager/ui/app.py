@@ -204,6 +204,12 @@ def run(
     for folder in tracking or []:
         window.open_tracking(folder)
 
+    if screenshot is not None and view == "predict" and input_file:
+        # validate (and, where allowed, predict) that input before the picture is taken
+        from mlmanager.ui.predict.page import prepare_for_screenshot
+
+        prepare_for_screenshot(window, os.path.abspath(input_file), trust).wait(120_000)
+
     if screenshot is not None:
         from mlmanager.ui.screenshot import take_screenshot
 
