@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from mlmanager.ui import theme
@@ -143,7 +143,11 @@ class _ChartLib(QObject):
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        """Import pyqtgraph on a background thread (once)."""
+        """Import pyqtgraph once, on the GUI thread, right after the current event.
+
+        Not on a worker thread: pyqtgraph touches Qt while it is imported, and doing that off
+        the GUI thread crashed the process (seen as a segfault in CI).
+        """
         with self._lock:
             if self._started:
                 return
@@ -151,7 +155,7 @@ class _ChartLib(QObject):
         if "pyqtgraph" in sys.modules:
             self.module = sys.modules["pyqtgraph"]
             return
-        threading.Thread(target=self._load, name="mlmanager-pyqtgraph", daemon=True).start()
+        QTimer.singleShot(0, self._load)
 
     def _load(self) -> None:
         try:
