@@ -32,13 +32,17 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+if str(REPO) not in sys.path:  # run as a script: python benchmarks/bench_scan.py
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.common import Row, Timing, have_mlflow, run_process  # noqa: E402
+
 DEFAULT_DATA = HERE / "_data"
 DEFAULT_OUT = HERE / "out" / "scan.json"
 FORMAT_VERSION = "1"  # bump when the generated layout changes, to regenerate cached stores
@@ -352,22 +356,13 @@ def _cli_has_scan() -> bool:
     return cli.is_file() and '"scan"' in cli.read_text(encoding="utf-8", errors="replace")
 
 
-def _run(argv: list[str], env: dict[str, str], stdout_devnull: bool = False) -> tuple[float, dict]:
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        argv,
-        env=env,
-        cwd=str(REPO),
-        stdout=subprocess.DEVNULL if stdout_devnull else subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"{argv[:3]} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
-    info = json.loads(proc.stdout.strip().splitlines()[-1]) if not stdout_devnull else {}
-    return wall, info
+def _run(argv: list[str], env: dict[str, str], stdout_devnull: bool = False) -> tuple[float, dict, int]:
+    """Wall time, the JSON the snippet printed (if any) and the process's peak RSS in bytes."""
+    res = run_process(argv, env=env, cwd=REPO, check=False)
+    if res.returncode != 0:
+        raise RuntimeError(f"{argv[:3]} failed ({res.returncode}):\n{res.stderr[-2000:]}")
+    info = json.loads(res.stdout.strip().splitlines()[-1]) if not stdout_devnull else {}
+    return res.wall, info, res.peak_rss
 
 
 def _stats(values: list[float]) -> dict:
@@ -379,7 +374,10 @@ def _stats(values: list[float]) -> dict:
     }
 
 
-def bench_size(mlruns: Path, n_models: int, repeat: int, page_size: int) -> dict:
+def bench_size(mlruns: Path, n_models: int, repeat: int, page_size: int,
+               plan: dict[str, int] | None = None) -> dict:
+    """Time the methods in interleaved rounds; ``plan`` picks methods and their run counts
+    (method -> runs; default: every method ``repeat`` times)."""
     py = sys.executable
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
@@ -406,21 +404,28 @@ def bench_size(mlruns: Path, n_models: int, repeat: int, page_size: int) -> dict
         },
         "os_walk_lower_bound": {"argv": [py, "-c", _WALK, root], "env": env},
     }
+    plan = plan or dict.fromkeys(methods, repeat)
+    methods = {name: spec for name, spec in methods.items() if plan.get(name, 0) > 0}
     # one untimed pass over the tree so every method sees a warm page cache
-    _run(methods["os_walk_lower_bound"]["argv"], env)
+    _run([py, "-c", _WALK, root], env)
     raw: dict[str, dict[str, list]] = {
-        m: {"inproc": [], "cpu": [], "wall": [], "count": []} for m in methods
+        m: {"inproc": [], "cpu": [], "wall": [], "count": [], "rss": []} for m in methods
     }
-    # rounds interleave the methods, so a busy machine slows them alike
-    for r in range(repeat):
-        for name, spec in methods.items():
-            w, info = _run(spec["argv"], spec["env"], spec.get("devnull", False))
+    # rounds interleave the methods (rotating the order), so a busy machine slows them alike
+    rounds = max(plan[m] for m in methods)
+    for r in range(rounds):
+        names = [m for m in methods if plan[m] > r]
+        names = names[r % len(names):] + names[:r % len(names)]
+        for name in names:
+            spec = methods[name]
+            w, info, rss = _run(spec["argv"], spec["env"], spec.get("devnull", False))
             raw[name]["wall"].append(w)
+            raw[name]["rss"].append(rss)
             if "t" in info:
                 raw[name]["inproc"].append(info["t"])
                 raw[name]["cpu"].append(info["cpu"])
                 raw[name]["count"].append(info["count"])
-        print(f"  round {r + 1}/{repeat} done", file=sys.stderr)
+        print(f"  scan {n_models}: round {r + 1}/{rounds} done", file=sys.stderr)
     results: dict[str, dict] = {}
     for name, got in raw.items():
         counts = sorted(set(got["count"]))
@@ -428,14 +433,16 @@ def bench_size(mlruns: Path, n_models: int, repeat: int, page_size: int) -> dict
             "in_process_s": _stats(got["inproc"]) if got["inproc"] else None,
             "in_process_cpu_s": _stats(got["cpu"]) if got["cpu"] else None,
             "whole_process_s": _stats(got["wall"]),
+            "peak_rss_bytes": _stats(got["rss"]),
             "count": counts[0] if len(counts) == 1 else (counts or None),
         }
-    results["mlmanager_cli_json"]["command"] = cli_label
+    if "mlmanager_cli_json" in results:
+        results["mlmanager_cli_json"]["command"] = cli_label
     for key in ("mlflow_search_logged_models", "mlflow_search_runs", "mlflow_models_plus_runs"):
-        if results[key]["count"] != n_models:
+        if key in results and results[key]["count"] != n_models:
             print(f"WARNING: {key} returned {results[key]['count']}, expected {n_models}",
                   file=sys.stderr)
-    if results["mlmanager_scan"]["count"] != n_models:
+    if "mlmanager_scan" in results and results["mlmanager_scan"]["count"] != n_models:
         print(f"WARNING: scan found {results['mlmanager_scan']['count']}, expected {n_models}",
               file=sys.stderr)
     return results
@@ -466,6 +473,89 @@ def format_table(n_models: int, results: dict) -> str:
         )
     lines.append("(x proc compares whole processes with `mlmanager scan --json`, imports included)")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- suite adapter
+
+TARGET = ">= 3x faster than search_runs"
+#: results of the suite's runs in this process, by size: job 6 reuses their peak RSS
+MEASURED: dict[int, dict] = {}
+
+
+def sizes(quick: bool) -> list[int]:
+    return [1000] if quick else [1000, 10000]
+
+
+def plan_for(n: int, quick: bool, with_mlflow: bool) -> dict[str, int]:
+    """Runs per method: mlflow's searches take tens of seconds at 10,000 models, so they run
+    fewer times there; the combined models+runs search is left to the standalone main."""
+    ours = 3
+    plan = {"mlmanager_scan": ours, "mlmanager_cli_json": ours if n <= 1000 else 2,
+            "os_walk_lower_bound": ours if n <= 1000 else 2}
+    if with_mlflow:
+        plan["mlflow_search_runs"] = 2 if quick or n > 1000 else 3
+        plan["mlflow_search_logged_models"] = 1 if quick or n > 1000 else 2
+    return plan
+
+
+def measure(n: int, quick: bool) -> dict:
+    """Generate (or reuse) the store with ``n`` models and time it; cached per process."""
+    if n not in MEASURED:
+        mlruns, gen = ensure_store(DEFAULT_DATA, n, 10)
+        if gen:
+            print(f"  generated a {n:,}-model store in {gen:.1f} s", file=sys.stderr)
+        results = bench_size(mlruns, n, 3, 50000, plan_for(n, quick, have_mlflow()))
+        MEASURED[n] = results
+    return MEASURED[n]
+
+
+def _t(stats: dict | None) -> Timing | None:
+    return None if stats is None else Timing(list(stats["runs"]))
+
+
+def run(quick: bool = False) -> list[Row]:
+    """Job 3 rows: the scan call (after imports) and the whole process, per size."""
+    rows = []
+    for n in sizes(quick):
+        res = measure(n, quick)
+        ours, walk = res["mlmanager_scan"], res["os_walk_lower_bound"]
+        runs, models = res.get("mlflow_search_runs"), res.get("mlflow_search_logged_models")
+        cpu = {k: v["in_process_cpu_s"]["median"] for k, v in res.items() if v.get("in_process_cpu_s")}
+        call = Row(job="3 scan", case=f"{n:,} models, call", ours=_t(ours["in_process_s"]),
+                   theirs=_t(runs["in_process_s"]) if runs else None, theirs_label="search_runs",
+                   bound=_t(walk["in_process_s"]), bound_label="os.walk", target=TARGET,
+                   note="time of the call after imports", extra={"cpu_median_s": cpu,
+                                                                 "count": ours["count"]})
+        call.passed = None if call.ratio is None else call.ratio >= 3
+        rows.append(call)
+        if models:
+            rows.append(Row(job="3 scan", case=f"{n:,} models, call (models API)", ours=_t(ours["in_process_s"]),
+                            theirs=_t(models["in_process_s"]), theirs_label="search_logged_models",
+                            note="no target; MLflow's newer API, model records only"))
+        cli = res["mlmanager_cli_json"]
+        whole = Row(job="3 scan", case=f"{n:,} models, process", ours=_t(cli["whole_process_s"]),
+                    theirs=_t(runs["whole_process_s"]) if runs else None, theirs_label="search_runs",
+                    bound=_t(walk["whole_process_s"]), bound_label="os.walk", target=TARGET,
+                    note="`mlmanager scan ROOT --json` vs a script calling search_runs, imports included")
+        whole.passed = None if whole.ratio is None else whole.ratio >= 3
+        rows.append(whole)
+    return rows
+
+
+def memory_rows(quick: bool) -> list[Row]:
+    """Job 6: peak RSS of `mlmanager scan ROOT --json` vs MLflow's searches (same runs as job 3)."""
+    n = sizes(quick)[-1]
+    res = measure(n, quick)
+    b = lambda key: Timing(list(res[key]["peak_rss_bytes"]["runs"]), unit="B") if key in res else None  # noqa: E731
+    rows = [Row(job="6 peak memory", case=f"scan {n:,} models", ours=b("mlmanager_cli_json"),
+                theirs=b("mlflow_search_runs"), theirs_label="search_runs",
+                bound=b("os_walk_lower_bound"), bound_label="os.walk",
+                target="report", note="peak RSS of the whole process (wait4 ru_maxrss)")]
+    if "mlflow_search_logged_models" in res:
+        rows.append(Row(job="6 peak memory", case=f"scan {n:,} models (models API)", ours=b("mlmanager_cli_json"),
+                        theirs=b("mlflow_search_logged_models"), theirs_label="search_logged_models",
+                        target="report"))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
