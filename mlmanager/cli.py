@@ -210,8 +210,7 @@ def build_gui_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _subcommands() -> set[str]:
-    parser = build_parser()
+def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
     for action in parser._actions:  # noqa: SLF001 - argparse keeps no public list
         if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
             return set(action.choices)
@@ -246,12 +245,14 @@ def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in _subcommands():
-        args = build_parser().parse_args(argv)
-        return _run(args.func, args)
-    if argv and argv[0] in ("-h", "--help"):
+    if argv[:1] in (["-h"], ["--help"]):
         build_parser().print_help()
         return EXIT_OK
+    if argv and not argv[0].startswith("-"):
+        parser = build_parser()
+        if argv[0] in _subcommands(parser):
+            args = parser.parse_args(argv)
+            return _run(args.func, args)
     return gui_main(argv)
 
 
