@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -576,9 +577,9 @@ class MainWindow(QMainWindow):
         source = self.library.source_for(root)
         current = self.library_panel.current_node()
         if source is not None and self.view.entry is None and (current is None or current is source):
-            first = next(iter(_models_under(source)), None)
-            if first is not None:
-                self.library_panel.select_source_index(self.library.index_of(first))
+            # on a later turn of the event loop: opening the model builds its pages, and doing
+            # that in the same turn as the scan's last batch stalled the GUI (benchmarks job 7)
+            QTimer.singleShot(0, lambda: self._select_first_model(root))
         if not self.scans.is_scanning():
             self.library_panel.hide_scan()
             self.act_cancel_scan.setEnabled(False)
@@ -592,6 +593,15 @@ class MainWindow(QMainWindow):
             msg = f"Scan of {root} failed: {outcome}"
         self.show_status(msg)
         self._update_counts()
+
+    def _select_first_model(self, root: str) -> None:
+        source = self.library.source_for(root)
+        current = self.library_panel.current_node()
+        if source is None or self.view.entry is not None or (current is not None and current is not source):
+            return
+        first = next(_iter_models_under(source), None)
+        if first is not None:
+            self.library_panel.select_source_index(self.library.index_of(first))
 
     def _on_unhandled_error(self, err: TaskError) -> None:
         if err.expected:
@@ -721,13 +731,15 @@ def _is_signature_editor(page: ModelPage | None) -> bool:
     return page is not None and all(hasattr(page, name) for name in _EDITOR_API)
 
 
-def _models_under(node: Node) -> list[Node]:
-    out = []
+def _iter_models_under(node: Node) -> Iterator[Node]:
     stack = [node]
     while stack:
         n = stack.pop()
         if n.kind == MODEL:
-            out.append(n)
+            yield n
         stack.extend(reversed(n.children))  # pre-order: models in the order the tree shows them
-    return out
+
+
+def _models_under(node: Node) -> list[Node]:
+    return list(_iter_models_under(node))
 

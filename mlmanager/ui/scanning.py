@@ -147,7 +147,7 @@ class ScanController(QObject):
     def _on_done(self, key: str, source: Node, task: Task, summary: ScanSummary) -> None:
         if not self._finish(key, source, task):
             return
-        n = self._library.model_count(source)
+        n = summary.models  # counted while scanning: no walk over a 10,000-model tree here
         status = f"{n} model{'s' if n != 1 else ''}"
         if summary.cancelled:
             status += ", scan cancelled"
