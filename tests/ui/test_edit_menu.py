@@ -158,8 +158,10 @@ def test_removing_a_tracking_folder_with_unsaved_edits_asks(qtbot, window, share
     store = copy_model(shared_models / "mlruns")
     source = window.open_tracking(store)
     qtbot.waitUntil(lambda: not window.scans.is_scanning(), timeout=20000)
+    # the scan selects its first model on a later event-loop turn, then loads it
+    qtbot.waitUntil(lambda: window.view.entry is not None, timeout=20000)
     wait_idle(qtbot, window)
-    entry = window.view.entry  # the scan selected its first model
+    entry = window.view.entry
     assert entry is not None and not entry.pinned
     _edit(qtbot, window, entry)
     window.close_node(source)  # Cancel

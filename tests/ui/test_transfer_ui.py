@@ -427,6 +427,9 @@ def test_drag_of_a_scanned_logged_model_carries_a_zip_named_after_it(qtbot, wind
     store = copy_model(shared_models / "mlruns")
     window.open_tracking(store)
     qtbot.waitUntil(lambda: not window.scans.is_scanning(), timeout=20000)
+    # the scan selects its first model on a later event-loop turn
+    qtbot.waitUntil(lambda: getattr(window.library_panel.current_node(), "kind", None) == "model",
+                    timeout=20000)
     wait_idle(qtbot, window)
     node = window.library_panel.current_node()
     assert node.kind == "model" and window.library.path_of(node).name == "artifacts"
