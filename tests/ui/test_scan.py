@@ -97,6 +97,41 @@ def test_scan_synthetic_tree_streams_and_groups(qtbot, window, tmp_path: Path) -
     assert proxy.rowCount(proxy.mapFromSource(window.library.index_of(source))) == 1
 
 
+def test_filter_round_trip_keeps_current_and_expansion(qtbot, window, tmp_path: Path) -> None:
+    """The tree shows the library itself and the filter proxy only while a filter is typed;
+    clearing the filter restores what was expanded and keeps the current model."""
+    mlruns = _synthetic_tree(tmp_path, n=30)
+    with qtbot.waitSignal(window.scans.finished, timeout=20000):
+        source = window.open_tracking(mlruns)
+    panel = window.library_panel
+    assert panel.tree.model() is window.library and not panel.is_filtered()
+    exps = [c for c in source.children if c.kind == EXPERIMENT]
+    panel.tree.expand(window.library.index_of(exps[1]))
+    assert not panel.tree.isExpanded(window.library.index_of(exps[2]))
+    target = _models(exps[1])[0]
+    assert panel.select_source_index(window.library.index_of(target))
+    wait_idle(qtbot, window)
+
+    panel.filter.setText(target.parent.label)  # the run's name
+    panel.apply_filter()
+    assert panel.is_filtered() and panel.tree.model() is panel.proxy
+    assert panel.current_node() is target
+    assert panel.proxy.matches >= 1
+
+    panel.filter.clear()
+    panel.apply_filter()
+    assert panel.tree.model() is window.library and panel.proxy.sourceModel() is None
+    assert panel.current_node() is target
+    assert panel.tree.isExpanded(window.library.index_of(exps[1]))
+    assert not panel.tree.isExpanded(window.library.index_of(exps[2]))
+    # selection still drives the view after the swap (the new selection model is connected)
+    other = _models(exps[0])[0]
+    panel.select_source_index(window.library.index_of(other))
+    wait_idle(qtbot, window)
+    assert panel.current_node() is other
+    assert window.view.entry is not None and window.view.entry.key == other.key
+
+
 def test_cancel_scan_keeps_what_was_found(qtbot, window, tmp_path: Path, monkeypatch) -> None:
     mlruns = _synthetic_tree(tmp_path)
     gate = threading.Event()

@@ -74,9 +74,15 @@ def test_library_drag_carries_the_model_folder_or_zip(qtbot, window, tmp_model: 
     assert library.flags(idx) & Qt.ItemFlag.ItemIsDragEnabled
     assert not library.flags(library.index_of(library.open_group)) & Qt.ItemFlag.ItemIsDragEnabled
     assert library.supportedDragActions() == Qt.DropAction.CopyAction  # never Move
-    # through the filter proxy, as QTreeView.startDrag asks for it
-    proxy = window.library_panel.proxy
-    mime = proxy.mimeData([proxy.mapFromSource(idx)])
+    # through the tree's model (the filter proxy while a filter is typed), as QTreeView.startDrag asks
+    panel = window.library_panel
+    for text in ("", "iris"):
+        panel.filter.setText(text)
+        panel.apply_filter()
+        assert panel.is_filtered() == bool(text)
+        view_model = panel.tree.model()
+        mime = view_model.mimeData([panel.view_index(idx)])
+        assert [Path(u.toLocalFile()) for u in mime.urls()] == [tmp_model]
     assert [Path(u.toLocalFile()) for u in mime.urls()] == [tmp_model]
     assert mime.hasFormat(LIBRARY_MIME) and mime.text() == str(tmp_model)
     # our own window ignores a drag that started in the library

@@ -43,6 +43,14 @@ KeyRole = Qt.ItemDataRole.UserRole + 3
 SearchRole = Qt.ItemDataRole.UserRole + 4
 PathRole = Qt.ItemDataRole.UserRole + 5
 
+# Qt calls flags()/hasChildren()/data() for every row it lays out (10,000s after a scan):
+# enum arithmetic and attribute lookups are done once here, not per call.
+_FLAGS_ROW = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_FLAGS_MODEL_ROW = _FLAGS_ROW | Qt.ItemFlag.ItemIsDragEnabled
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+
 Index = QModelIndex | QPersistentModelIndex
 _INVALID = QModelIndex()  # default parent (an invalid index is immutable)
 
@@ -137,15 +145,14 @@ class LibraryModel(QAbstractItemModel):
         return 1
 
     def hasChildren(self, parent: Index = _INVALID) -> bool:  # noqa: N802
-        return self.rowCount(parent) > 0
+        if not parent.isValid():
+            return bool(self._root.children)
+        return parent.column() == 0 and bool(parent.internalPointer().children)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if self.node(index).kind == MODEL:
-            flags |= Qt.ItemFlag.ItemIsDragEnabled
-        return flags
+            return _NO_FLAGS
+        return _FLAGS_MODEL_ROW if index.internalPointer().kind == MODEL else _FLAGS_ROW
 
     # --- dragging models out ----------------------------------------------------------------------
 
@@ -185,13 +192,13 @@ class LibraryModel(QAbstractItemModel):
         if not index.isValid():
             return None
         node: Node = index.internalPointer()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             if node.kind == SOURCE and node.status:
                 return f"{node.label}  ({node.status})"
             if node.kind == GROUP:
                 return f"{node.label} ({len(node.children)})" if node.children else node.label
             return node.label
-        if role == Qt.ItemDataRole.DecorationRole:
+        if role == _DECORATION:
             return self._icon(node)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(node)

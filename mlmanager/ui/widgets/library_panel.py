@@ -7,7 +7,7 @@ context menu are sent as ``action_requested(action, nodes)`` with one of the ``A
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -53,8 +53,12 @@ class LibraryPanel(QWidget):
     def __init__(self, model: LibraryModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
+        # The tree shows the library model itself, and the filter proxy only while a filter is
+        # typed: through a QSortFilterProxyModel every row Qt lays out costs ~9 Python calls
+        # instead of 2, and expanding an experiment of 1,000 runs stalled the GUI (job 7).
         self.proxy = LibraryFilter(self)
-        self.proxy.setSourceModel(model)
+        self._expanded_before_filter: list[Node] | None = None
+        self._quiet = False  # select_source_index(notify=False) in progress
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 0, 6)
@@ -74,7 +78,7 @@ class LibraryPanel(QWidget):
         lay.addWidget(self.filter)
 
         self.tree = QTreeView()
-        self.tree.setModel(self.proxy)
+        self.tree.setModel(model)
         self.tree.setHeaderHidden(True)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -85,7 +89,7 @@ class LibraryPanel(QWidget):
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.setAccessibleName("Library")
         self.tree.setExpandsOnDoubleClick(True)
-        self.tree.selectionModel().currentChanged.connect(self._on_current)
+        self._connect_selection()
         lay.addWidget(self.tree, 1)
 
         self.scan_row = QWidget()
@@ -118,12 +122,67 @@ class LibraryPanel(QWidget):
     def apply_filter(self) -> None:
         self._filter_timer.stop()
         text = self.filter.text().strip()
+        if not text:
+            self._show_model(filtered=False)
+            return
+        self._show_model(filtered=True)
         matches = self.proxy.set_text(text)
-        if text:
-            if matches <= EXPAND_ALL_BELOW:
-                self.tree.expandAll()
-            else:  # expanding thousands of rows costs more than it helps
-                self.tree.expandToDepth(0)
+        if matches <= EXPAND_ALL_BELOW:
+            self.tree.expandAll()
+        else:  # expanding thousands of rows costs more than it helps
+            self.tree.expandToDepth(0)
+
+    def is_filtered(self) -> bool:
+        return self.tree.model() is self.proxy
+
+    def _show_model(self, filtered: bool) -> None:
+        """Put the proxy between the tree and the library (filtered) or take it out, keeping
+        the current node and, after a filter is cleared, what was expanded before it."""
+        if filtered == self.is_filtered():
+            return
+        current = self.current_node()
+        old_selection = self.tree.selectionModel()
+        if filtered:
+            self._expanded_before_filter = self._expanded_nodes()
+            self.proxy.setSourceModel(self.model)
+            self.tree.setModel(self.proxy)
+        else:
+            self.tree.setModel(self.model)
+            self.proxy.set_text("")
+            self.proxy.setSourceModel(None)  # detached: it no longer follows every insert
+            for node in self._expanded_before_filter or ():
+                if node.parent is not None:
+                    self.tree.expand(self.model.index_of(node))
+            self._expanded_before_filter = None
+        old_selection.deleteLater()
+        self._connect_selection()
+        if current is not None and current.parent is not None:
+            idx = self.view_index(self.model.index_of(current))
+            if idx.isValid():
+                self.tree.selectionModel().setCurrentIndex(
+                    idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                self.tree.scrollTo(idx)
+
+    def _expanded_nodes(self) -> list[Node]:
+        out: list[Node] = []
+
+        def walk(node: Node) -> None:
+            for child in node.children:
+                if child.children and self.tree.isExpanded(self.view_index(self.model.index_of(child))):
+                    out.append(child)
+                    walk(child)
+
+        walk(self.model.root)
+        return out
+
+    def view_index(self, source_index: QModelIndex) -> QModelIndex:
+        """The tree's index of a library index (through the filter when one is typed)."""
+        if not source_index.isValid():
+            return QModelIndex()
+        return self.proxy.mapFromSource(source_index) if self.is_filtered() else source_index
+
+    def _connect_selection(self) -> None:
+        self.tree.selectionModel().currentChanged.connect(self._on_current)
 
     def _focus_first_match(self) -> None:
         self.apply_filter()
@@ -133,8 +192,9 @@ class LibraryPanel(QWidget):
         self.tree.setFocus()
 
     def _first_model(self, parent: QModelIndex) -> QModelIndex:
-        for r in range(self.proxy.rowCount(parent)):
-            idx = self.proxy.index(r, 0, parent)
+        view_model = self.tree.model()
+        for r in range(view_model.rowCount(parent)):
+            idx = view_model.index(r, 0, parent)
             if idx.data(KindRole) == MODEL:
                 return idx
             found = self._first_model(idx)
@@ -164,12 +224,10 @@ class LibraryPanel(QWidget):
 
     def select_source_indexes(self, source_indexes: list[QModelIndex]) -> None:
         """Select several rows (the first becomes current)."""
-        from PySide6.QtCore import QItemSelectionModel
-
         sel = self.tree.selectionModel()
         flag = QItemSelectionModel.SelectionFlag
         for i, src in enumerate(source_indexes):
-            idx = self.proxy.mapFromSource(src)
+            idx = self.view_index(src)
             if not idx.isValid():
                 continue
             if i == 0:
@@ -177,28 +235,37 @@ class LibraryPanel(QWidget):
             else:
                 sel.select(idx, flag.Select | flag.Rows)
 
-    def select_source_index(self, source_index: QModelIndex) -> bool:
-        idx = self.proxy.mapFromSource(source_index)
+    def select_source_index(self, source_index: QModelIndex, notify: bool = True) -> bool:
+        """Make a library row current (clearing a filter that hides it). ``notify=False``
+        selects without emitting ``current_node_changed``: the caller opens the node itself,
+        on a later turn of the event loop."""
+        idx = self.view_index(source_index)
         if not idx.isValid():  # hidden by the filter: clear it
             self.filter.clear()
             self.apply_filter()
-            idx = self.proxy.mapFromSource(source_index)
+            idx = self.view_index(source_index)
         if not idx.isValid():
             return False
-        self.tree.setCurrentIndex(idx)
-        self.tree.scrollTo(idx)
+        self._quiet = not notify
+        try:
+            self.tree.setCurrentIndex(idx)
+            self.tree.scrollTo(idx)
+        finally:
+            self._quiet = False
         return True
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.current_node_changed.emit(current.data(NodeRole) if current.isValid() else None)
+        if not self._quiet:
+            self.current_node_changed.emit(current.data(NodeRole) if current.isValid() else None)
 
     def _on_rows_inserted(self, parent: QModelIndex, _first: int, _last: int) -> None:
         node = self.model.node(parent)
         if parent.isValid() and node.kind in (SOURCE, "group"):
-            self.tree.expand(self.proxy.mapFromSource(parent))
+            self.tree.expand(self.view_index(parent))
         elif not parent.isValid():
-            for r in range(self.proxy.rowCount()):
-                self.tree.expand(self.proxy.index(r, 0))
+            view_model = self.tree.model()
+            for r in range(view_model.rowCount()):
+                self.tree.expand(view_model.index(r, 0))
 
     # scan progress -----------------------------------------------------------------------------
 

@@ -98,6 +98,7 @@ def _ensure_builtin_pages() -> None:
 
             return getattr(importlib.import_module(module), cls)(ctx)
 
+        make.module = module  # type: ignore[attr-defined]  # for preload_page
         return make
 
     builtin = [
@@ -112,6 +113,16 @@ def _ensure_builtin_pages() -> None:
     for key, title, module, cls, order in builtin:
         if key not in _REGISTRY and _module_exists(module):
             register_page(key, title, lazy(module, cls), order)
+
+
+def preload_page(key: str) -> None:
+    """Import a lazily registered page's module now (on an idle turn of the event loop), so
+    that showing the first model later does not pay for the import in the same turn."""
+    _ensure_builtin_pages()
+    spec = _REGISTRY.get(key)
+    module = getattr(spec.factory, "module", None) if spec is not None else None
+    if module:
+        importlib.import_module(module)
 
 
 def _module_exists(name: str) -> bool:
