@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -38,6 +38,7 @@ from mlmanager.ui.settings import Settings
 from mlmanager.ui.store import ModelEntry, ModelStore
 from mlmanager.ui.tasks import TaskError, TaskManager
 from mlmanager.ui.transfer.controller import TransferController
+from mlmanager.ui.turns import later
 from mlmanager.ui.widgets import library_panel as lp
 from mlmanager.ui.widgets.library_panel import LibraryPanel
 from mlmanager.ui.widgets.model_view import (
@@ -50,10 +51,6 @@ from mlmanager.ui.widgets.model_view import (
 from mlmanager.ui.widgets.welcome import WelcomePage
 
 log = logging.getLogger(__name__)
-
-# A 0 ms single-shot runs with the posted events of the same turn of the event loop; 1 ms
-# lets overdue timers, input and paint run first, so two steps never add up to one stall.
-LATER_TURN_MS = 1
 
 DEFAULT_SIZE = (1280, 800)
 STATUS_MS = 6000
@@ -387,7 +384,7 @@ class MainWindow(QMainWindow):
         existing = self.library.source_for(os.path.realpath(os.fspath(path)))
         source = existing or self.scans.scan(path)
         if self.view.entry is None:  # the scan will show its first model: import its page now
-            QTimer.singleShot(0, lambda: preload_page("overview"))
+            later(lambda: preload_page("overview"))
         self._update_counts()
         self.library_panel.select_source_index(self.library.index_of(source))
         return source
@@ -591,7 +588,7 @@ class MainWindow(QMainWindow):
         if source is not None and self.view.entry is None and (current is None or current is source):
             # on a later turn of the event loop: opening the model builds its pages, and doing
             # that in the same turn as the scan's last batch stalled the GUI (benchmarks job 7)
-            QTimer.singleShot(LATER_TURN_MS, lambda: self._select_first_model(root))
+            later(lambda: self._select_first_model(root))
         if not self.scans.is_scanning():
             self.library_panel.hide_scan()
             self.act_cancel_scan.setEnabled(False)
@@ -615,7 +612,7 @@ class MainWindow(QMainWindow):
         # selecting expands an experiment (maybe 1,000s of runs) and opening builds the model's
         # page: two turns of the event loop, so neither stalls the GUI past 100 ms (job 7)
         if first is not None and self.library_panel.select_source_index(self.library.index_of(first), notify=False):
-            QTimer.singleShot(LATER_TURN_MS, lambda: self._open_if_current(first))
+            later(lambda: self._open_if_current(first))
 
     def _open_if_current(self, node: Node) -> None:
         if self.library_panel.current_node() is node and self.view.entry is None:

@@ -26,6 +26,24 @@ MAX_CELL_CHARS = 200
 MAX_TIP_CHARS = 2000
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+# A paint asks every visible cell for ~7 roles: enum lookups and arithmetic are done once here
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_RAW = int(RAW_ROLE)
+_CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
+_COLORS: dict[str, QColor] = {}
+
+
+def cached_color(name: str) -> QColor:
+    """One QColor per colour string (parsing "#rrggbb" for every painted cell adds up)."""
+    color = _COLORS.get(name)
+    if color is None:
+        color = _COLORS[name] = QColor(name)
+    return color
 
 
 def format_value(value: Any, limit: int = MAX_CELL_CHARS) -> str:
@@ -228,33 +246,33 @@ class FrameModel(QAbstractTableModel):
             self._cells[key] = hit
         return hit
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
         row, col = index.row(), index.column()
-        if not (0 <= row < self._nrows and 0 <= col < self._ncols):
+        if not (0 <= row < self._nrows and 0 <= col < self._ncols):  # also an invalid index
             return None
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return self._cell(row, col)[0]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if col not in self._numeric:
+        if role == _ALIGN:
+            numeric = self._numeric.get(col)
+            if numeric is None:
                 self._make_getter(col)
-            return _RIGHT if self._numeric.get(col) else _LEFT
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return QColor(theme.current_colors().muted) if self._cell(row, col)[1] else None
-        if role == Qt.ItemDataRole.BackgroundRole:
+                numeric = self._numeric.get(col)
+            return _RIGHT if numeric else _LEFT
+        if role == _FOREGROUND:
+            return cached_color(theme.current_colors().muted) if self._cell(row, col)[1] else None
+        if role == _BACKGROUND:
             p = self._cell_problems.get((row, col)) if self._cell_problems else None
             if p is not None:
                 c = theme.current_colors()
-                return QColor(c.error_bg if p.severity == "error" else c.warning_bg)
+                return cached_color(c.error_bg if p.severity == "error" else c.warning_bg)
             return None
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             p = self._cell_problems.get((row, col))
             text = format_value(self.value(row, col), MAX_TIP_CHARS)
             if p is not None:
                 return f"{text}\n\n{p.message.splitlines()[0]}" + (f"\nFix: {p.fix}" if p.fix else "")
             return text if len(text) > 30 else None
-        if role == RAW_ROLE:
+        if role == _RAW:
             return self.value(row, col)
         return None
 
@@ -294,9 +312,7 @@ class FrameModel(QAbstractTableModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _CELL_FLAGS if index.isValid() else _NO_FLAGS
 
 
 class InputModel(FrameModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -25,6 +25,7 @@ from mlmanager.ui import icons
 from mlmanager.ui.predict.grid_editor import GridEditor
 from mlmanager.ui.predict.input_model import InputModel
 from mlmanager.ui.predict.params_form import ParamsForm
+from mlmanager.ui.turns import later
 from mlmanager.ui.widgets.common import compact_rows, muted_label, style_role
 
 INPUT_SUFFIXES = (".csv", ".json", ".parquet", ".pq")
@@ -172,7 +173,7 @@ class InputPanel(QWidget):
         self.model.set_frame(frame, row_labels, column_types)
         self.stack.setCurrentWidget(self.view)
         self.tabs.setCurrentWidget(self.stack)
-        QTimer.singleShot(0, lambda: fit_columns(self.view))  # after the first paint
+        later(lambda: fit_columns(self.view))  # after the first paint
 
     def set_status(self, level: str | None, text: str) -> None:
         if level is None:

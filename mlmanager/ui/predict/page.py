@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -60,6 +60,7 @@ from mlmanager.ui.predict.trust_panel import (
     TrustedModelsDialog,
     TrustPanel,
 )
+from mlmanager.ui.turns import later
 from mlmanager.ui.widgets.common import Banner, muted_label
 from mlmanager.ui.widgets.model_view import ModelPage, PageContext
 
@@ -566,15 +567,25 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
         if not self.results.isVisibleTo(self):
             self.results.show()
 
-        def details() -> None:
-            if st.outcome is outcome and st is self._state:
-                self._relayout()
-                self.results.show_details(outcome.summaries, warnings)
+        def current() -> bool:
+            return st.outcome is outcome and st is self._state
 
-        self._later(details)
+        def table_details() -> None:
+            if current():
+                self._relayout()
+                self.results.show_table_details()
+                self._later(summary)
+
+        def summary() -> None:
+            if current():
+                self.results.show_summary(outcome.summaries, warnings)
+
+        # three slices on three turns of the event loop (table, its columns, the chart): a
+        # 100,000-row result never holds the GUI thread for the sum of them
+        self._later(table_details)
 
     def _later(self, fn: Callable[[], None]) -> None:
-        """Run ``fn`` on the next event-loop turn (counts as busy until then), so that a big
+        """Run ``fn`` on a later event-loop turn (counts as busy until then), so that a big
         update is painted in slices instead of holding the GUI thread in one go."""
         self._begin("show")
 
@@ -584,7 +595,7 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
             finally:
                 self._end("show")
 
-        QTimer.singleShot(0, go)
+        later(go)
 
     def _message(self, level: str, title: str, text: str, *, details: str = "",
                  action: tuple[str, Callable[[], None]] | None = None, remember: bool = True) -> None:

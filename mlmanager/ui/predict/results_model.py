@@ -14,13 +14,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 
 from mlmanager.ui import icons, theme
-from mlmanager.ui.predict.input_model import FrameModel, format_value, is_missing
+from mlmanager.ui.predict.input_model import (
+    FrameModel,
+    cached_color,
+    format_value,
+    is_missing,
+)
 
 Index = QModelIndex | QPersistentModelIndex
 _INVALID = QModelIndex()
+_DISPLAY_ROLE = int(Qt.ItemDataRole.DisplayRole)
+_BACKGROUND_ROLE = int(Qt.ItemDataRole.BackgroundRole)
 ALL_COLUMNS = -1
 _NUMERIC_FILTER = re.compile(r"^\s*(<=|>=|!=|==|=|<|>)\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -194,11 +201,11 @@ class ResultsModel(FrameModel):
     def rowCount(self, parent: Index = _INVALID) -> int:  # noqa: N802
         return 0 if parent.isValid() else self._shown
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= self._shown:
+    def data(self, index: Index, role: int = _DISPLAY_ROLE) -> Any:
+        if index.row() >= self._shown:
             return None
-        if role == Qt.ItemDataRole.BackgroundRole and index.column() in self._pred_cols:
-            return QColor(theme.current_colors().info_bg)
+        if role == _BACKGROUND_ROLE and index.column() in self._pred_cols:
+            return cached_color(theme.current_colors().info_bg)
         return super().data(index, role)
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802

@@ -137,6 +137,16 @@ class ResultsPanel(QWidget):
         self.note.setVisible(bool(note))
 
     def show_details(self, summaries: list[Summary], warnings: list[str]) -> None:
+        """The second half of showing results (the page runs its two parts on two turns)."""
+        self.show_table_details()
+        self.show_summary(summaries, warnings)
+
+    def show_summary(self, summaries: list[Summary], warnings: list[str]) -> None:
+        self.summary.set_summaries(summaries)
+        self._set_warnings(warnings)
+
+    def show_table_details(self) -> None:
+        """Filter choices and column widths of the table just shown."""
         table = self.model.frame
         self.filter_column.blockSignals(True)
         self.filter_column.clear()
@@ -152,8 +162,6 @@ class ResultsPanel(QWidget):
         fit_columns(self.view)
         if self.model.prediction_columns:
             self.view.scrollTo(self.proxy.index(0, self.model.prediction_columns[0]))
-        self.summary.set_summaries(summaries)
-        self._set_warnings(warnings)
 
     def _set_warnings(self, warnings: list[str]) -> None:
         self.warnings.clear()

@@ -242,7 +242,22 @@ class SummaryChart(QWidget):
         self.set_summaries([])
 
     def _on_lib_ready(self) -> None:
+        if self._use_chart and chart_lib().module is not None:
+            # built now, hidden, while the tab waits for input: building a PlotWidget costs
+            # ~30 ms, which the first results would otherwise add to their own turn
+            self._ensure_plot(chart_lib().module).hide()
         self._show_current()
+
+    def _ensure_plot(self, pg: Any) -> Any:
+        if self._plot is None:
+            self._plot = pg.PlotWidget()
+            self._plot.setFixedHeight(CHART_HEIGHT)
+            self._plot.setMenuEnabled(False)
+            self._plot.setMouseEnabled(x=False, y=False)
+            self._plot.hideButtons()
+            self._plot.setObjectName("summary-plot")
+            self.chart_box.addWidget(self._plot)
+        return self._plot
 
     def _show_current(self) -> None:
         s = self.current()
@@ -261,15 +276,7 @@ class SummaryChart(QWidget):
 
     def _draw(self, s: Summary, pg: Any) -> None:
         c = theme.current_colors()
-        if self._plot is None:
-            self._plot = pg.PlotWidget()
-            self._plot.setFixedHeight(CHART_HEIGHT)
-            self._plot.setMenuEnabled(False)
-            self._plot.setMouseEnabled(x=False, y=False)
-            self._plot.hideButtons()
-            self._plot.setObjectName("summary-plot")
-            self.chart_box.addWidget(self._plot)
-        plot = self._plot
+        plot = self._ensure_plot(pg)
         plot.setBackground(c.base)
         plot.clear()
         brush = pg.mkBrush(c.highlight)
