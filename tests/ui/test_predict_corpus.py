@@ -117,6 +117,6 @@ def test_corpus_inputs_in_the_predict_tab(qtbot, predict_window, prompter, tmp_p
     # the results table joins the predictions to the input rows
     results = page.results.model
     assert results.rowCount() == len(outcome.predictions)
-    assert page.results.proxy.rowCount() == len(outcome.predictions)  # what the view shows
+    assert page.results.view.model().rowCount() == len(outcome.predictions)  # what the view shows
     assert results.prediction_columns
     assert page.results.summary.current() is not None

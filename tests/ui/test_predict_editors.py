@@ -30,7 +30,7 @@ from mlmanager.ui.predict.input_model import InputModel
 from mlmanager.ui.predict.payloads import Fix
 from mlmanager.ui.predict.prep import CheckArgs
 from mlmanager.ui.predict.problems_view import SignatureFixRequest, data_fixes_for
-from mlmanager.ui.predict.results_model import ResultsModel, ResultsProxy, join_results
+from mlmanager.ui.predict.results_model import ResultsModel, join_results
 from mlmanager.ui.predict.summary_chart import SummaryChart, chart_lib, summarize
 
 FIXTURES = (predict_services, predict_window, xdg_cache)  # shared fixtures from predict_support
@@ -326,28 +326,26 @@ def test_input_model_is_virtual_and_paints_problems(qtmodeltester) -> None:
     qtmodeltester.check(small)
 
 
-def test_results_sort_and_filter_through_the_proxy(qtmodeltester) -> None:
+def test_results_sort_and_filter_in_the_model(qtmodeltester) -> None:
     inputs = pd.DataFrame({"city": ["Oslo", "Rome", "Lima", "Oslo"], "x": [1.0, 2.0, 3.0, 4.0]})
     preds = pd.DataFrame({"prediction": [0.9, 0.1, np.nan, 0.5]})
     table, pred_cols, note = join_results(inputs, preds)
     assert pred_cols == ["prediction"] and note is None and list(table.columns) == ["city", "x", "prediction"]
     model = ResultsModel()
-    proxy = ResultsProxy()
-    proxy.setSourceModel(model)
     model.set_results(table, pred_cols)
-    qtmodeltester.check(proxy)
-    proxy.sort(2, Qt.SortOrder.DescendingOrder)
-    assert [proxy.index(r, 2).data() for r in range(4)] == ["0.9", "0.5", "0.1", "NaN"]
-    assert [proxy.source_row(r) for r in range(4)] == [0, 3, 1, 2]
-    assert proxy.set_filter_text("oslo", 0) == 2
-    assert [proxy.index(r, 2).data() for r in range(2)] == ["0.9", "0.5"]  # still sorted
-    assert proxy.set_filter_text("> 0.3", 2) == 2
-    assert proxy.set_filter_text("", 0) == 4
+    qtmodeltester.check(model)
+    model.sort(2, Qt.SortOrder.DescendingOrder)  # what a sortable QTableView calls
+    assert [model.index(r, 2).data() for r in range(4)] == ["0.9", "0.5", "0.1", "NaN"]
+    assert [model.source_row(r) for r in range(4)] == [0, 3, 1, 2]
+    assert model.set_filter_text("oslo", 0) == 2
+    assert [model.index(r, 2).data() for r in range(2)] == ["0.9", "0.5"]  # still sorted
+    assert model.set_filter_text("> 0.3", 2) == 2
+    assert model.set_filter_text("", 0) == 4
     clash, cols, _ = join_results(pd.DataFrame({"prediction": [1]}), pd.DataFrame({"prediction": [2]}))
     assert cols == ["prediction (prediction)"]
     alone, _, note = join_results(inputs, pd.DataFrame({"prediction": [1, 2]}))
     assert list(alone.columns) == ["prediction"] and "2 predictions for 4 input rows" in note
-    qtmodeltester.check(proxy)
+    qtmodeltester.check(model)
 
 
 def test_summary_counts_classes_and_bins_numbers(qtbot) -> None:

@@ -174,10 +174,17 @@ class InputFlowMixin:
         if res.notes:
             self._message("warning", "Some fixes could not be applied", "\n".join(res.notes))
         self.input_loaded.emit(res)
-        if res.checked is not None and check_token == self._check_token:
-            self._apply_check(st, res.checked)
-        else:
-            self.check()
+
+        def check_it() -> None:
+            if st is not self._state or st.opened is not res:
+                return  # another model or input came first
+            if res.checked is not None and check_token == self._check_token:
+                self._apply_check(st, res.checked)
+            else:
+                self.check()
+
+        # on the next turn: the new rows are painted first (100,000 rows: two slices, not one)
+        self._later(check_it)
 
     def _input_error(self, exc: PrepError) -> None:
         if exc.kind == "cancelled":

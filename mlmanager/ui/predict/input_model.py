@@ -246,6 +246,10 @@ class FrameModel(QAbstractTableModel):
             self._cells[key] = hit
         return hit
 
+    def cell_text(self, row: int, col: int) -> str:
+        """What the cell shows (the DisplayRole), without going through a QModelIndex."""
+        return self._cell(row, col)[0]
+
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
         row, col = index.row(), index.column()
         if not (0 <= row < self._nrows and 0 <= col < self._ncols):  # also an invalid index

@@ -57,13 +57,14 @@ def fit_columns(view: QTableView, sample: int = SAMPLE_ROWS) -> None:
     fm = view.fontMetrics()
     header = view.horizontalHeader()
     rows = min(sample, model.rowCount())
+    # a FrameModel gives its cell text directly (no QModelIndex round trip per cell)
+    cell_text = getattr(model, "cell_text", None) or (lambda r, c: model.index(r, c).data())
     for c in range(model.columnCount()):
         title = str(model.headerData(c, Qt.Orientation.Horizontal) or "")
         width = max(fm.horizontalAdvance(line) for line in title.split("\n")) + 36
-        for r in range(rows):
-            text = model.index(r, c).data()
-            if text:
-                width = max(width, fm.horizontalAdvance(str(text)) + 16)
+        texts = {str(t) for t in (cell_text(r, c) for r in range(rows)) if t}
+        if texts:  # the widest of the distinct texts (the font measures each one once)
+            width = max(width, max(fm.horizontalAdvance(t) for t in texts) + 16)
         header.resizeSection(c, min(width, MAX_COLUMN_WIDTH))
 
 

@@ -570,9 +570,13 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
         def current() -> bool:
             return st.outcome is outcome and st is self._state
 
-        def table_details() -> None:
+        def layout() -> None:
             if current():
                 self._relayout()
+                self._later(columns)
+
+        def columns() -> None:
+            if current():
                 self.results.show_table_details()
                 self._later(summary)
 
@@ -580,9 +584,9 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
             if current():
                 self.results.show_summary(outcome.summaries, warnings)
 
-        # three slices on three turns of the event loop (table, its columns, the chart): a
+        # four slices on four turns of the event loop (table, heights, columns, chart): a
         # 100,000-row result never holds the GUI thread for the sum of them
-        self._later(table_details)
+        self._later(layout)
 
     def _later(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on a later event-loop turn (counts as busy until then), so that a big

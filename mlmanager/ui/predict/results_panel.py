@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from mlmanager.ui import icons
 from mlmanager.ui.predict.input_panel import fit_columns, make_table_view
-from mlmanager.ui.predict.results_model import ALL_COLUMNS, ResultsModel, ResultsProxy
+from mlmanager.ui.predict.results_model import ALL_COLUMNS, ResultsModel
 from mlmanager.ui.predict.summary_chart import Summary, SummaryChart
 from mlmanager.ui.widgets.common import muted_label, section_label, style_role
 
@@ -56,10 +56,8 @@ class ResultsPanel(QWidget):
         lay.addWidget(self.note)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.model = ResultsModel(self)
-        self.proxy = ResultsProxy(self)
-        self.proxy.setSourceModel(self.model)
         self.view = make_table_view("results-view")
-        self.view.setModel(self.proxy)
+        self.view.setModel(self.model)  # no proxy: the model sorts and filters (numpy)
         self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.horizontalHeader().setSortIndicatorShown(True)
         self.view.setSortingEnabled(True)
@@ -161,7 +159,7 @@ class ResultsPanel(QWidget):
         self.filter_edit.blockSignals(False)
         fit_columns(self.view)
         if self.model.prediction_columns:
-            self.view.scrollTo(self.proxy.index(0, self.model.prediction_columns[0]))
+            self.view.scrollTo(self.model.index(0, self.model.prediction_columns[0]))
 
     def _set_warnings(self, warnings: list[str]) -> None:
         self.warnings.clear()
@@ -174,7 +172,7 @@ class ResultsPanel(QWidget):
 
     def apply_filter(self) -> None:
         column = self.filter_column.currentData()
-        shown = self.proxy.set_filter_text(self.filter_edit.text(), ALL_COLUMNS if column is None else int(column))
+        shown = self.model.set_filter_text(self.filter_edit.text(), ALL_COLUMNS if column is None else int(column))
         total = self.model.total_rows
         if self.model.filter_error:
             self.filter_edit.setToolTip(self.model.filter_error)
