@@ -21,8 +21,34 @@ from mlmanager import __version__
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, without importing ``shutil`` for the terminal width each time
+    the parser is built (argparse makes a formatter per ``add_argument``): 5 ms of start-up."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:
+            width = _terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _terminal_columns() -> int:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on bad arguments, which is our 'could not be read' code already."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -108,7 +134,9 @@ def cmd_signature(args: argparse.Namespace) -> int:
 # Parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command-line parser; ``only``: just that built-in command (what ``main`` needs to
+    run it: building every sub-parser and importing the command modules costs start-up)."""
     parser = _Parser(
         prog="mlmanager",
         description="Open, inspect, fix and test-predict MLflow models. "
@@ -116,18 +144,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mlmanager {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, add in _BUILTIN_COMMANDS.items():
+        if only in (None, name):
+            add(sub)
+    if only not in _BUILTIN_COMMANDS:
+        for module_name in COMMAND_MODULES:
+            importlib.import_module(module_name).register(sub)
+    return parser
 
+
+def _add_inspect(sub: Any) -> None:
     p = sub.add_parser("inspect", help="summarise one model (folder, MLmodel file or .zip)")
     p.add_argument("path")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.set_defaults(func=cmd_inspect)
 
+
+def _add_scan(sub: Any) -> None:
     p = sub.add_parser("scan", help="find every model under a folder or tracking store")
     p.add_argument("root")
     p.add_argument("--json", action="store_true")
     p.add_argument("--include-deleted", action="store_true", help="also list deleted runs/models")
     p.set_defaults(func=cmd_scan)
 
+
+def _add_validate(sub: Any) -> None:
     p = sub.add_parser("validate", help="check an input file against the model's signature")
     p.add_argument("model")
     p.add_argument("--input", "-i", required=True, help="CSV, JSON or Parquet file")
@@ -142,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_validate)
 
+
+def _add_predict(sub: Any) -> None:
     p = sub.add_parser("predict", help="validate an input, then predict in an isolated worker")
     p.add_argument("model")
     p.add_argument("--input", "-i", required=True)
@@ -160,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_predict)
 
+
+def _add_signature(sub: Any) -> None:
     p = sub.add_parser("signature", help="show, infer, set or remove a model signature")
     ssub = p.add_subparsers(dest="sig_command", metavar="ACTION", required=True, parser_class=_Parser)
     s = ssub.add_parser("show", help="print the signature (MLflow 3 canonical form)")
@@ -178,9 +223,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("model")
     p.set_defaults(func=cmd_signature)
 
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(sub)
-    return parser
+
+_BUILTIN_COMMANDS: dict[str, Callable[[Any], None]] = {
+    "inspect": _add_inspect,
+    "scan": _add_scan,
+    "validate": _add_validate,
+    "predict": _add_predict,
+    "signature": _add_signature,
+}
 
 
 # Further command groups live in small modules under ``mlmanager/commands/``; each exposes
@@ -249,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().print_help()
         return EXIT_OK
     if argv and not argv[0].startswith("-"):
-        parser = build_parser()
+        parser = build_parser(only=argv[0] if argv[0] in _BUILTIN_COMMANDS else None)
         if argv[0] in _subcommands(parser):
             args = parser.parse_args(argv)
             return _run(args.func, args)

@@ -12,7 +12,6 @@ import contextlib
 import os
 import stat
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -103,6 +102,8 @@ def _replace(src: str, dst: Path) -> None:
 
 
 def _write_replace(p: Path, data: bytes, mode: int) -> None:
+    import tempfile  # lazily: reading never writes
+
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
         try:

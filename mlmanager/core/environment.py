@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import re
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -418,7 +416,8 @@ def installed_version(name: str) -> str | None:
 
 
 def _current_interpreter() -> InterpreterInfo:
-    return InterpreterInfo(sys.executable, platform.python_version(), installed_version)
+    # what platform.python_version() returns ("3.11.7", "3.13.0rc1"), without importing it
+    return InterpreterInfo(sys.executable, sys.version.split()[0], installed_version)
 
 
 _PINNED_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:==\s*([A-Za-z0-9.+!_-]+))?\s*$")
@@ -440,6 +439,8 @@ def _check_simple_requirement(line: str, interp: InterpreterInfo) -> Requirement
 
 def query_interpreter(python_executable: str, timeout: float = QUERY_TIMEOUT) -> InterpreterInfo:
     """Ask another interpreter (``python -I -c``) for its version and installed distributions."""
+    import subprocess  # lazily: only when another interpreter is asked
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     try:
         proc = subprocess.run(  # noqa: S603 - the user chose this interpreter

@@ -13,8 +13,6 @@ import contextlib
 import math
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -652,6 +650,9 @@ def save_as_copy(
     _parse_for_save(new_text, where)
     if dest.is_symlink() or (dest.exists() and (not dest.is_dir() or any(dest.iterdir()))):
         raise WriteError("destination exists and is not an empty folder", dest)
+    import shutil  # lazily (with tempfile): reading a model needs neither
+    import tempfile
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     skipped: list[str] = []
