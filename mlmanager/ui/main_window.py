@@ -85,15 +85,9 @@ class MainWindow(QMainWindow):
         ctx = PageContext(self.tasks, self.prompter, self.store, self.show_status, self.open_model)
         self.library_panel = LibraryPanel(self.library)
         self.view = ModelView(ctx)
-        # built now (not on first show): the Edit menu holds its actions
-        page = self.view.page("signature")
-        self.signature_page: Any = page if _is_signature_editor(page) else None
-        if self.signature_page is not None:
-            self.store.has_unsaved_edits = self.signature_page.has_unsaved_changes  # type: ignore[method-assign]
-        if page is not None and page.minimumSizeHint().height() > SIGNATURE_MIN_HEIGHT:
-            # a hidden tab still counts towards the window's minimum size: let the editor's
-            # splitter squeeze instead of forcing every window (and small screens) taller
-            page.setMinimumHeight(SIGNATURE_MIN_HEIGHT)
+        # the signature editor is built when first shown (it costs ~130 ms of start-up); until
+        # then there is nothing to undo or save, and the Edit menu says so
+        self.view.page_created.connect(self._on_page_created)
         self.welcome = WelcomePage()
         self.stack = MainStack(self.welcome, self.view)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -200,13 +194,19 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_quit)
         self.edit_menu = bar.addMenu("&Edit")
         self.edit_menu.aboutToShow.connect(self._sync_signature_page)
-        page = self.signature_page
+        page = self._built_signature_page()
         if page is not None:
-            self.edit_menu.addAction(page.undo_action)
-            self.edit_menu.addAction(page.redo_action)
-            self.edit_menu.addSeparator()
-            self.edit_menu.addAction(page.save_action)
-            self.edit_menu.addAction(page.save_copy_action)
+            self._install_edit_actions(page)
+        elif "signature" in self.view.page_keys():  # placeholders until the editor is built
+            for text, key in (("&Undo", QKeySequence.StandardKey.Undo), ("&Redo", QKeySequence.StandardKey.Redo),
+                              (None, None), ("&Save Signature…", QKeySequence.StandardKey.Save),
+                              ("Save Model &Copy…", QKeySequence("Ctrl+Shift+S"))):
+                if text is None:
+                    self.edit_menu.addSeparator()
+                    continue
+                act = self.edit_menu.addAction(text)
+                act.setShortcut(QKeySequence(key))
+                act.setEnabled(False)
         else:  # the signature editor is not installed
             self.edit_menu.addAction("Nothing to edit").setEnabled(False)
         v = bar.addMenu("&View")
@@ -280,9 +280,40 @@ class MainWindow(QMainWindow):
     def has_unsaved_changes(self) -> bool:
         return self.view.has_unsaved_changes()
 
+    @property
+    def signature_page(self) -> Any:
+        """The signature editor (built on first use), or None when it is not installed."""
+        page = self.view.page("signature")
+        return page if _is_signature_editor(page) else None
+
+    def _built_signature_page(self) -> Any:
+        """The editor if it has been built: before that no model has unsaved edits."""
+        page = self.view.page("signature", create=False)
+        return page if _is_signature_editor(page) else None
+
+    def _on_page_created(self, key: str, page: ModelPage) -> None:
+        if key != "signature":
+            return
+        if page.minimumSizeHint().height() > SIGNATURE_MIN_HEIGHT:
+            # a hidden tab still counts towards the window's minimum size: let the editor's
+            # splitter squeeze instead of forcing every window (and small screens) taller
+            page.setMinimumHeight(SIGNATURE_MIN_HEIGHT)
+        if _is_signature_editor(page):
+            self.store.has_unsaved_edits = page.has_unsaved_changes  # type: ignore[method-assign]
+            if hasattr(self, "edit_menu"):
+                self._install_edit_actions(page)
+
+    def _install_edit_actions(self, page: Any) -> None:
+        self.edit_menu.clear()
+        self.edit_menu.addAction(page.undo_action)
+        self.edit_menu.addAction(page.redo_action)
+        self.edit_menu.addSeparator()
+        self.edit_menu.addAction(page.save_action)
+        self.edit_menu.addAction(page.save_copy_action)
+
     def unsaved_entries(self, entries: list[ModelEntry] | None = None) -> list[ModelEntry]:
         """The entries (default: all open) whose signature has unsaved edits."""
-        page = self.signature_page
+        page = self._built_signature_page()
         if page is None:
             return []
         pool = self.store.entries() if entries is None else entries
@@ -303,7 +334,7 @@ class MainWindow(QMainWindow):
             f"{'it' if one else 'them'} before {action}?", ["Save", "Discard"])
         if choice is None:
             return False
-        page = self.signature_page
+        page = self._built_signature_page()
         if choice == 1:
             if discard and page is not None:
                 for e in dirty:
@@ -570,7 +601,7 @@ class MainWindow(QMainWindow):
                 f"{entry.display_name} changed on disk. Reload it and lose your unsaved changes?")
             if not ok:
                 return  # the editor keeps the edits and says the file changed
-            self.signature_page.discard_changes(entry)
+            self._built_signature_page().discard_changes(entry)
         self.store.reload(entry)
         self.show_status(f"{entry.display_name} changed on disk; reloaded")
 
@@ -697,7 +728,7 @@ class MainWindow(QMainWindow):
     def _sync_signature_page(self) -> None:
         """Before the Edit menu opens: its actions act on the model shown, even when the
         signature tab has not been shown for it yet."""
-        page = self.signature_page
+        page = self._built_signature_page()
         entry = self.view.entry if self.stack.currentWidget() is self.view else None
         if page is not None and entry is not None and page.entry is not entry:
             page.show_entry(entry)

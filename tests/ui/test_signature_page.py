@@ -486,7 +486,9 @@ def test_write_failures_leave_the_file_intact(h, shared_models, copy_model, monk
         def deny(*a, **k):
             raise PermissionError(errno.EACCES, "Permission denied")
 
-        monkeypatch.setattr(atomic.tempfile, "mkstemp", deny)
+        import tempfile  # atomic imports it when it writes
+
+        monkeypatch.setattr(tempfile, "mkstemp", deny)
         words = "Permission denied"
     else:
         real_write = os.write

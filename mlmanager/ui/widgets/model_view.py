@@ -182,6 +182,7 @@ class ModelView(QWidget):
     """Header + banner + tabs for one model; ``current_page_key`` is the visible tab."""
 
     page_changed = Signal(str)
+    page_created = Signal(str, object)  # key, the page (built on first use)
     reload_requested = Signal(object)
     open_folder_requested = Signal(object)
 
@@ -245,6 +246,7 @@ class ModelView(QWidget):
                     page.setObjectName(f"{key}-page")
                     self.tabs.widget(i).layout().addWidget(page)
                     self._pages[key] = page
+                    self.page_created.emit(key, page)
                     break
         return page
 
