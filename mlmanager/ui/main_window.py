@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(*DEFAULT_SIZE)
 
+        self._pending_steps = 0  # work queued for a later event-loop turn (see _later)
         self.tasks = TaskManager(self)
         self.tasks.unhandled_error.connect(self._on_unhandled_error)
         self.tasks.idle.connect(self.settled)
@@ -275,7 +276,22 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def is_busy(self) -> bool:
-        return not self.tasks.is_idle()
+        return not self.tasks.is_idle() or self._pending_steps > 0
+
+    def _later(self, fn: Callable[[], object]) -> None:
+        """``turns.later`` that counts as busy until it ran (screenshots and tests wait for
+        it), and says ``settled`` after it when nothing else is running."""
+        self._pending_steps += 1
+
+        def run() -> None:
+            try:
+                fn()
+            finally:
+                self._pending_steps -= 1
+                if not self.is_busy():
+                    self.settled.emit()
+
+        later(run)
 
     def has_unsaved_changes(self) -> bool:
         return self.view.has_unsaved_changes()
@@ -619,7 +635,7 @@ class MainWindow(QMainWindow):
         if source is not None and self.view.entry is None and (current is None or current is source):
             # on a later turn of the event loop: opening the model builds its pages, and doing
             # that in the same turn as the scan's last batch stalled the GUI (benchmarks job 7)
-            later(lambda: self._select_first_model(root))
+            self._later(lambda: self._select_first_model(root))
         if not self.scans.is_scanning():
             self.library_panel.hide_scan()
             self.act_cancel_scan.setEnabled(False)
@@ -643,7 +659,7 @@ class MainWindow(QMainWindow):
         # selecting expands an experiment (maybe 1,000s of runs) and opening builds the model's
         # page: two turns of the event loop, so neither stalls the GUI past 100 ms (job 7)
         if first is not None and self.library_panel.select_source_index(self.library.index_of(first), notify=False):
-            later(lambda: self._open_if_current(first))
+            self._later(lambda: self._open_if_current(first))
 
     def _open_if_current(self, node: Node) -> None:
         if self.library_panel.current_node() is node and self.view.entry is None:

@@ -188,3 +188,16 @@ def test_scan_task_precancelled_returns_at_once(tmp_path: Path) -> None:
     state.cancel()
     summary = scanning.scan_task(state, str(mlruns))
     assert summary.cancelled and summary.models == 0
+
+
+def test_settled_waits_for_the_first_model_after_a_scan(qtbot, window, tmp_path: Path) -> None:
+    """Screenshots wait for "settled": after a scan the first model is selected and opened on
+    later event-loop turns, and settled must not come before it is shown."""
+    from mlmanager.ui.screenshot import wait_until_settled
+
+    mlruns = _synthetic_tree(tmp_path, n=12)
+    source = window.open_tracking(mlruns)
+    assert wait_until_settled(window, timeout_ms=20_000)
+    first = _models(source)
+    assert window.view.entry is not None and window.view.entry.state.value == "ready"
+    assert window.library_panel.current_node() in first
