@@ -62,6 +62,7 @@ from mlmanager.ui.predict.trust_panel import (
 )
 from mlmanager.ui.turns import later
 from mlmanager.ui.widgets.common import Banner, muted_label
+from mlmanager.ui.widgets.flow_layout import FlowLayout, group
 from mlmanager.ui.widgets.model_view import ModelPage, PageContext
 
 if TYPE_CHECKING:
@@ -137,37 +138,27 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
         lay.setContentsMargins(12, 8, 12, 8)
         lay.setSpacing(6)
 
-        bar = QHBoxLayout()
-        bar.setSpacing(6)
         self.open_button = QPushButton(icons.icon("open"), "Open input…")
         self.open_button.setToolTip("Load a CSV, JSON or Parquet input (or drop it on the tab)")
         self.example_button = QPushButton(icons.icon("file-json"), "Input example")
         self.example_button.setToolTip("Start from the input example saved with the model")
         self.rows_button = QPushButton(icons.icon("file-table"), "Type rows")
         self.rows_button.setToolTip("Type input rows into a grid built from the signature")
-        for b in (self.open_button, self.example_button, self.rows_button):
-            bar.addWidget(b)
-        bar.addSpacing(8)
         self.mode_combo = QComboBox()
         self.mode_combo.setObjectName("semantics")
         for key, text, tip in SEMANTICS:
             self.mode_combo.addItem(text, key)
             self.mode_combo.setItemData(self.mode_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.mode_combo.setToolTip("Which validation rules apply: " + " / ".join(s[1] for s in SEMANTICS))
-        bar.addWidget(self.mode_combo)
-        bar.addStretch(1)
         self.autorun = QCheckBox("Predict when valid")
         self.autorun.setToolTip("Run the model as soon as the input passes the check (only for models "
                                 "that load without asking for trust)")
-        bar.addWidget(self.autorun)
-        bar.addWidget(QLabel("Timeout"))
         self.timeout = QSpinBox()
         self.timeout.setObjectName("timeout")
         self.timeout.setRange(1, 24 * 3600)
         self.timeout.setSuffix(" s")
         self.timeout.setValue(int(DEFAULT_TIMEOUT))
         self.timeout.setToolTip("Stop the model (load + predict) after this many seconds")
-        bar.addWidget(self.timeout)
         self.run_button = QPushButton(icons.icon("run"), "Predict")
         self.run_button.setObjectName("run-button")
         self.run_button.setDefault(True)
@@ -188,10 +179,16 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
         self.export_menu.addSeparator()
         self.act_save_example = self.export_menu.addAction(icons.icon("file-json"), "Save input as the model's input example", self.save_as_example)
         self.export_button.setMenu(self.export_menu)
-        bar.addWidget(self.run_button)
-        bar.addWidget(self.cancel_button)
-        bar.addWidget(self.export_button)
-        lay.addLayout(bar)
+        # a flow of small groups, not one row: a narrow window wraps the toolbar instead of
+        # squeezing the library panel (one row needed ~1,140 px)
+        toolbar = QWidget()
+        toolbar.setObjectName("predict-toolbar")
+        bar = FlowLayout(toolbar, spacing=12)
+        bar.addWidget(group(self.open_button, self.example_button, self.rows_button))
+        bar.addWidget(self.mode_combo)
+        bar.addWidget(group(self.run_button, self.cancel_button, self.export_button))
+        bar.addWidget(group(self.autorun, QLabel("Timeout"), self.timeout))  # first to wrap
+        lay.addWidget(toolbar)
 
         status = QHBoxLayout()
         self.progress = QProgressBar()
