@@ -449,11 +449,10 @@ class WorkerClient:
     def _begin(self) -> None:
         self._check_open()
         state = self._state
-        if state is not None:
-            if state.popen.poll() is not None:
-                self._reset()
-            else:
-                state.cancelled = False
+        # cancel() kills the worker: a call that comes after it must not run on the dying
+        # process (it could still answer poll() as alive and then fail as a "crash")
+        if state is not None and (state.cancelled or state.popen.poll() is not None):
+            self._reset()
 
     @staticmethod
     def _resolve_python(python: str | os.PathLike[str] | None) -> str:

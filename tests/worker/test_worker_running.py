@@ -137,6 +137,19 @@ def test_t11_big_scan_runs_in_the_worker_and_can_be_cancelled(make_client, tmp_p
     assert client.scan(small).classification == SAFE_LISTED  # usable again
 
 
+def test_a_call_right_after_cancel_runs_on_a_fresh_worker(make_client, tmp_path: Path) -> None:
+    """cancel() kills the worker at once; the next call must not be sent to the dying process
+    (it can still look alive for a moment and the call would then fail as a crash)."""
+    client = make_client()
+    small = small_safe(tmp_path)
+    assert client.scan(small).classification == SAFE_LISTED
+    first_pid = client.worker_info["pid"]
+    for _ in range(3):
+        client.cancel()  # nothing running: the next call simply gets a new worker
+        assert client.scan(small).classification == SAFE_LISTED
+    assert client.worker_info["pid"] != first_pid
+
+
 def test_t28_model_output_cannot_forge_protocol_lines(make_client, tmp_path: Path) -> None:
     client = make_client()
     forged = '{"v":1,"id":%d,"type":"result","data":{"seconds":0,"warnings":[]}}'
