@@ -107,3 +107,23 @@ def test_comparison_rules() -> None:
     assert compare(_reply(400, None), WorkerAnswer(1, [0])).title == "Server rejected"
     assert compare(ServerReply(1, None, "connection refused"), WorkerAnswer(1, [0])).title == "No answer"
     assert same({"a": [1, 2.0]}, {"a": [1.0, 2]}) and not same([True], [1])
+
+
+@needs_mlflow
+@pytest.mark.slow
+def test_closing_the_model_on_another_tab_stops_its_server(
+    qtbot, deploy_window, prompter, tmp_path: Path
+) -> None:
+    """The server belongs to its model: closing the model while the Overview is shown (the
+    Deploy tab hidden, so it is not told by show_entry) stops the server and its process group."""
+    page, _model = _open_server_tab(qtbot, deploy_window, tmp_path)
+    panel = page.server
+    prompter.answers.append(True)
+    panel.start()
+    qtbot.waitUntil(lambda: panel.state in ("starting", "running", "failed"), timeout=60_000)
+    assert panel.state in ("starting", "running"), panel.status.text()
+    assert panel._session is not None
+    deploy_window.view.set_current_page("overview")
+    deploy_window.close_current()
+    qtbot.waitUntil(lambda: panel._session is None and not panel.is_busy(), timeout=60_000)
+    assert panel.state == "idle" and page.entry is None

@@ -148,6 +148,8 @@ class DeployPage(ModelPage):
 
         self.exporter = OpenApiExporter(ctx, self)
         self.exporter.finished.connect(self._on_exported)
+        # a model closed while another tab is shown: its local server must not outlive it
+        ctx.store.entry_removed.connect(self._on_entry_removed)
 
     # -- entry -----------------------------------------------------------------------------------
     def show_entry(self, entry: ModelEntry | None) -> None:
@@ -180,6 +182,11 @@ class DeployPage(ModelPage):
             self._maybe_idle()
             return
         self.run_check()
+
+    def _on_entry_removed(self, entry: ModelEntry) -> None:
+        if entry.key == self._key:
+            self.cancel()
+            self.show_entry(None)
 
     def run_check(self) -> None:
         """Run every rule in the background (the cached report is replaced)."""
