@@ -127,3 +127,29 @@ def test_closing_the_model_on_another_tab_stops_its_server(
     deploy_window.close_current()
     qtbot.waitUntil(lambda: panel._session is None and not panel.is_busy(), timeout=60_000)
     assert panel.state == "idle" and page.entry is None
+
+
+def test_the_server_interpreter_is_remembered(qtbot, tmp_path: Path) -> None:
+    """"Python with mlflow" survives a restart (settings); going back to the default forgets it."""
+    from mlmanager.ui.deploy.server_panel import ServerPanel, default_python
+    from mlmanager.ui.prompter import RecordingPrompter
+    from mlmanager.ui.tasks import TaskManager
+    from mlmanager.ui.widgets.model_view import PageContext
+
+    ctx = PageContext(TaskManager(), RecordingPrompter(), None, lambda *_a, **_k: None, lambda *_a: None)
+    other = tmp_path / "venv-python"
+    other.write_text("")
+    panel = ServerPanel(ctx, lambda: None)
+    qtbot.addWidget(panel)
+    assert panel.python_edit.text() == default_python()
+    panel.python_edit.setText(str(other))
+    panel.python_edit.editingFinished.emit()
+    again = ServerPanel(ctx, lambda: None)
+    qtbot.addWidget(again)
+    assert again.python_edit.text() == str(other)
+    other.unlink()  # gone: the default comes back
+    assert ServerPanel(ctx, lambda: None).python_edit.text() == default_python()
+    other.write_text("")
+    again.python_edit.setText(default_python())
+    again.python_edit.editingFinished.emit()
+    assert ServerPanel(ctx, lambda: None).python_edit.text() == default_python()

@@ -88,6 +88,28 @@ def default_python() -> str:
     return sys.executable
 
 
+K_SERVER_PYTHON = "deploy/server_python"
+
+
+def _remembered_python() -> str | None:
+    """The interpreter the user chose last time, if it still exists."""
+    from mlmanager.ui.settings import make_qsettings
+
+    value = make_qsettings().value(K_SERVER_PYTHON)
+    return value if isinstance(value, str) and value and os.path.exists(value) else None
+
+
+def _remember_python(text: str) -> None:
+    from mlmanager.ui.settings import make_qsettings
+
+    text = text.strip()
+    settings = make_qsettings()
+    if text and text != default_python():
+        settings.setValue(K_SERVER_PYTHON, text)
+    else:  # back to the default: forget it
+        settings.remove(K_SERVER_PYTHON)
+
+
 class ServerPanel(QWidget):
     """Start/stop a local server, send the current request, compare with the worker."""
 
@@ -138,8 +160,10 @@ class ServerPanel(QWidget):
 
         row = QHBoxLayout()
         row.addWidget(QLabel("Python with mlflow:"))
-        self.python_edit = QLineEdit(python if python is not None else default_python())
+        self.python_edit = QLineEdit(python if python is not None else _remembered_python() or default_python())
         self.python_edit.setObjectName("server-python")
+        if python is None:  # an interpreter given by the caller (tests) is not remembered
+            self.python_edit.editingFinished.connect(lambda: _remember_python(self.python_edit.text()))
         self.python_edit.setToolTip("The interpreter that runs 'python -m mlflow models serve' "
                                     "(it must have mlflow and the model's packages installed)")
         row.addWidget(self.python_edit, 1)
