@@ -43,12 +43,12 @@ def deploy_window(qtbot, prompter, worker_cache) -> Iterator[Any]:
     from mlmanager.ui.widgets import model_view
     from mlmanager.worker.client import WorkerClient
 
-    previous = model_view._REGISTRY.get("deploy")
-    model_view.register_page(
-        "deploy", "Deploy",
+    with model_view.page_override(
+        "deploy",
         lambda ctx: DeployPage(ctx, worker_factory=lambda: WorkerClient(timeout=120, cache_dir=worker_cache)),
-        60)
-    win = MainWindow(Settings(), prompter)
+        "Deploy", 60,
+    ):
+        win = MainWindow(Settings(), prompter)
     win.show()
     yield win
     # not qtbot.addWidget: pytest-qt would delete the window before this teardown stops the
@@ -61,10 +61,6 @@ def deploy_window(qtbot, prompter, worker_cache) -> Iterator[Any]:
     win.shutdown()
     win.close()
     win.deleteLater()
-    if previous is None:
-        model_view._REGISTRY.pop("deploy", None)
-    else:
-        model_view._REGISTRY["deploy"] = previous
 
 
 @pytest.fixture
@@ -74,13 +70,8 @@ def signature_stub() -> Iterator[type]:
 
     cls = _stub_page_class()
     cls.fixes = []
-    previous = model_view._REGISTRY.get("signature")
-    model_view.register_page("signature", "Signature", cls, 15)
-    yield cls
-    if previous is None:
-        model_view._REGISTRY.pop("signature", None)
-    else:
-        model_view._REGISTRY["signature"] = previous
+    with model_view.page_override("signature", cls, "Signature", 15):
+        yield cls
 
 
 @pytest.fixture
@@ -88,7 +79,5 @@ def no_signature_page() -> Iterator[None]:
     """Make sure no Signature tab is registered (the fallback path)."""
     from mlmanager.ui.widgets import model_view
 
-    previous = model_view._REGISTRY.pop("signature", None)
-    yield
-    if previous is not None:
-        model_view._REGISTRY["signature"] = previous
+    with model_view.page_override("signature", None):
+        yield

@@ -52,11 +52,9 @@ def predict_window(qtbot, prompter, predict_services) -> Iterator[Any]:
     from mlmanager.ui.settings import Settings
     from mlmanager.ui.widgets import model_view
 
-    model_view.registered_pages()  # the built-in pages first, so restoring keeps them
-    previous = model_view._REGISTRY.get("predict")
-    model_view.register_page("predict", "Predict",
-                             lambda ctx: PredictPage(ctx, services=predict_services), 50)
-    win = MainWindow(Settings(), prompter)
+    with model_view.page_override("predict", lambda ctx: PredictPage(ctx, services=predict_services),
+                                  "Predict", 50):
+        win = MainWindow(Settings(), prompter)
     qtbot.addWidget(win)
     win.show()
     yield win
@@ -66,10 +64,6 @@ def predict_window(qtbot, prompter, predict_services) -> Iterator[Any]:
             page.runner.cancel()
         qtbot.waitUntil(lambda: not page.is_busy(), timeout=30_000)
     win.shutdown()
-    if previous is None:
-        model_view._REGISTRY.pop("predict", None)
-    else:
-        model_view._REGISTRY["predict"] = previous
 
 
 def wait_page(qtbot, page, timeout: int = 60_000) -> None:

@@ -8,7 +8,8 @@ shown, and refreshed only when it is visible and its entry or generation changed
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +77,27 @@ def register_page(key: str, title: str, factory: Callable[[PageContext], ModelPa
                   icon: str | None = None) -> None:
     """Add (or replace) a model view tab. ``order`` sorts the tabs (overview is 10)."""
     _REGISTRY[key] = PageSpec(key, title, factory, order, icon)
+
+
+@contextmanager
+def page_override(key: str, factory: Callable[[PageContext], ModelPage] | None,
+                  title: str | None = None, order: int = 100) -> Iterator[None]:
+    """Register ``factory`` as page ``key`` (None: no such page) for the length of a ``with``
+    block, then put back what was registered before, built-in pages included (tests, plugins
+    trying a page). Windows made inside the block keep the pages they were made with."""
+    _ensure_builtin_pages()  # first: else restoring would drop a built-in registered meanwhile
+    previous = _REGISTRY.get(key)
+    if factory is None:
+        _REGISTRY.pop(key, None)
+    else:
+        register_page(key, title or (previous.title if previous else key), factory, order)
+    try:
+        yield
+    finally:
+        if previous is None:
+            _REGISTRY.pop(key, None)
+        else:
+            _REGISTRY[key] = previous
 
 
 def registered_pages() -> list[PageSpec]:
