@@ -201,3 +201,28 @@ def test_settled_waits_for_the_first_model_after_a_scan(qtbot, window, tmp_path:
     first = _models(source)
     assert window.view.entry is not None and window.view.entry.state.value == "ready"
     assert window.library_panel.current_node() in first
+
+
+def test_clearing_a_filter_after_a_rescan_forgets_removed_nodes(qtbot, window, tmp_path: Path) -> None:
+    """A rescan while a filter is typed removes the nodes the panel remembered (expanded ones,
+    the current one): clearing the filter must not expand or select them through stale rows."""
+    mlruns = _synthetic_tree(tmp_path, n=9)
+    with qtbot.waitSignal(window.scans.finished, timeout=20000):
+        source = window.open_tracking(mlruns)
+    wait_idle(qtbot, window)
+    panel = window.library_panel
+    old_exp = [c for c in source.children if c.kind == EXPERIMENT][0]
+    old_model = _models(old_exp)[0]
+    panel.tree.expand(window.library.index_of(old_exp))
+    assert panel.select_source_index(window.library.index_of(old_model))
+    panel.filter.setText("run-")
+    panel.apply_filter()
+    with qtbot.waitSignal(window.scans.finished, timeout=20000):
+        window.scans.scan(source.key, rescan=True)
+    assert not window.library.is_attached(old_model) and not window.library.index_of(old_model).isValid()
+    panel.filter.clear()
+    panel.apply_filter()
+    assert panel.tree.model() is window.library
+    current = panel.current_node()
+    assert current is None or window.library.is_attached(current)
+    assert len(_models(source)) == 9

@@ -277,9 +277,23 @@ class LibraryModel(QAbstractItemModel):
         return index.internalPointer() if index.isValid() else self._root
 
     def index_of(self, node: Node) -> QModelIndex:
-        if node is self._root or node.parent is None:
+        """The node's index; invalid for the root and for a node no longer in the tree (a
+        rescan or a close removed it, and callers may still hold it)."""
+        if node is self._root or node.parent is None or not self.is_attached(node):
             return QModelIndex()
         return self.createIndex(self._row_of(node), 0, node)
+
+    def is_attached(self, node: Node) -> bool:
+        """Whether ``node`` is still in the tree (each ancestor still lists it)."""
+        while node.parent is not None:
+            parent = node.parent
+            if not (node.row < len(parent.children) and parent.children[node.row] is node):
+                for i, child in enumerate(parent.children):  # rows shift after a removal
+                    child.row = i
+                if not (node.row < len(parent.children) and parent.children[node.row] is node):
+                    return False
+            node = parent
+        return node is self._root
 
     def nodes_for_key(self, key: str) -> list[Node]:
         return list(self._by_key.get(key, ()))
