@@ -56,6 +56,7 @@ from mlmanager.worker.limits import Limits
 from mlmanager.worker.plan import DEFAULT_MAX_MODEL_BYTES, ModelPlan, read_plan, snapshot_folder
 
 ProgressFn = Callable[[float | None, str], None]
+CancelledFn = Callable[[], bool]  # the caller's cancel flag (e.g. TaskState.is_cancelled)
 
 _BOOTSTRAP = (
     "import sys, os, importlib.util\n"
@@ -247,10 +248,10 @@ class WorkerClient:
             self._write(state, "prepare", {})
 
     def scan(self, model_dir: str | os.PathLike[str], *, timeout: float | None = None,
-             on_progress: ProgressFn | None = None) -> SafetyReport:
+             on_progress: ProgressFn | None = None, cancelled: CancelledFn | None = None) -> SafetyReport:
         """Classify the model file (in the worker: hostile pickles can be slow or huge)."""
         with self._lock:
-            self._begin()
+            self._begin(cancelled)
             plan = read_plan(model_dir, max_model_bytes=self.max_model_bytes)
             self._collect_pending()
             if self._state is not None and self._state.tainted:
@@ -260,27 +261,28 @@ class WorkerClient:
             return _report(data.get("report"))
 
     def start_load(self, model_dir: str | os.PathLike[str], trusted_sha256s: Iterable[str] = (),
-                   *, on_progress: ProgressFn | None = None) -> None:
+                   *, on_progress: ProgressFn | None = None, cancelled: CancelledFn | None = None) -> None:
         """Start loading in the background; :meth:`predict` (or :meth:`load`) waits for it."""
         with self._lock:
-            self._begin()
+            self._begin(cancelled)
             self._start_load(model_dir, frozenset(trusted_sha256s), on_progress)
 
     def load(self, model_dir: str | os.PathLike[str], trusted_sha256s: Iterable[str] = (), *,
-             timeout: float | None = None, on_progress: ProgressFn | None = None) -> LoadInfo:
+             timeout: float | None = None, on_progress: ProgressFn | None = None,
+             cancelled: CancelledFn | None = None) -> LoadInfo:
         """Scan, check trust and load the model; reuses a warm worker for the same file."""
         with self._lock:
-            self._begin()
+            self._begin(cancelled)
             self._start_load(model_dir, frozenset(trusted_sha256s), on_progress)
             return self._finish_load(timeout)
 
     def predict(self, data: Any, params: Mapping[str, Any] | None = None, *,
-                timeout: float | None = None) -> PredictResult:
+                timeout: float | None = None, cancelled: CancelledFn | None = None) -> PredictResult:
         """Predict with the loaded model. ``data``: DataFrame, ndarray, dict of arrays, JSON."""
         from mlmanager.worker.frames import FrameError, encode_value, read_payload, write_payload
 
         with self._lock:
-            self._begin()
+            self._begin(cancelled)
             if self._pending is not None or self._load_error is not None:
                 self._finish_load(None)
             elif self._loaded is None and self._last_load is not None:
@@ -446,8 +448,13 @@ class WorkerClient:
         if self._closed:
             raise WorkerError("the worker client is closed")
 
-    def _begin(self) -> None:
+    def _begin(self, cancelled: CancelledFn | None = None) -> None:
+        """Start a call. ``cancelled``: the caller's own flag. A Cancel that lands between two
+        calls of one job (after the first, before the second took the lock) kills a worker no
+        call is using; the second call must then stop too, not start a fresh worker."""
         self._check_open()
+        if cancelled is not None and cancelled():
+            raise WorkerCancelled("Cancelled before it started")
         state = self._state
         # cancel() kills the worker: a call that comes after it must not run on the dying
         # process (it could still answer poll() as alive and then fail as a "crash")

@@ -150,6 +150,27 @@ def test_a_call_right_after_cancel_runs_on_a_fresh_worker(make_client, tmp_path:
     assert client.worker_info["pid"] != first_pid
 
 
+def test_a_call_whose_caller_already_cancelled_does_not_start(make_client, tmp_path: Path) -> None:
+    """A job's Cancel can land between two of its calls (the UI's load, then predict): it kills
+    a worker no call is using, and the next call must stop too instead of starting a fresh
+    worker and running the model for as long as it takes."""
+    client = make_client()
+    folder, X, expected = rf_folder(tmp_path)
+    client.load(folder)
+    killed_pid = client.worker_info["pid"]
+    flag = threading.Event()
+    flag.set()
+    client.cancel()  # the Cancel click: kills the idle worker
+    started = time.monotonic()
+    with pytest.raises(WorkerCancelled):
+        client.predict(X, cancelled=flag.is_set)
+    with pytest.raises(WorkerCancelled):
+        client.load(folder, cancelled=flag.is_set)
+    assert time.monotonic() - started < 5
+    assert client.worker_info["pid"] == killed_pid  # no worker was started for them
+    np.testing.assert_array_equal(client.predict(X).predictions, expected)  # the next job runs
+
+
 def test_t28_model_output_cannot_forge_protocol_lines(make_client, tmp_path: Path) -> None:
     client = make_client()
     forged = '{"v":1,"id":%d,"type":"result","data":{"seconds":0,"warnings":[]}}'

@@ -234,9 +234,9 @@ def worker_task(state: TaskState, client: WorkerClient, model_dir: str, trusted:
     state.check()
     started = time.perf_counter()
     try:
-        client.load(model_dir, trusted)
+        client.load(model_dir, trusted, cancelled=state.is_cancelled)
         state.check()
-        result = client.predict(check.result.data, check.result.params or None)
+        result = client.predict(check.result.data, check.result.params or None, cancelled=state.is_cancelled)
     except (WorkerError, MlmanagerError) as exc:
         return WorkerAnswer(token, failure=describe_failure(exc))
     return WorkerAnswer(token, json_value(result.predictions), time.perf_counter() - started,

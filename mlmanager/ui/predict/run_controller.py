@@ -284,7 +284,7 @@ def _scan_task(state: TaskState, client: WorkerClient, key: str, model_dir: str)
     from mlmanager.worker.errors import WorkerError
 
     try:
-        report = client.scan(model_dir)
+        report = client.scan(model_dir, cancelled=state.is_cancelled)
     except (WorkerError, MlmanagerError) as exc:
         return ScanOutcome(key, failure=describe_failure(exc, "the scan"))
     return ScanOutcome(key, report=report)
@@ -294,7 +294,7 @@ def _prewarm_task(state: TaskState, client: WorkerClient, model_dir: str, truste
     from mlmanager.worker.errors import WorkerError
 
     try:
-        client.start_load(model_dir, trusted)
+        client.start_load(model_dir, trusted, cancelled=state.is_cancelled)
     except (WorkerError, MlmanagerError):
         return None  # the run reports it
     return None
@@ -311,12 +311,13 @@ def _run_task(state: TaskState, client: WorkerClient, req: RunRequest) -> RunOut
 
     try:
         state.progress(0, -1, "Loading the model…", force=True)
-        info = client.load(req.model_dir, req.trusted, timeout=req.timeout, on_progress=loading)
+        info = client.load(req.model_dir, req.trusted, timeout=req.timeout, on_progress=loading,
+                           cancelled=state.is_cancelled)
         if state.cancelled:
             raise _cancelled()
         rows = f"{req.rows:,} row{'s' if req.rows != 1 else ''}" if req.rows else "the input"
         state.progress(0, -1, f"Predicting {rows}…", force=True)
-        result = client.predict(req.data, req.params or None, timeout=req.timeout)
+        result = client.predict(req.data, req.params or None, timeout=req.timeout, cancelled=state.is_cancelled)
     except (WorkerError, MlmanagerError) as exc:
         # a kill from Cancel can land before the client armed its own cancel flag for the
         # call; it then reads as a crash (SIGKILL): the task's flag tells the truth

@@ -94,8 +94,9 @@ def predict_job(state: Any, client: Any, model_dir: str, trusted: tuple[str, ...
     if state is not None:
         state.on_cancel(client.cancel)
     try:
-        client.load(model_dir, trusted)
-        result = client.predict(head(data))
+        cancelled = state.is_cancelled if state is not None else None
+        client.load(model_dir, trusted, cancelled=cancelled)
+        result = client.predict(head(data), cancelled=cancelled)
     finally:
         client.close()
     schema, msgs = infer_schema(result.predictions, "outputs")
