@@ -239,10 +239,10 @@ class FakeClient:
     def scan(self, model_dir):
         return self.report
 
-    def load(self, model_dir, trusted):
+    def load(self, model_dir, trusted, cancelled=None):
         self.trusted = tuple(trusted)
 
-    def predict(self, data):
+    def predict(self, data, cancelled=None):
         return SimpleNamespace(predictions=np.zeros(len(data), dtype="int64"), warnings=())
 
     def cancel(self):
