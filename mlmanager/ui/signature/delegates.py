@@ -19,7 +19,14 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QModelIndex, QPersistentModelIndex, QRegularExpression, Qt
+from PySide6.QtCore import (
+    QDateTime,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRegularExpression,
+    QSize,
+    Qt,
+)
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
@@ -91,6 +98,12 @@ def _combo(items: tuple[str, ...], current: str, tips: dict[str, str] | None = N
 
 class SignatureDelegate(QStyledItemDelegate):
     """One delegate for the three editors' views; see the module docstring."""
+
+    ROW_PADDING = 10  # px over the text height: room for the combo box and spin box editors
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:  # noqa: N802
+        size = super().sizeHint(option, index)
+        return QSize(size.width(), max(size.height(), option.fontMetrics.height() + self.ROW_PADDING))
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: AnyIndex) -> QWidget:  # noqa: N802
         kind = index.data(EDITOR_ROLE) or "text"
