@@ -492,7 +492,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------
     # selection and closing
 
-    def _on_node_selected(self, node: Node | None) -> None:
+    def _on_node_selected(self, node: Node | None, load_later: bool = False) -> None:
         if node is None or node.kind != MODEL:
             if node is not None and node.kind in (SOURCE, GROUP):
                 self.show_status(node.tooltip or node.label)
@@ -507,7 +507,9 @@ class MainWindow(QMainWindow):
         if path is None:
             return
         pinned = node.parent is self.library.open_group
-        entry, _ = self.store.open(path, pinned=pinned, info=info)
+        entry, new = self.store.open(path, pinned=pinned, info=info, load=not load_later)
+        if new and load_later:
+            self._later(lambda: self.store.start_loading(entry))
         self.stack.show_view()
         self.view.set_entry(entry)
         run = entry.info.get("run_name")
@@ -663,7 +665,8 @@ class MainWindow(QMainWindow):
 
     def _open_if_current(self, node: Node) -> None:
         if self.library_panel.current_node() is node and self.view.entry is None:
-            self._on_node_selected(node)
+            # the view's first paint and the load's thread would share the GIL: paint first
+            self._on_node_selected(node, load_later=True)
 
     def _on_unhandled_error(self, err: TaskError) -> None:
         if err.expected:

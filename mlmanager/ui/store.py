@@ -229,8 +229,9 @@ class ModelStore(QObject):
     # opening and closing ----------------------------------------------------------------------
 
     def open(self, path: str | os.PathLike[str], *, pinned: bool = True,
-             info: dict[str, Any] | None = None) -> tuple[ModelEntry, bool]:
-        """The entry for ``path`` and whether it is new; a new one starts loading."""
+             info: dict[str, Any] | None = None, load: bool = True) -> tuple[ModelEntry, bool]:
+        """The entry for ``path`` and whether it is new; a new one starts loading (unless
+        ``load`` is False: the caller calls ``start_loading`` itself, e.g. after a paint)."""
         p = Path(os.path.abspath(os.fspath(path)))
         if p.name == MLMODEL and not p.is_dir():
             p = p.parent
@@ -251,8 +252,15 @@ class ModelStore(QObject):
             self._transient.append(key)
             self._trim_transient()
         self.entry_added.emit(entry)
-        self._start_load(entry)
+        if load:
+            self._start_load(entry)
         return entry, True
+
+    def start_loading(self, entry: ModelEntry) -> None:
+        """Load an entry opened with ``load=False`` (nothing if it is loading, loaded or closed)."""
+        if (self._entries.get(entry.key) is entry and entry.key not in self._loading
+                and entry.state is EntryState.LOADING and entry.doc is None):
+            self._start_load(entry)
 
     def close(self, entry: ModelEntry) -> None:
         if self._entries.pop(entry.key, None) is None:

@@ -226,3 +226,19 @@ def test_clearing_a_filter_after_a_rescan_forgets_removed_nodes(qtbot, window, t
     current = panel.current_node()
     assert current is None or window.library.is_attached(current)
     assert len(_models(source)) == 9
+
+
+def test_store_can_open_now_and_load_after_the_paint(qtbot, window, tmp_path: Path) -> None:
+    """The scan's first model is shown "Loading…" first and loaded on the next turn (the load's
+    thread and the view's first paint would compete for the GIL: job 7's last long gap)."""
+    from mlmanager.ui.store import EntryState
+
+    mlruns = _synthetic_tree(tmp_path, n=3)
+    model = next(p for p in mlruns.rglob("MLmodel")).parent
+    entry, new = window.store.open(model, pinned=False, load=False)
+    assert new and entry.state is EntryState.LOADING and not window.store.is_loading()
+    window.store.start_loading(entry)
+    assert window.store.is_loading()
+    qtbot.waitUntil(lambda: entry.state is EntryState.READY, timeout=20_000)
+    window.store.start_loading(entry)  # loaded: nothing to do
+    assert not window.store.is_loading()
