@@ -6,30 +6,14 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
-from ui_helpers import wait_idle
+from PySide6.QtCore import QMimeData, QUrl
+from ui_helpers import drag_enter, drop, wait_idle
 
 from mlmanager.ui.dnd import mime_for_paths
 from mlmanager.ui.paths import MODEL, REJECT, TRACKING, classify_path
 from mlmanager.ui.store import EntryState
 
-
-def _enter(win, mime: QMimeData) -> bool:
-    event = QDragEnterEvent(QPoint(20, 20), Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    event.setAccepted(False)
-    QApplication.sendEvent(win, event)
-    return event.isAccepted()
-
-
-def _drop(win, mime: QMimeData) -> bool:
-    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime,
-                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    event.setAccepted(False)
-    QApplication.sendEvent(win, event)
-    return event.isAccepted()
+_enter, _drop = drag_enter, drop
 
 
 def _drag_and_drop(win, paths) -> bool:

@@ -23,9 +23,9 @@ from predict_support import (
     write_xy_csv,
     xdg_cache,
 )
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent
+from ui_helpers import drag_enter, drop
 
 from mlmanager.ui.dnd import mime_for_paths
 from mlmanager.ui.predict.trust_panel import trust_store_path
@@ -33,20 +33,12 @@ from mlmanager.ui.predict.trust_panel import trust_store_path
 FIXTURES = (predict_services, predict_window, xdg_cache)  # shared fixtures from predict_support
 
 
-def _send(widget, event) -> bool:
-    event.setAccepted(False)
-    QApplication.sendEvent(widget, event)
-    return event.isAccepted()
-
-
 def _enter(widget, mime: QMimeData) -> bool:
-    return _send(widget, QDragEnterEvent(QPoint(30, 30), Qt.DropAction.CopyAction, mime,
-                                         Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    return drag_enter(widget, mime, at=30)
 
 
 def _drop(widget, mime: QMimeData) -> bool:
-    return _send(widget, QDropEvent(QPointF(30, 30), Qt.DropAction.CopyAction, mime,
-                                    Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    return drop(widget, mime, at=30)
 
 
 def _page_takes(page, mime: QMimeData) -> bool:

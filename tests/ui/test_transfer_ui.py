@@ -10,10 +10,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication
-from ui_helpers import wait_idle
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from ui_helpers import drag_enter, drop, wait_idle
 
 from mlmanager.ui.dnd import LIBRARY_MIME, library_mime_data, mime_for_paths
 from mlmanager.ui.models.library import ScanRecord
@@ -23,20 +22,7 @@ from mlmanager.ui.store import EntryState
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _enter(win, mime: QMimeData) -> bool:
-    event = QDragEnterEvent(QPoint(20, 20), Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    event.setAccepted(False)
-    QApplication.sendEvent(win, event)
-    return event.isAccepted()
-
-
-def _drop(win, mime: QMimeData) -> bool:
-    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime,
-                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    event.setAccepted(False)
-    QApplication.sendEvent(win, event)
-    return event.isAccepted()
+_enter, _drop = drag_enter, drop
 
 
 def _open(qtbot, window, path: Path):

@@ -36,3 +36,29 @@ def corpus_params() -> list[tuple[str, Path]]:
     if not SHARED_MODELS.is_dir():
         return []
     return corpus_models(SHARED_MODELS)
+
+
+def _send_drag(widget, event) -> bool:
+    from PySide6.QtWidgets import QApplication
+
+    event.setAccepted(False)
+    QApplication.sendEvent(widget, event)
+    return event.isAccepted()
+
+
+def drag_enter(widget, mime, at: int = 20) -> bool:
+    """A real QDragEnterEvent (copy, left button) at (at, at); whether it was accepted."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QDragEnterEvent
+
+    return _send_drag(widget, QDragEnterEvent(QPoint(at, at), Qt.DropAction.CopyAction, mime,
+                                              Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+
+
+def drop(widget, mime, at: int = 20) -> bool:
+    """A real QDropEvent (copy, left button) at (at, at); whether it was accepted."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QDropEvent
+
+    return _send_drag(widget, QDropEvent(QPointF(at, at), Qt.DropAction.CopyAction, mime,
+                                         Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
