@@ -38,6 +38,7 @@ import tarfile
 import unicodedata
 import zipfile
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -303,21 +304,23 @@ def _target_name(name: str | None, members: list[_Member], src: Path) -> str:
 # Readers
 
 
-class _Reader:
+class _Reader(ABC):
+    """One archive format (zip, tar): its members, reading one, closing."""
+
     kind = ""
 
     def __init__(self, path: Path, limits: ImportLimits) -> None:
         self.path = path
         self.limits = limits
 
-    def members(self) -> tuple[list[_Member], list[str]]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def members(self) -> tuple[list[_Member], list[str]]: ...
 
-    def open(self, member: _Member) -> BinaryIO:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def open(self, member: _Member) -> BinaryIO: ...
 
-    def close(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def close(self) -> None: ...
 
     def _finish(self, raw: list[tuple[str, bool, int, Any, int | None, str | None]]
                 ) -> tuple[list[_Member], list[str]]:
@@ -394,6 +397,7 @@ class _ZipReader(_Reader):
             )
         try:
             self.zf = zipfile.ZipFile(path)
+        # zipfile raises NotImplementedError for compression methods it does not support
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
             raise ModelReadError(f"not a readable zip archive: {exc}", path) from None
 
