@@ -199,9 +199,11 @@ class MainWindow(QMainWindow):
         if page is not None:
             self._install_edit_actions(page)
         elif "signature" in self.view.page_keys():  # placeholders until the editor is built
+            from mlmanager.ui import signature
+
             for text, key in (("&Undo", QKeySequence.StandardKey.Undo), ("&Redo", QKeySequence.StandardKey.Redo),
-                              (None, None), ("&Save Signature…", QKeySequence.StandardKey.Save),
-                              ("Save Model &Copy…", QKeySequence("Ctrl+Shift+S"))):
+                              (None, None), (signature.SAVE_TEXT, QKeySequence.StandardKey.Save),
+                              (signature.SAVE_COPY_TEXT, signature.SAVE_COPY_SHORTCUT)):
                 if text is None:
                     self.edit_menu.addSeparator()
                     continue

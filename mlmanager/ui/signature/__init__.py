@@ -9,6 +9,11 @@ from __future__ import annotations
 PAGE_KEY = "signature"
 PAGE_TITLE = "Signature"
 PAGE_ORDER = 15
+# the editor's Save actions (the main window shows them as disabled placeholders until the
+# editor is built, without importing it)
+SAVE_TEXT = "&Save Signature…"
+SAVE_COPY_TEXT = "Save Model &Copy…"
+SAVE_COPY_SHORTCUT = "Ctrl+Shift+S"
 
 
 def register() -> None:

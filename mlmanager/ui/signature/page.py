@@ -39,6 +39,7 @@ from mlmanager.core.edits import (
     convert_schema_kind,
 )
 from mlmanager.core.schema import ColSpec, Issue, Signature
+from mlmanager.ui.signature import SAVE_COPY_SHORTCUT, SAVE_COPY_TEXT, SAVE_TEXT
 from mlmanager.ui.signature.document import SignatureDocument
 from mlmanager.ui.signature.example_check import ExampleReport
 from mlmanager.ui.signature.inference import InferenceMixin
@@ -96,8 +97,8 @@ class SignaturePage(InferenceMixin, SavingMixin, ModelPage):
         self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
         self.undo_action.setIcon(icon_if("undo"))
         self.redo_action.setIcon(icon_if("redo"))
-        self.save_action = self._action("&Save Signature…", self.save, QKeySequence.StandardKey.Save)
-        self.save_copy_action = self._action("Save Model &Copy…", self.save_as_copy, QKeySequence("Ctrl+Shift+S"))
+        self.save_action = self._action(SAVE_TEXT, self.save, QKeySequence.StandardKey.Save)
+        self.save_copy_action = self._action(SAVE_COPY_TEXT, self.save_as_copy, QKeySequence(SAVE_COPY_SHORTCUT))
         self.add_action = self._action("Add Row", lambda: self._panel().add_row(), QKeySequence(Qt.Key.Key_Insert))
         self.remove_action = self._action("Remove Rows", lambda: self._panel().remove_rows(),
                                           QKeySequence(QKeySequence.StandardKey.Delete))
