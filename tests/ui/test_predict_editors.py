@@ -269,27 +269,19 @@ def test_signature_side_fix_opens_the_signature_editor(qtbot, predict_window, pr
         def show_fix(self, request):
             self.fixes.append(request)
 
-    model_view.registered_pages()
-    previous = model_view._REGISTRY.get("signature")
-    model_view.register_page("signature", "Signature", FakeSignaturePage, 25)
-    try:
+    with model_view.page_override("signature", FakeSignaturePage, "Signature", 25):
         win = MainWindow(Settings(), prompter)
-        qtbot.addWidget(win)
-        win.show()
-        page2 = open_predict(qtbot, win, model)
-        load(qtbot, page2, SHARED_MODELS / "housing_rf_regressor.input.csv", "python")
-        page2.problems.tree.setCurrentItem(page2.problems.tree.topLevelItem(1))
-        page2.problems.signature_button.click()
-        assert win.view.current_page_key() == "signature"
-        fixes = win.view.page("signature").fixes
-        assert fixes and fixes[0].column == "age_years" and fixes[0].to_type == "double"
-        wait_page(qtbot, page2)
-        win.shutdown()
-    finally:
-        if previous is None:
-            model_view._REGISTRY.pop("signature", None)
-        else:
-            model_view._REGISTRY["signature"] = previous
+    qtbot.addWidget(win)
+    win.show()
+    page2 = open_predict(qtbot, win, model)
+    load(qtbot, page2, SHARED_MODELS / "housing_rf_regressor.input.csv", "python")
+    page2.problems.tree.setCurrentItem(page2.problems.tree.topLevelItem(1))
+    page2.problems.signature_button.click()
+    assert win.view.current_page_key() == "signature"
+    fixes = win.view.page("signature").fixes
+    assert fixes and fixes[0].column == "age_years" and fixes[0].to_type == "double"
+    wait_page(qtbot, page2)
+    win.shutdown()
 
 
 def test_data_fixes_for_problems() -> None:

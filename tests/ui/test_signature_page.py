@@ -152,34 +152,27 @@ def test_window_title_and_close_prompt(qtbot, prompter, shared_models, copy_mode
     from mlmanager.ui.settings import Settings
     from mlmanager.ui.widgets import model_view
 
-    model_view.registered_pages()
-    previous = model_view._REGISTRY.get("signature")
-    signature.register()
-    try:
+    with model_view.page_override("signature", None):  # restores the registry afterwards
+        signature.register()
         win = MainWindow(Settings(), prompter)
-        qtbot.addWidget(win)
-        win.show()
-        assert "signature" in win.view.page_keys()
-        entry = win.open_model(copy_model(shared_models / "iris_logreg_colspec"))
-        qtbot.waitUntil(lambda: not win.is_busy(), timeout=15000)
-        win.view.set_current_page("signature")
-        page = win.view.page("signature")
-        assert page.document is not None
-        win.setWindowTitle("iris[*] — mlmanager")  # the lead's title format (see the report)
-        page.push(SetRequired("inputs", 0, False))
-        assert win.isWindowModified() and win.has_unsaved_changes()
-        prompter.answers = [False]
-        assert not win.close()  # asked, and the user said no
-        assert prompter.calls[-1].title == "Unsaved changes"
-        page.undo_action.trigger()
-        assert not win.isWindowModified() and not win.has_unsaved_changes()
-        assert page.has_unsaved_changes(entry) is False
-        win.shutdown()
-    finally:
-        if previous is None:
-            model_view._REGISTRY.pop("signature", None)
-        else:
-            model_view._REGISTRY["signature"] = previous
+    qtbot.addWidget(win)
+    win.show()
+    assert "signature" in win.view.page_keys()
+    entry = win.open_model(copy_model(shared_models / "iris_logreg_colspec"))
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=15000)
+    win.view.set_current_page("signature")
+    page = win.view.page("signature")
+    assert page.document is not None
+    win.setWindowTitle("iris[*] — mlmanager")  # the lead's title format (see the report)
+    page.push(SetRequired("inputs", 0, False))
+    assert win.isWindowModified() and win.has_unsaved_changes()
+    prompter.answers = [False]
+    assert not win.close()  # asked, and the user said no
+    assert prompter.calls[-1].title == "Unsaved changes"
+    page.undo_action.trigger()
+    assert not win.isWindowModified() and not win.has_unsaved_changes()
+    assert page.has_unsaved_changes(entry) is False
+    win.shutdown()
 
 
 # -- inference ----------------------------------------------------------------------------------

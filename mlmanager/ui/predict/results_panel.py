@@ -117,27 +117,17 @@ class ResultsPanel(QWidget):
         self.header.setText("")
         self.note.hide()
 
-    def show_results(self, table: Any, prediction_columns: list[Any], *, header: str,
-                     summaries: list[Summary], warnings: list[str], note: str | None = None,
-                     row_labels: list[int] | None = None) -> None:
-        self.show_table(table, prediction_columns, header=header, note=note, row_labels=row_labels)
-        self.show_details(summaries, warnings)
-
     def show_table(self, table: Any, prediction_columns: list[Any], *, header: str,
                    note: str | None = None, row_labels: list[int] | None = None) -> None:
-        """The joined table (the first half of showing results; ``show_details`` the second:
-        split so that neither holds the GUI thread long on a 100,000-row table)."""
+        """The joined table: the first of the slices that show results (then
+        ``show_table_details`` and ``show_summary``, each on its own turn of the event loop, so
+        that none holds the GUI thread long on a 100,000-row table)."""
         self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.model.set_results(table, prediction_columns, row_labels)
         self._set_fresh()
         self.header.setText(header)
         self.note.setText(note or "")
         self.note.setVisible(bool(note))
-
-    def show_details(self, summaries: list[Summary], warnings: list[str]) -> None:
-        """The second half of showing results (the page runs its two parts on two turns)."""
-        self.show_table_details()
-        self.show_summary(summaries, warnings)
 
     def show_summary(self, summaries: list[Summary], warnings: list[str]) -> None:
         self.summary.set_summaries(summaries)

@@ -150,13 +150,12 @@ class LibraryPanel(QWidget):
             self.tree.setModel(self.model)
             self.proxy.set_text("")
             self.proxy.setSourceModel(None)  # detached: it no longer follows every insert
-            for node in self._expanded_before_filter or ():
-                if node.parent is not None:
-                    self.tree.expand(self.model.index_of(node))
+            for node in self._expanded_before_filter or ():  # index_of: invalid once removed
+                self.tree.expand(self.model.index_of(node))
             self._expanded_before_filter = None
         old_selection.deleteLater()
         self._connect_selection()
-        if current is not None and current.parent is not None:
+        if current is not None:
             idx = self.view_index(self.model.index_of(current))
             if idx.isValid():
                 self.tree.selectionModel().setCurrentIndex(
