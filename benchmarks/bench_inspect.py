@@ -14,9 +14,9 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/bench_inspec
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import (  # noqa: E402
+    MODELS,
     PY,
     REPO,
-    SHARED_MODELS,
     Row,
     clean_env,
     have_mlflow,
@@ -38,8 +38,8 @@ MLFLOW = "from mlflow.models import Model\nModel.load({p!r})\n"
 def run(quick: bool = False) -> list[Row]:
     """Job 2: the three processes in interleaved rounds (MLflow's, seconds long, fewer times)."""
     repeat = 5 if quick else 15
-    model = str(SHARED_MODELS / "iris_logreg_colspec")
-    if not (SHARED_MODELS / "iris_logreg_colspec").is_dir():
+    model = str(MODELS / "iris_logreg_colspec")
+    if not (MODELS / "iris_logreg_colspec").is_dir():
         model = str(REPO / "resources" / "demo" / "iris-classifier")
     commands = {
         "ours": [PY, "-m", "mlmanager", "inspect", model, "--json"],

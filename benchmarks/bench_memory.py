@@ -24,8 +24,8 @@ if __package__ in (None, ""):  # run as a script
 
 from benchmarks import bench_scan, bench_startup  # noqa: E402
 from benchmarks.common import (  # noqa: E402
+    MODELS,
     REPO,
-    SHARED_MODELS,
     Row,
     last_json,
     peaks,
@@ -39,10 +39,10 @@ N_OPEN = 50
 
 def corpus_models() -> list[Path]:
     """Every model folder of the shared corpus (plain folders and file-store artifacts)."""
-    if not SHARED_MODELS.is_dir():
+    if not MODELS.is_dir():
         return [REPO / "resources" / "demo" / "iris-classifier"]
-    found = [p.parent for p in sorted(SHARED_MODELS.glob("*/MLmodel"))]
-    found += [p.parent for p in sorted(SHARED_MODELS.glob("mlruns/*/models/*/artifacts/MLmodel"))]
+    found = [p.parent for p in sorted(MODELS.glob("*/MLmodel"))]
+    found += [p.parent for p in sorted(MODELS.glob("mlruns/*/models/*/artifacts/MLmodel"))]
     return found
 
 

@@ -20,9 +20,9 @@ if __package__ in (None, ""):  # run as a script
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import (  # noqa: E402
+    MODELS,
     PY,
     REPO,
-    SHARED_MODELS,
     Row,
     clean_env,
     last_json,
@@ -48,7 +48,7 @@ def harness(*args: str) -> list[str]:
 
 
 def model_path() -> str:
-    model = SHARED_MODELS / "iris_logreg_colspec"
+    model = MODELS / "iris_logreg_colspec"
     return str(model if model.is_dir() else REPO / "resources" / "demo" / "iris-classifier")
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "out"
 DATA = REPO / "benchmarks" / "_data"
-SHARED_MODELS = REPO.parent / "shared" / "mlflow-models"
+MODELS = REPO / "tests" / "corpus" / "mlflow-models"
 
 
 def have_mlflow() -> bool:

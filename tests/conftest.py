@@ -1,4 +1,4 @@
-"""Shared fixtures: the read-only model corpus beside the repository (``../shared``)."""
+"""Shared fixtures: the model corpus copied into `tests/corpus` (see `corpus_paths.py`)."""
 
 from __future__ import annotations
 
@@ -7,27 +7,21 @@ import shutil
 from pathlib import Path
 
 import pytest
+from corpus_paths import MODELS, WILD
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-SHARED_MODELS = SHARED / "mlflow-models"
-WILD_MODELS = SHARED / "mlflow-models-wild"
 
 
 @pytest.fixture(scope="session")
-def shared_models() -> Path:
-    if not SHARED_MODELS.is_dir():
-        pytest.skip(f"model corpus not found at {SHARED_MODELS}")
-    return SHARED_MODELS
+def models_dir() -> Path:
+    return MODELS
 
 
 @pytest.fixture(scope="session")
 def wild_models() -> Path:
-    if not WILD_MODELS.is_dir():
-        pytest.skip(f"wild MLmodel corpus not found at {WILD_MODELS}")
-    return WILD_MODELS
+    return WILD
 
 
 @pytest.fixture

@@ -69,8 +69,8 @@ def test_core_and_worker_sources_never_mention_qt_imports() -> None:
     assert offenders == []
 
 
-def test_inspect_path_does_not_import_pandas_or_sklearn(shared_models: Path) -> None:
-    model = shared_models / "iris_logreg_colspec"
+def test_inspect_path_does_not_import_pandas_or_sklearn(models_dir: Path) -> None:
+    model = models_dir / "iris_logreg_colspec"
     code = (
         "import sys, json\n"
         "from mlmanager.core.inspect import inspect_model\n"

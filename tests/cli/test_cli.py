@@ -49,8 +49,8 @@ def test_version_and_help(capsys) -> None:
     assert code == 0 and "inspect" in out and "validate" in out
 
 
-def test_inspect_json_and_exit_codes(capsys, shared_models: Path, tmp_path: Path) -> None:
-    code, out, _ = _run(capsys, "inspect", str(shared_models / "iris_logreg_colspec"), "--json")
+def test_inspect_json_and_exit_codes(capsys, models_dir: Path, tmp_path: Path) -> None:
+    code, out, _ = _run(capsys, "inspect", str(models_dir / "iris_logreg_colspec"), "--json")
     assert code == 0
     data = json.loads(out)
     assert set(data["flavors"]) == {"python_function", "sklearn"}
@@ -64,31 +64,31 @@ def test_inspect_json_and_exit_codes(capsys, shared_models: Path, tmp_path: Path
     assert code == 2 and "invalid YAML" in err
 
 
-def test_scan_json_shape(capsys, shared_models: Path) -> None:
-    code, out, _ = _run(capsys, "scan", str(shared_models / "mlruns"), "--json")
+def test_scan_json_shape(capsys, models_dir: Path) -> None:
+    code, out, _ = _run(capsys, "scan", str(models_dir / "mlruns"), "--json")
     assert code == 0
     data = json.loads(out)
     assert len(data["models"]) == 3
     first = data["models"][0]
     assert set(first) >= {"path", "kind", "experiment", "run", "model_id", "name", "flavors", "has_signature"}
-    code, _, err = _run(capsys, "scan", str(shared_models / "nope"))
+    code, _, err = _run(capsys, "scan", str(models_dir / "nope"))
     assert code == 2
 
 
-def test_validate_exit_codes(capsys, shared_models: Path) -> None:
-    m = shared_models / "iris_logreg_colspec"
-    code, out, _ = _run(capsys, "validate", str(m), "--input", str(shared_models / "iris_logreg_colspec.input.csv"), "--json")
+def test_validate_exit_codes(capsys, models_dir: Path) -> None:
+    m = models_dir / "iris_logreg_colspec"
+    code, out, _ = _run(capsys, "validate", str(m), "--input", str(models_dir / "iris_logreg_colspec.input.csv"), "--json")
     assert code == 0 and json.loads(out)["valid"] is True
-    code, out, _ = _run(capsys, "validate", str(m), "--input", str(shared_models / "iris_logreg_colspec.bad1.csv"), "--json")
+    code, out, _ = _run(capsys, "validate", str(m), "--input", str(models_dir / "iris_logreg_colspec.bad1.csv"), "--json")
     data = json.loads(out)
     assert code == 1 and data["valid"] is False
     assert any(e["column"] == "petal width (cm)" for e in data["errors"])
     assert all({"column", "kind", "expected", "found", "rows", "message", "fix"} <= set(e) for e in data["errors"])
     # edge2: whole numbers -> int64 columns: python mode rejects, serving accepts (as MLflow)
-    edge = str(shared_models / "iris_logreg_colspec.edge2.csv")
+    edge = str(models_dir / "iris_logreg_colspec.edge2.csv")
     assert _run(capsys, "validate", str(m), "--input", edge, "--mode", "python")[0] == 1
     assert _run(capsys, "validate", str(m), "--input", edge, "--mode", "serving")[0] == 0
-    assert _run(capsys, "validate", str(m), "--input", str(shared_models / "missing.csv"))[0] == 2
+    assert _run(capsys, "validate", str(m), "--input", str(models_dir / "missing.csv"))[0] == 2
 
 
 # One model per serialization format / signature kind, plus one MLflow cannot load; the
@@ -103,14 +103,14 @@ CLI_PREDICT_MODELS = {
 }
 
 
-def test_predict_equals_mlflow(capsys, shared_models: Path) -> None:
+def test_predict_equals_mlflow(capsys, models_dir: Path) -> None:
     checked = 0
-    for exp in _expected(shared_models):
+    for exp in _expected(models_dir):
         if exp["name"] not in CLI_PREDICT_MODELS:
             continue
-        model = shared_models / exp["model_dir"]
+        model = models_dir / exp["model_dir"]
         pred = exp["predictions"]
-        argv = ["predict", str(model), "--input", str(shared_models / pred["file"]), "--json", "--trust"]
+        argv = ["predict", str(model), "--input", str(models_dir / pred["file"]), "--json", "--trust"]
         code, out, err = _run(capsys, *argv)
         if exp["load_error"].get(exp["canonical_reader"]):
             # MLflow itself cannot load it here (e.g. a pickle of an older scikit-learn)
@@ -124,9 +124,9 @@ def test_predict_equals_mlflow(capsys, shared_models: Path) -> None:
     assert checked == len(CLI_PREDICT_MODELS) - 1
 
 
-def test_predict_refuses_code_without_trust(capsys, shared_models: Path) -> None:
-    model = shared_models / "events_datetime_pipeline"
-    argv = ["predict", str(model), "--input", str(shared_models / "events_datetime_pipeline.input.json"), "--json"]
+def test_predict_refuses_code_without_trust(capsys, models_dir: Path) -> None:
+    model = models_dir / "events_datetime_pipeline"
+    argv = ["predict", str(model), "--input", str(models_dir / "events_datetime_pipeline.input.json"), "--json"]
     code, out, _ = _run(capsys, *argv)
     data = json.loads(out)
     assert code == 1 and data["refused"] is True
@@ -134,24 +134,24 @@ def test_predict_refuses_code_without_trust(capsys, shared_models: Path) -> None
     assert data["safety"]["imports"]
 
 
-def test_predict_invalid_input_exits_1_before_running(capsys, shared_models: Path) -> None:
-    model = shared_models / "housing_rf_regressor"
-    code, _, err = _run(capsys, "predict", str(model), "--input", str(shared_models / "housing_rf_regressor.bad1.csv"))
+def test_predict_invalid_input_exits_1_before_running(capsys, models_dir: Path) -> None:
+    model = models_dir / "housing_rf_regressor"
+    code, _, err = _run(capsys, "predict", str(model), "--input", str(models_dir / "housing_rf_regressor.bad1.csv"))
     assert code == 1 and "area_m2" in err
 
 
-def test_predict_output_files(capsys, shared_models: Path, tmp_path: Path) -> None:
-    model = shared_models / "iris_logreg_colspec"
-    src = str(shared_models / "iris_logreg_colspec.input.csv")
+def test_predict_output_files(capsys, models_dir: Path, tmp_path: Path) -> None:
+    model = models_dir / "iris_logreg_colspec"
+    src = str(models_dir / "iris_logreg_colspec.input.csv")
     assert _run(capsys, "predict", str(model), "--input", src, "--output", str(tmp_path / "p.csv"))[0] == 0
     assert (tmp_path / "p.csv").read_text().splitlines() == ["prediction", "0", "1", "2", "2", "0"]
     assert _run(capsys, "predict", str(model), "--input", src, "--output", str(tmp_path / "p.json"))[0] == 0
     assert json.loads((tmp_path / "p.json").read_text()) == {"predictions": [0, 1, 2, 2, 0]}
 
 
-def test_python_dash_m_entry_point(shared_models: Path) -> None:
+def test_python_dash_m_entry_point(models_dir: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "mlmanager", "inspect", str(shared_models / "v1_bikes_linreg")],
+        [sys.executable, "-m", "mlmanager", "inspect", str(models_dir / "v1_bikes_linreg")],
         capture_output=True, text=True, cwd=REPO, timeout=60,
     )
     assert proc.returncode == 0, proc.stderr

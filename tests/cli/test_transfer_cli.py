@@ -8,11 +8,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from corpus_paths import MODELS
 
 from mlmanager import cli
 
-MODELS = Path(__file__).resolve().parents[2].parent / "shared" / "mlflow-models"
-needs_corpus = pytest.mark.skipif(not MODELS.is_dir(), reason="model corpus not found")
 MODULE = "mlmanager.commands.transfer"
 
 
@@ -36,7 +35,6 @@ def test_help_lists_the_commands(capsys) -> None:
         assert name in out
 
 
-@needs_corpus
 def test_export_import_and_diff(tmp_path: Path, capsys) -> None:
     src = MODELS / "iris_logreg_colspec"
     code, out, err = _run(capsys, "export", str(src), "--zip", str(tmp_path / "iris.zip"))
@@ -82,7 +80,6 @@ def test_unsafe_archive_and_symlinked_model_exit_2(tmp_path: Path, capsys) -> No
     assert code == 1 and "--flat" in err
 
 
-@needs_corpus
 def test_copy_into_a_tracking_folder(tmp_path: Path, capsys) -> None:
     code, out, err = _run(capsys, "copy", str(MODELS / "sensor_tensor_logreg"), str(tmp_path / "mlruns"),
                           "--tracking", "--experiment", "sensors", "--json")

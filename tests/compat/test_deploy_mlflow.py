@@ -28,14 +28,15 @@ import pytest
 
 mlflow = pytest.importorskip("mlflow")
 
+from corpus_paths import MODELS as CORPUS  # noqa: E402
+
 from mlmanager.core.deploy.local_server import LocalServer  # noqa: E402
 from mlmanager.core.deploy.payloads import ORIENTS, build_payload, json_value, validate_payload  # noqa: E402
 from mlmanager.core.errors import InvalidError  # noqa: E402
 from mlmanager.core.mlmodel import load_model  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "mlflow-models"
-pytestmark = [pytest.mark.compat, pytest.mark.skipif(not CORPUS.is_dir(), reason="model corpus not found")]
+pytestmark = pytest.mark.compat
 
 
 def corpus() -> list[Any]:

@@ -14,11 +14,12 @@ import pytest
 
 mlflow = pytest.importorskip("mlflow")
 
+from corpus_paths import MODELS  # noqa: E402
+
 from mlmanager.core.copy_to import copy_model_to  # noqa: E402
 from mlmanager.core.discovery import scan  # noqa: E402
 from mlmanager.core.packaging import build_package  # noqa: E402
 
-MODELS = Path(__file__).resolve().parents[2].parent / "shared" / "mlflow-models"
 FORMATS = ("skops", "cloudpickle", "pickle")
 
 
@@ -117,7 +118,6 @@ def test_random_forest_in_skops_lists_the_tree_type_for_mlflow(tmp_path: Path, r
     assert sk["skops_trusted_types"] == ["sklearn.tree._tree.Tree"]
 
 
-@pytest.mark.skipif(not MODELS.is_dir(), reason="model corpus not found")
 def test_copy_into_a_tracking_folder_is_read_by_mlflow_client(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     store = tmp_path / "mlruns"

@@ -23,9 +23,9 @@ def _signatures(shared: Path, wild: Path):
         yield entry["slug"], load_yaml_bytes((wild / entry["slug"] / "MLmodel").read_bytes()).get("signature")
 
 
-def test_current_and_legacy_dialects_load_in_mlflow(shared_models: Path, wild_models: Path) -> None:
+def test_current_and_legacy_dialects_load_in_mlflow(models_dir: Path, wild_models: Path) -> None:
     checked = 0
-    for name, raw in _signatures(shared_models, wild_models):
+    for name, raw in _signatures(models_dir, wild_models):
         if not raw:
             continue
         ours = Signature.from_mlmodel(raw)

@@ -22,9 +22,9 @@ def _mlflow_signature(model_dir):
 
 
 @pytest.mark.parametrize("name", ["iris_logreg_colspec", "ticket_triage_pyfunc_params", "sensor_tensor_logreg"])
-def test_set_result_loads_in_mlflow(shared_models, copy_model, tmp_path, name):
+def test_set_result_loads_in_mlflow(models_dir, copy_model, tmp_path, name):
     pd = pytest.importorskip("pandas")
-    model = copy_model(shared_models / name)
+    model = copy_model(models_dir / name)
     sig, _ = infer_signature(
         pd.DataFrame({"a": [1.0, None], "b": ["x", "y"], "c": pd.Series([[1], [2, 3]], dtype=object)}),
         pd.Series([0, 1]),
@@ -37,7 +37,7 @@ def test_set_result_loads_in_mlflow(shared_models, copy_model, tmp_path, name):
     assert _mlflow_signature(model) == sig.to_canonical()
 
 
-def test_remove_result_loads_in_mlflow(shared_models, copy_model):
-    model = copy_model(shared_models / "iris_logreg_colspec")
+def test_remove_result_loads_in_mlflow(models_dir, copy_model):
+    model = copy_model(models_dir / "iris_logreg_colspec")
     sc.remove(model)
     assert _mlflow_signature(model) is None

@@ -18,13 +18,13 @@ from mlmanager.worker.errors import ModelRefusedError  # noqa: E402
 
 
 def test_custom_pyfunc_predicts_like_mlflow_after_trust(
-    shared_models: Path, copy_model, tmp_path: Path
+    models_dir: Path, copy_model, tmp_path: Path
 ) -> None:
     name = "ticket_triage_pyfunc_params"
-    folder = copy_model(shared_models / name)
-    doc = json.loads((shared_models / f"{name}.expected.json").read_text())
-    request = json.loads((shared_models / f"{name}.input.json").read_text())
-    frame = pd.read_csv(shared_models / f"{name}.input.csv")
+    folder = copy_model(models_dir / name)
+    doc = json.loads((models_dir / f"{name}.expected.json").read_text())
+    request = json.loads((models_dir / f"{name}.input.json").read_text())
+    frame = pd.read_csv(models_dir / f"{name}.input.csv")
     with WorkerClient(cache_dir=tmp_path / "cache", timeout=120) as client:
         report = client.scan(folder)
         assert report.classification == CONTAINS_CODE and report.format == "pyfunc"
@@ -42,8 +42,8 @@ def test_custom_pyfunc_predicts_like_mlflow_after_trust(
                for g, row in zip(got["score"].tolist(), expected))
 
 
-def test_changing_any_file_of_a_pyfunc_folder_asks_again(shared_models: Path, copy_model, tmp_path: Path) -> None:
-    folder = copy_model(shared_models / "ticket_triage_pyfunc_params")
+def test_changing_any_file_of_a_pyfunc_folder_asks_again(models_dir: Path, copy_model, tmp_path: Path) -> None:
+    folder = copy_model(models_dir / "ticket_triage_pyfunc_params")
     with WorkerClient(cache_dir=tmp_path / "cache", timeout=120) as client:
         first = client.scan(folder)
         labels = folder / "artifacts" / "labels.json"

@@ -9,14 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from corpus_paths import MODELS
 
 from mlmanager.core.artifacts import doc_artifacts, lexical_escape, path_problems
 from mlmanager.core.mlmodel import load_model
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-MODELS = SHARED / "mlflow-models"
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX symlinks/FIFOs")
-pytestmark = pytest.mark.skipif(not MODELS.is_dir(), reason=f"model corpus not found at {MODELS}")
 
 
 def copy_model(src: Path, dest: Path) -> Path:

@@ -6,14 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
+from corpus_paths import MODELS
 
 from mlmanager.core.compare import compare_models, input_breaks
 from mlmanager.core.mlmodel import load_model, save_text
 from mlmanager.core.schema import Signature
-
-MODELS = Path(__file__).resolve().parents[2].parent / "shared" / "mlflow-models"
-pytestmark = pytest.mark.skipif(not MODELS.is_dir(), reason="model corpus not found")
 
 
 def _sig(inputs: list[dict] | None, params: list[dict] | None = None, outputs: list[dict] | None = None) -> Signature:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from corpus_paths import MODELS
 
 from mlmanager.core.deploy import checks
 from mlmanager.core.deploy.rules import DeployContext, Result, Rule, parse_requirement_line
@@ -20,9 +21,7 @@ from mlmanager.core.deploy.targets import ALL_RULES, NOTES, check_deploy, rule_b
 from mlmanager.core.mlmodel import load_model
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "mlflow-models"
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="model corpus not found")
 
 Edit = Callable[[Path], None]
 
@@ -251,7 +250,7 @@ CASES: dict[str, tuple[Case, Case]] = {
 
 def build(tmp_path: Path, model: str, edit: Edit | None, label: str) -> Path:
     dest = tmp_path / label / model
-    shutil.copytree(CORPUS / model, dest)
+    shutil.copytree(MODELS / model, dest)
     for p in [dest, *dest.rglob("*")]:
         p.chmod(p.stat().st_mode | 0o200)
     if edit is not None:
@@ -346,19 +345,19 @@ def test_env_files_fallback_to_conda_warns_and_conda_only_packages_fail(tmp_path
 
 
 def test_skops_trusted_types_warn(tmp_path: Path) -> None:
-    report = check_deploy(CORPUS / "optional_cols_imputer", "mlflow")
+    report = check_deploy(MODELS / "optional_cols_imputer", "mlflow")
     result = report.outcome("mlflow.serialization").result
     assert result.status == "warn" and "skops_trusted_types" in result.reason
 
 
 def test_pickled_models_warn_about_trust() -> None:
-    report = check_deploy(CORPUS / "churn_pipeline_onehot", "mlflow")
+    report = check_deploy(MODELS / "churn_pipeline_onehot", "mlflow")
     result = report.outcome("mlflow.serialization").result
     assert result.status == "warn" and "pickle" in result.reason
 
 
 def test_uc_rejects_a_model_without_signature_and_one_with_only_inputs(tmp_path: Path) -> None:
-    assert run_rule(rule_by_id("databricks.uc.signature"), CORPUS / "scaler_logreg_nosig").status == "fail"
+    assert run_rule(rule_by_id("databricks.uc.signature"), MODELS / "scaler_logreg_nosig").status == "fail"
     folder = build(tmp_path, IRIS, outputs(None), "inputs-only")
     result = run_rule(rule_by_id("databricks.uc.signature"), folder)
     assert "only inputs" in result.reason and result.fix_target == "signature"
@@ -403,17 +402,17 @@ def test_parse_requirement_line() -> None:
 
 
 def test_report_on_the_corpus() -> None:
-    iris = check_deploy(CORPUS / IRIS)
+    iris = check_deploy(MODELS / IRIS)
     assert {t.target: t.status for t in iris.targets}["mlflow"] == "pass"
     assert {t.target: t.status for t in iris.targets}["databricks"] == "pass"
-    assert check_deploy(CORPUS / "scaler_logreg_nosig", "databricks").status == "fail"
-    v2 = check_deploy(CORPUS / V2, "azureml")
+    assert check_deploy(MODELS / "scaler_logreg_nosig", "databricks").status == "fail"
+    v2 = check_deploy(MODELS / V2, "azureml")
     assert v2.outcome("azureml.online.input-example").status == "fail"
     assert "credit_lines" in v2.outcome("azureml.online.input-example").result.reason
 
 
 def test_report_json_and_text() -> None:
-    report = check_deploy(CORPUS / TICKET, ["mlflow", "azureml"])
+    report = check_deploy(MODELS / TICKET, ["mlflow", "azureml"])
     data = report.to_json()
     json.dumps(data)  # strict JSON
     assert [t["target"] for t in data["targets"]] == ["mlflow", "azureml"]
@@ -428,7 +427,7 @@ def test_report_json_and_text() -> None:
 
 def test_check_deploy_rejects_unknown_targets() -> None:
     with pytest.raises(ValueError):
-        check_deploy(CORPUS / IRIS, "sagemaker")
+        check_deploy(MODELS / IRIS, "sagemaker")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -444,21 +443,21 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> int:
 
 
 def test_cli_check_deploy_exit_codes(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert run_cli(monkeypatch, ["check-deploy", str(CORPUS / IRIS), "--target", "mlflow"]) == 0
+    assert run_cli(monkeypatch, ["check-deploy", str(MODELS / IRIS), "--target", "mlflow"]) == 0
     out = capsys.readouterr().out
     assert "MLflow scoring server" in out and "PASS" in out
-    assert run_cli(monkeypatch, ["check-deploy", str(CORPUS / "scaler_logreg_nosig")]) == 1
+    assert run_cli(monkeypatch, ["check-deploy", str(MODELS / "scaler_logreg_nosig")]) == 1
     out = capsys.readouterr().out
     assert "FAIL databricks.uc.signature" in out and "fix (signature)" in out
     assert run_cli(monkeypatch, ["check-deploy", str(tmp_path)]) == 2
     assert "MLmodel" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
-        run_cli(monkeypatch, ["check-deploy", str(CORPUS / IRIS), "--target", "sagemaker"])
+        run_cli(monkeypatch, ["check-deploy", str(MODELS / IRIS), "--target", "sagemaker"])
     assert exc.value.code == 2
 
 
 def test_cli_check_deploy_json_warnings_exit_0(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli(monkeypatch, ["check-deploy", str(CORPUS / TICKET), "--json"]) == 0
+    assert run_cli(monkeypatch, ["check-deploy", str(MODELS / TICKET), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["status"] == "warn"
     assert {t["target"] for t in data["targets"]} == {"mlflow", "azureml", "databricks"}
@@ -469,7 +468,7 @@ def test_a_broken_check_becomes_a_warning_not_a_crash(tmp_path: Path) -> None:
         raise KeyError("unexpected")
 
     rule = Rule("test.boom", "mlflow", "serving", "boom", "test", boom)
-    with load_model(CORPUS / IRIS) as doc:
+    with load_model(MODELS / IRIS) as doc:
         outcome = rule.evaluate(DeployContext(doc))
     assert outcome.status == "warn" and "could not run" in outcome.result.reason
 

@@ -138,17 +138,17 @@ def _found_models(result) -> set[tuple]:
     }
 
 
-def test_file_store_matches_what_mlflow_lists(shared_models: Path) -> None:
-    expected = json.loads((shared_models / "mlruns.expected.json").read_text())
-    result = scan(shared_models / "mlruns")
+def test_file_store_matches_what_mlflow_lists(models_dir: Path) -> None:
+    expected = json.loads((models_dir / "mlruns.expected.json").read_text())
+    result = scan(models_dir / "mlruns")
     assert result.problems == []
     assert {m.kind for m in result.models} == {"logged_model"}
     assert _found_models(result) == _expected_models(expected)
     assert len(result.models) == 3
     # flavors and signature presence agree with what mlflow read from each model
     for name in expected["models_in_this_tracking_dir"]:
-        facts = json.loads((shared_models / f"{name}.expected.json").read_text())
-        model = next(m for m in result.models if m.path == shared_models / facts["model_dir"])
+        facts = json.loads((models_dir / f"{name}.expected.json").read_text())
+        model = next(m for m in result.models if m.path == models_dir / facts["model_dir"])
         assert list(model.flavors) == facts["flavor_names"]
         assert model.has_signature == (facts["signature"] is not None)
 
@@ -163,11 +163,11 @@ def _snapshot(folder: Path) -> dict[str, tuple[str, int]]:
     }
 
 
-def test_sqlite_store_names_come_from_the_db_read_only(shared_models: Path, tmp_path: Path) -> None:
-    expected = json.loads((shared_models / "sqlite_store.expected.json").read_text())
+def test_sqlite_store_names_come_from_the_db_read_only(models_dir: Path, tmp_path: Path) -> None:
+    expected = json.loads((models_dir / "sqlite_store.expected.json").read_text())
     # a moved copy: every absolute path inside mlflow.db now points nowhere (see moved_store)
     store = tmp_path / "moved" / "sqlite_store"
-    shutil.copytree(shared_models / "sqlite_store", store)
+    shutil.copytree(models_dir / "sqlite_store", store)
     for p in [store, *store.rglob("*")]:
         p.chmod(p.stat().st_mode | 0o200)  # writable, so sqlite *could* create -wal/-shm files
     before = _snapshot(store)
@@ -181,9 +181,9 @@ def test_sqlite_store_names_come_from_the_db_read_only(shared_models: Path, tmp_
     assert _snapshot(store) == before
 
 
-def test_sqlite_db_is_opened_immutable(shared_models: Path, tmp_path: Path) -> None:
+def test_sqlite_db_is_opened_immutable(models_dir: Path, tmp_path: Path) -> None:
     db = tmp_path / "mlflow.db"
-    shutil.copy(shared_models / "sqlite_store" / "mlflow.db", db)
+    shutil.copy(models_dir / "sqlite_store" / "mlflow.db", db)
     # another process holds a write lock: an ordinary reader would get "database is locked"
     writer = sqlite3.connect(db)
     writer.execute("BEGIN EXCLUSIVE")
@@ -198,17 +198,17 @@ def test_sqlite_db_is_opened_immutable(shared_models: Path, tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mlflow.db", "mlruns"]
 
 
-def test_corpus_root_finds_every_model_once(shared_models: Path) -> None:
+def test_corpus_root_finds_every_model_once(models_dir: Path) -> None:
     on_disk = sorted(
         Path(d)
-        for d, _dirs, files in os.walk(shared_models)
+        for d, _dirs, files in os.walk(models_dir)
         if "MLmodel" in files and "metadata" not in Path(d).parts
     )
-    result = scan(shared_models)
+    result = scan(models_dir)
     paths = [m.path for m in result.models]
     assert paths == on_disk  # sorted, each once
     assert len(paths) == len(set(paths)) == 16
-    kinds = {m.path.relative_to(shared_models).parts[0]: m.kind for m in result.models}
+    kinds = {m.path.relative_to(models_dir).parts[0]: m.kind for m in result.models}
     assert kinds["iris_logreg_colspec"] == "standalone"
     assert kinds["mlruns"] == kinds["sqlite_store"] == "logged_model"
     by_name = {m.path.name: m for m in result.models if m.kind == "standalone"}
@@ -238,10 +238,10 @@ def test_mlmodel_facts_agree_with_mlflow_on_wild_files(wild_models: Path) -> Non
 # ------------------------------------------------------------------------- JSON and text
 
 
-def test_json_shape_and_order(shared_models: Path) -> None:
-    doc = scan_to_json(scan(shared_models / "mlruns"))
+def test_json_shape_and_order(models_dir: Path) -> None:
+    doc = scan_to_json(scan(models_dir / "mlruns"))
     assert set(doc) == {"root", "models", "problems"}
-    assert doc["root"] == str(shared_models / "mlruns")
+    assert doc["root"] == str(models_dir / "mlruns")
     keys = {"path", "kind", "experiment", "run", "model_id", "name", "flavors", "has_signature"}
     for m in doc["models"]:
         assert set(m) == keys
@@ -250,7 +250,7 @@ def test_json_shape_and_order(shared_models: Path) -> None:
     knn = next(m for m in doc["models"] if m["name"] == "knn_model")
     assert knn == {
         "path": str(
-            shared_models
+            models_dir
             / "mlruns/662028876377295983/models/m-ce7237071673427d8fe811c800894172/artifacts"
         ),
         "kind": "logged_model",
@@ -589,10 +589,10 @@ def test_protocols_and_location(store: Path) -> None:
         assert files.read_bytes("MLmodel").startswith(b"artifact_path: model")
 
 
-def test_core_scan_does_not_import_heavy_modules(shared_models: Path) -> None:
+def test_core_scan_does_not_import_heavy_modules(models_dir: Path) -> None:
     code = (
         "import sys; from mlmanager.core.discovery import scan; "
-        f"scan({str(shared_models)!r}); "
+        f"scan({str(models_dir)!r}); "
         "bad = [m for m in ('pandas', 'numpy', 'mlflow', 'PySide6') if m in sys.modules]; "
         "assert not bad, bad"
     )

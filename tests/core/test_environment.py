@@ -10,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from corpus_paths import MODELS
 
 from mlmanager.core.environment import (
     MISMATCH_HEADER,
@@ -22,10 +23,7 @@ from mlmanager.core.environment import (
 from mlmanager.core.errors import ModelReadError, YamlError
 from mlmanager.core.mlmodel import load_model
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-MODELS = SHARED / "mlflow-models"
 PACKAGING = metadata.version("packaging")
-pytestmark = pytest.mark.skipif(not MODELS.is_dir(), reason=f"model corpus not found at {MODELS}")
 PYYAML = metadata.version("PyYAML")
 
 

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+from corpus_paths import MODELS
 
 from mlmanager.core.errors import InvalidError, ModelReadError
 from mlmanager.core.examples import (
@@ -18,8 +19,6 @@ from mlmanager.core.examples import (
 )
 from mlmanager.core.mlmodel import load_model
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-MODELS = SHARED / "mlflow-models"
 DF = {"type": "dataframe", "pandas_orient": "split"}
 
 

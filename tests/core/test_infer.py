@@ -403,8 +403,8 @@ def test_predictions_file(tmp_path):
 # Input examples of real models
 
 
-def test_infer_from_input_example(shared_models, tmp_path):
-    sig, msgs = infer_from_input_example(shared_models / "iris_logreg_colspec")
+def test_infer_from_input_example(models_dir, tmp_path):
+    sig, msgs = infer_from_input_example(models_dir / "iris_logreg_colspec")
     assert [s.name for s in sig.inputs.specs] == [
         "sepal length (cm)",
         "sepal width (cm)",
@@ -416,44 +416,44 @@ def test_infer_from_input_example(shared_models, tmp_path):
     assert any("read back from JSON" in m for m in msgs)
 
 
-def test_infer_from_input_example_with_params(shared_models):
-    sig, _ = infer_from_input_example(shared_models / "ticket_triage_pyfunc_params")
+def test_infer_from_input_example_with_params(models_dir):
+    sig, _ = infer_from_input_example(models_dir / "ticket_triage_pyfunc_params")
     assert sig.params is not None and sig.params.params[0].name == "threshold"
 
 
-def test_infer_from_input_example_tensor(shared_models):
-    sig, _ = infer_from_input_example(shared_models / "sensor_tensor_logreg")
+def test_infer_from_input_example_tensor(models_dir):
+    sig, _ = infer_from_input_example(models_dir / "sensor_tensor_logreg")
     assert sig.to_canonical()["inputs"] == [
         {"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1, 4]}}
     ]
 
 
-def test_infer_from_input_example_optional_and_expected(shared_models):
+def test_infer_from_input_example_optional_and_expected(models_dir):
     """Where JSON keeps the types, the proposal equals what MLflow inferred when logging."""
-    expected = json.loads((shared_models / "optional_cols_imputer.expected.json").read_text())
-    sig, _ = infer_from_input_example(shared_models / "optional_cols_imputer")
+    expected = json.loads((models_dir / "optional_cols_imputer.expected.json").read_text())
+    sig, _ = infer_from_input_example(models_dir / "optional_cols_imputer")
     assert sig.to_canonical()["inputs"] == expected["signature_parsed"]["inputs"]
 
 
-def test_infer_from_input_example_none(shared_models, tmp_path):
+def test_infer_from_input_example_none(models_dir, tmp_path):
     with pytest.raises(InvalidError, match="no input example"):
-        infer_from_input_example(shared_models / "scaler_logreg_nosig")
+        infer_from_input_example(models_dir / "scaler_logreg_nosig")
     # a document object works as well as a path
     from mlmanager.core.mlmodel import load_model
 
     dest = tmp_path / "m"
-    shutil.copytree(shared_models / "iris_logreg_colspec", dest)
+    shutil.copytree(models_dir / "iris_logreg_colspec", dest)
     with load_model(dest) as doc:
         sig, _ = infer_from_input_example(doc)
     assert len(sig.inputs.specs) == 4
 
 
-def test_real_inputs_infer_like_the_logged_signature(shared_models):
+def test_real_inputs_infer_like_the_logged_signature(models_dir):
     """CSV inputs of models whose signature was inferred from pandas frames give the same schema
     where CSV keeps the dtypes (no int32/float32/datetime columns)."""
     for name in ("churn_pipeline_onehot", "mlruns.manual-gbr", "iris_logreg_colspec"):
-        expected = json.loads((shared_models / f"{name}.expected.json").read_text())
-        schema, _ = infer_from_file(shared_models / f"{name}.input.csv")
+        expected = json.loads((models_dir / f"{name}.expected.json").read_text())
+        schema, _ = infer_from_file(models_dir / f"{name}.input.csv")
         assert schema.to_list() == expected["signature_parsed"]["inputs"], name
 
 

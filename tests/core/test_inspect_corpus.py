@@ -11,18 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from corpus_paths import MODELS, WILD
 
 from mlmanager.core.inspect import format_inspect, inspect_model, jsonable
 from mlmanager.core.mlmodel import load_model
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-MODELS = SHARED / "mlflow-models"
-WILD = SHARED / "mlflow-models-wild"
-
-
-pytestmark = pytest.mark.skipif(
-    not (MODELS.is_dir() and WILD.is_dir()), reason=f"model corpus not found at {SHARED}"
-)
 
 
 def _expected() -> list[tuple[str, dict]]:

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from corpus_paths import MODELS, WILD
 
 from mlmanager.core.errors import (
     MlmanagerError,
@@ -27,11 +28,7 @@ from mlmanager.core.mlmodel import load_model, same_data, save_as_copy, save_tex
 from mlmanager.core.schema import ColSpec, ScalarType, Schema, Signature
 from mlmanager.core.yamlio import load_yaml_text
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-MODELS = SHARED / "mlflow-models"
-WILD = SHARED / "mlflow-models-wild"
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX symlinks")
-pytestmark = pytest.mark.skipif(not MODELS.is_dir(), reason=f"model corpus not found at {MODELS}")
 
 
 def copy_model(src: Path, dest: Path) -> Path:
@@ -67,7 +64,7 @@ def all_corpus_dirs() -> list[Path]:
     return dirs
 
 
-CORPUS = all_corpus_dirs()
+CORPUS_DIRS = all_corpus_dirs()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,7 +251,7 @@ def test_symlinked_mlmodel(tmp_path: Path) -> None:
 # Round trips and edits
 
 
-@pytest.mark.parametrize("folder", CORPUS, ids=lambda p: p.name if p.name != "artifacts" else p.parts[-2])
+@pytest.mark.parametrize("folder", CORPUS_DIRS, ids=lambda p: p.name if p.name != "artifacts" else p.parts[-2])
 def test_round_trip_unchanged(folder: Path) -> None:
     doc = load_model(folder)
     assert doc.with_signature(doc.signature, "keep") == doc.text
@@ -272,7 +269,7 @@ def _retype_first(sig: Signature) -> Signature:
 
 EDITABLE = [
     p
-    for p in CORPUS
+    for p in CORPUS_DIRS
     if (d := load_model(p)).signature is not None
     and d.signature.inputs is not None
     and isinstance(d.signature.inputs.specs[0], ColSpec)

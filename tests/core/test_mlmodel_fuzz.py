@@ -6,6 +6,7 @@ import json
 import tempfile
 from pathlib import Path
 
+from corpus_paths import CORPUS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,10 +15,9 @@ from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.mlmodel import load_model
 from mlmanager.core.yamlio import load_yaml_text
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 SEEDS = sorted(
-    {p.read_bytes() for p in (SHARED / "mlflow-models-wild").glob("*/MLmodel")}
-    | {p.read_bytes() for p in (SHARED / "mlflow-models").glob("*/MLmodel")}
+    {p.read_bytes() for p in (CORPUS / "mlflow-models-wild").glob("*/MLmodel")}
+    | {p.read_bytes() for p in (CORPUS / "mlflow-models").glob("*/MLmodel")}
     | {b"flavors:\n  python_function:\n    loader_module: x\n"}
 )
 TOKENS = [

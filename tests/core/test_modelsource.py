@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from corpus_paths import MODELS
 
 from mlmanager.core.errors import (
     MlmanagerError,
@@ -19,16 +20,13 @@ from mlmanager.core.errors import (
 )
 from mlmanager.core.modelsource import FolderSource, ZipSource, open_source
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "mlflow-models"
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="symlinks/FIFOs need POSIX")
 
 
 @pytest.fixture
 def model(tmp_path: Path) -> Path:
-    if not SHARED.is_dir():
-        pytest.skip(f"model corpus not found at {SHARED}")
     dest = tmp_path / "model"
-    shutil.copytree(SHARED / "churn_pipeline_onehot", dest)
+    shutil.copytree(MODELS / "churn_pipeline_onehot", dest)
     for p in dest.rglob("*"):
         p.chmod(p.stat().st_mode | stat.S_IWUSR)
     dest.chmod(0o755)

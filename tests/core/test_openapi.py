@@ -7,14 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from corpus_paths import MODELS as CORPUS  # noqa: E402
 
 from mlmanager.core.deploy.openapi import build_openapi, input_schemas, tensor_schema, value_schema
 from mlmanager.core.mlmodel import load_model
 from mlmanager.core.schema import parse_schema, parse_value_type
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "mlflow-models"
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="model corpus not found")
 
 
 def public_models() -> list[tuple[str, Path]]:

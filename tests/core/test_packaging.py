@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from corpus_paths import MODELS
 
 from mlmanager.core.errors import InvalidError, WriteError
 from mlmanager.core.mlmodel import load_model
@@ -28,9 +29,6 @@ from mlmanager.core.schema import Signature
 from mlmanager.core.transfer import TransferCancelled
 from mlmanager.core.yamlio import dump_mlflow_yaml
 
-MODELS = Path(__file__).resolve().parents[2].parent / "shared" / "mlflow-models"
-needs_corpus = pytest.mark.skipif(not MODELS.is_dir(), reason="model corpus not found")
-
 # the writer environment of the corpus (its expected files' "writer" field, conda.yaml)
 CORPUS_VERSIONS = {
     "python": "3.11.7", "scikit-learn": "1.9.1", "numpy": "2.4.6", "pandas": "3.1.1",
@@ -43,7 +41,6 @@ CORPUS_VERSIONS = {
 # Writers: byte for byte what MLflow wrote in the corpus
 
 
-@needs_corpus
 def test_env_files_match_mlflow_byte_for_byte() -> None:
     housing = MODELS / "housing_rf_regressor"  # cloudpickle, requirements without extras
     reqs = requirements_for("cloudpickle", CORPUS_VERSIONS)
@@ -57,7 +54,6 @@ def test_env_files_match_mlflow_byte_for_byte() -> None:
     assert no_mlflow[0] == "mlflow>=3.17.2"
 
 
-@needs_corpus
 @pytest.mark.parametrize("name", ["iris_logreg_colspec", "churn_pipeline_onehot", "optional_cols_imputer"])
 def test_dataframe_examples_match_mlflow_byte_for_byte(name: str) -> None:
     folder = MODELS / name
@@ -69,7 +65,6 @@ def test_dataframe_examples_match_mlflow_byte_for_byte(name: str) -> None:
     assert info == load_model(folder).saved_input_example_info
 
 
-@needs_corpus
 def test_ndarray_example_matches_mlflow_byte_for_byte() -> None:
     folder = MODELS / "sensor_tensor_logreg"
     array = np.asarray(json.loads((folder / "input_example.json").read_text()), dtype=np.float64)
@@ -80,7 +75,6 @@ def test_ndarray_example_matches_mlflow_byte_for_byte() -> None:
                     "serving_input_path": "serving_input_example.json"}
 
 
-@needs_corpus
 @pytest.mark.parametrize(("name", "fmt"), [("iris_logreg_colspec", "skops"),
                                            ("housing_rf_regressor", "cloudpickle"),
                                            ("churn_pipeline_onehot", "pickle"),

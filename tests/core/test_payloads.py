@@ -12,6 +12,7 @@ import types
 from pathlib import Path
 
 import pytest
+from corpus_paths import MODELS as CORPUS  # noqa: E402
 
 from mlmanager.core.deploy import payloads as pl
 from mlmanager.core.deploy.azure_scoring import azure_sample
@@ -26,8 +27,6 @@ from mlmanager.core.errors import InvalidError
 from mlmanager.core.mlmodel import load_model
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "mlflow-models"
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="model corpus not found")
 
 
 def corpus_models() -> list[tuple[str, Path, Path | None]]:

@@ -44,8 +44,8 @@ def _raw_signature(model_dir: Path):
     return load_yaml_bytes((model_dir / "MLmodel").read_bytes()).get("signature")
 
 
-def test_corpus_signatures_equal_mlflow_canonical(shared_models: Path) -> None:
-    models = _corpus_models(shared_models)
+def test_corpus_signatures_equal_mlflow_canonical(models_dir: Path) -> None:
+    models = _corpus_models(models_dir)
     assert len(models) >= 15
     for name, model_dir, exp in models:
         raw = _raw_signature(model_dir)
@@ -53,8 +53,8 @@ def test_corpus_signatures_equal_mlflow_canonical(shared_models: Path) -> None:
         assert got == exp["signature_parsed"], name
 
 
-def test_corpus_signatures_rewrite_to_the_same_json_strings(shared_models: Path) -> None:
-    for name, model_dir, _ in _corpus_models(shared_models):
+def test_corpus_signatures_rewrite_to_the_same_json_strings(models_dir: Path) -> None:
+    for name, model_dir, _ in _corpus_models(models_dir):
         raw = _raw_signature(model_dir)
         if not raw:
             continue
@@ -76,8 +76,8 @@ def test_wild_signatures_equal_mlflow(wild_models: Path) -> None:
             assert out == dict(raw), entry["slug"]
 
 
-def test_v1_file_reads_required_true_and_keeps_name_first(shared_models: Path) -> None:
-    raw = _raw_signature(shared_models / "v1_bikes_linreg")
+def test_v1_file_reads_required_true_and_keeps_name_first(models_dir: Path) -> None:
+    raw = _raw_signature(models_dir / "v1_bikes_linreg")
     assert detect_dialect(raw) == "none"
     sig = Signature.from_mlmodel(raw)
     assert all(c["required"] is True for c in sig.to_canonical()["inputs"])

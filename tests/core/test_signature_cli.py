@@ -12,13 +12,13 @@ from mlmanager.core.mlmodel import load_model
 
 
 @pytest.fixture
-def iris(shared_models, copy_model):
-    return copy_model(shared_models / "iris_logreg_colspec")
+def iris(models_dir, copy_model):
+    return copy_model(models_dir / "iris_logreg_colspec")
 
 
 @pytest.fixture
-def bikes_v1(shared_models, copy_model):
-    return copy_model(shared_models / "v1_bikes_linreg")
+def bikes_v1(models_dir, copy_model):
+    return copy_model(models_dir / "v1_bikes_linreg")
 
 
 def write_json(path, obj):
@@ -26,20 +26,20 @@ def write_json(path, obj):
     return path
 
 
-def test_show_text_and_json(iris, shared_models):
+def test_show_text_and_json(iris, models_dir):
     code, text = sc.show(iris)
     assert code == 0
     assert "sepal length (cm)" in text and "double" in text and "required" in text
     assert "outputs (1 unnamed column)" in text
     code, text = sc.show(iris, as_json=True)
-    expected = json.loads((shared_models / "iris_logreg_colspec.expected.json").read_text())
+    expected = json.loads((models_dir / "iris_logreg_colspec.expected.json").read_text())
     assert json.loads(text) == expected["signature_parsed"]
 
 
-def test_show_without_signature(shared_models):
-    code, text = sc.show(shared_models / "scaler_logreg_nosig")
+def test_show_without_signature(models_dir):
+    code, text = sc.show(models_dir / "scaler_logreg_nosig")
     assert code == 0 and "no signature" in text
-    assert sc.show(shared_models / "scaler_logreg_nosig", as_json=True)[1].strip() == "null"
+    assert sc.show(models_dir / "scaler_logreg_nosig", as_json=True)[1].strip() == "null"
 
 
 def test_show_legacy_and_unreadable(bikes_v1, iris):
@@ -60,18 +60,18 @@ def test_show_json_roundtrips_through_set(iris):
     assert (iris / "MLmodel").read_bytes() == before
 
 
-def test_infer_from_files(shared_models, tmp_path):
-    code, text = sc.infer(shared_models / "housing_rf_regressor.input.csv")
+def test_infer_from_files(models_dir, tmp_path):
+    code, text = sc.infer(models_dir / "housing_rf_regressor.input.csv")
     assert code == 0
     assert "rooms" in text and "long" in text and "warning: Inputs contain integer" in text
-    out = sc.infer(shared_models / "housing_rf_regressor.input.csv", as_json=True)
+    out = sc.infer(models_dir / "housing_rf_regressor.input.csv", as_json=True)
     sig = json.loads(out.stdout)
     assert sig["inputs"][0] == {"type": "long", "name": "rooms", "required": True}
     assert sig["outputs"] is None
     assert "integer" in out.stderr  # warnings stay out of the JSON
     preds = tmp_path / "preds.json"
     preds.write_text('{"predictions": [1.5, 2.5]}')
-    sig = json.loads(sc.infer(shared_models / "housing_rf_regressor.input.csv", preds, as_json=True)[1])
+    sig = json.loads(sc.infer(models_dir / "housing_rf_regressor.input.csv", preds, as_json=True)[1])
     assert sig["outputs"] == [{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1]}}]
 
 
@@ -194,7 +194,7 @@ def test_set_resets_type_hint_flags(iris):
     assert "is_signature_from_type_hint: false" in mlmodel.read_text()
 
 
-def test_remove(iris, shared_models, copy_model):
+def test_remove(iris, models_dir, copy_model):
     code, text = sc.remove(iris)
     assert code == 0 and "removed the signature" in text
     written = (iris / "MLmodel").read_text()

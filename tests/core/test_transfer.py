@@ -13,6 +13,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from corpus_paths import MODELS
 
 from mlmanager.core.errors import (
     MLmodelNotFoundError,
@@ -25,7 +26,6 @@ from mlmanager.core.importer import ArchiveRefused, ImportLimits, import_archive
 from mlmanager.core.inspect import inspect_model
 from mlmanager.core.transfer import TransferCancelled
 
-MODELS = Path(__file__).resolve().parents[2].parent / "shared" / "mlflow-models"
 CRC_1GIB_ZEROS = 0x5B64C2B0  # zlib.crc32 of 2**30 zero bytes
 
 
@@ -69,7 +69,6 @@ def _comparable(path: Path) -> dict:
 # Export then import: every corpus model comes back identical
 
 
-@pytest.mark.skipif(not CORPUS, reason="model corpus not found")
 @pytest.mark.parametrize(("name", "model_dir"), CORPUS, ids=[n for n, _ in CORPUS])
 def test_export_then_import_round_trips_every_corpus_model(tmp_path: Path, name: str, model_dir: str) -> None:
     src = MODELS / model_dir  # read-only folders: export only reads
@@ -91,7 +90,6 @@ def test_export_then_import_round_trips_every_corpus_model(tmp_path: Path, name:
     assert [p.name for p in (tmp_path / "lib").iterdir()] == [name]
 
 
-@pytest.mark.skipif(not CORPUS, reason="model corpus not found")
 def test_flat_zip_and_folder_export(tmp_path: Path) -> None:
     src = MODELS / "iris_logreg_colspec"
     flat = export_zip(src, tmp_path / "flat.zip", flat=True)
@@ -533,7 +531,6 @@ def test_copy_into_a_new_tracking_folder(tmp_path: Path) -> None:
                      ("run_artifact", "churn-exp", "v2", "v2")]
 
 
-@pytest.mark.skipif(not CORPUS, reason="model corpus not found")
 def test_copy_into_the_corpus_file_store_keeps_its_meta_style(tmp_path: Path, copy_model) -> None:
     from mlmanager.core.copy_to import copy_model_to, default_name
     from mlmanager.core.discovery import scan

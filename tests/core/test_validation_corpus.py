@@ -13,18 +13,18 @@ import re
 from pathlib import Path
 
 import pytest
+from corpus_paths import MODELS
 
 from mlmanager.core.validation import validate_file
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "mlflow-models"
 METHOD_MODE = {"pandas_read_csv": "python", "scoring_server_csv": "serving", "serving_json": "serving"}
 
 
 def _cases() -> list:
-    if not CORPUS.is_dir():
+    if not MODELS.is_dir():
         return []
     out = []
-    for expected in sorted(CORPUS.glob("*.expected.json")):
+    for expected in sorted(MODELS.glob("*.expected.json")):
         doc = json.loads(expected.read_text())
         if doc.get("kind") == "tracking" or not doc.get("model_dir"):
             continue
@@ -53,9 +53,9 @@ def _named(description: str) -> set[str]:
 
 
 @pytest.mark.parametrize("model_dir,case,method,rec", _cases())
-def test_verdict_matches_mlflow(shared_models: Path, model_dir: str, case: dict, method: str, rec: dict) -> None:
+def test_verdict_matches_mlflow(models_dir: Path, model_dir: str, case: dict, method: str, rec: dict) -> None:
     mode = METHOD_MODE[method]
-    result = validate_file(shared_models / model_dir, shared_models / case["file"], mode)
+    result = validate_file(models_dir / model_dir, models_dir / case["file"], mode)
     expected = _mlflow_says_valid(rec)
     assert result.valid == expected, (case["description"], rec.get("message_first_line"), result.summary())
     assert result.mode == mode
@@ -72,7 +72,7 @@ def test_verdict_matches_mlflow(shared_models: Path, model_dir: str, case: dict,
         assert result.parsed_dtypes == rec["parsed_dtypes"]
 
 
-def test_corpus_is_covered(shared_models: Path) -> None:
+def test_corpus_is_covered(models_dir: Path) -> None:
     cases = _cases()
     assert len(cases) >= 150
     modes = {c.values[2] for c in cases}

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_MODELS = REPO.parent / "shared" / "mlflow-models"
 
 
 def open_deploy(qtbot, win, model_dir: Path | str, timeout: int = 30_000) -> Any:

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_MODELS = REPO.parent / "shared" / "mlflow-models"
 sys.path.insert(0, str(REPO / "tests" / "worker"))  # worker_builders (hostile/slow models)
 
 import worker_builders as wb  # noqa: E402
+from corpus_paths import MODELS  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -122,14 +122,14 @@ def copy_tree(src: Path, dest: Path) -> Path:
 
 
 def expected(name: str) -> dict:
-    return json.loads((SHARED_MODELS / f"{name}.expected.json").read_text())
+    return json.loads((MODELS / f"{name}.expected.json").read_text())
 
 
 def corpus_names() -> list[str]:
-    if not SHARED_MODELS.is_dir():
+    if not MODELS.is_dir():
         return []
     out = []
-    for exp in sorted(SHARED_MODELS.glob("*.expected.json")):
+    for exp in sorted(MODELS.glob("*.expected.json")):
         data = json.loads(exp.read_text())
         if data.get("kind") != "tracking" and data.get("model_dir"):
             out.append(data["name"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deploy_helpers import SHARED_MODELS
+from corpus_paths import MODELS
 from PySide6.QtCore import QModelIndex, Qt
 
 from mlmanager.core.deploy.targets import check_deploy
@@ -21,13 +21,11 @@ from mlmanager.ui.deploy.checklist_model import (
     sentence_case,
 )
 
-NOSIG = SHARED_MODELS / "scaler_logreg_nosig"
+NOSIG = MODELS / "scaler_logreg_nosig"
 
 
 @pytest.fixture(scope="module")
 def reports():
-    if not NOSIG.is_dir():
-        pytest.skip("model corpus not found")
     return check_deploy(demo_model_path()), check_deploy(NOSIG)
 
 
@@ -106,10 +104,10 @@ def test_texts() -> None:
     assert sentence_case("serving_input_example.json is accepted").startswith("serving_")
 
 
-def test_corpus_reports_fit_the_model(qtmodeltester, shared_models: Path) -> None:
+def test_corpus_reports_fit_the_model(qtmodeltester, models_dir: Path) -> None:
     """Every corpus model's report goes through the tester (broken ones are skipped)."""
     model = ChecklistModel()
     qtmodeltester.check(model)
-    for folder in sorted(p for p in shared_models.iterdir() if (p / "MLmodel").is_file()):
+    for folder in sorted(p for p in models_dir.iterdir() if (p / "MLmodel").is_file()):
         model.set_report(check_deploy(folder))
         assert model.rowCount() >= 3

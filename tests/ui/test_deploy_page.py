@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from deploy_helpers import SHARED_MODELS, open_deploy, wait_page
+from corpus_paths import MODELS
+from deploy_helpers import open_deploy, wait_page
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
@@ -15,11 +16,10 @@ from PySide6.QtWidgets import QApplication
 from mlmanager.resources_path import demo_model_path
 from mlmanager.ui.deploy.checklist_model import StatusRole
 
-NOSIG = SHARED_MODELS / "scaler_logreg_nosig"
-IRIS = SHARED_MODELS / "iris_logreg_colspec"
+NOSIG = MODELS / "scaler_logreg_nosig"
+IRIS = MODELS / "iris_logreg_colspec"
 
 pytest_plugins = ["deploy_fixtures"]  # deploy_window, signature_stub, no_signature_page
-pytestmark = pytest.mark.skipif(not NOSIG.is_dir(), reason="model corpus not found")
 
 
 def _badges(page) -> dict[str, tuple[str, str]]:
@@ -161,7 +161,7 @@ def test_model_without_example_takes_an_input_file(qtbot, deploy_window, prompte
     assert view.text() == "" and view.badge.text() == "No request"
     assert "no input example" in view.editor.placeholderText()
     assert not view.copy_json.isEnabled()
-    prompter.paths.append(str(SHARED_MODELS / "scaler_logreg_nosig.input.csv"))
+    prompter.paths.append(str(MODELS / "scaler_logreg_nosig.input.csv"))
     view.choose_button.click()
     wait_page(qtbot, page)
     body = json.loads(view.text())

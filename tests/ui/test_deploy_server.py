@@ -10,7 +10,8 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from deploy_helpers import SHARED_MODELS, copy_model, open_deploy
+from corpus_paths import MODELS
+from deploy_helpers import copy_model, open_deploy
 from PySide6.QtCore import Qt
 
 from mlmanager.core.deploy.local_server import ServeResult
@@ -18,11 +19,10 @@ from mlmanager.core.deploy.payloads import validate_payload
 from mlmanager.core.mlmodel import load_model
 from mlmanager.ui.deploy.server_session import ServerReply, WorkerAnswer, compare, same
 
-IRIS = SHARED_MODELS / "iris_logreg_colspec"
+IRIS = MODELS / "iris_logreg_colspec"
 needs_mlflow = pytest.mark.skipif(importlib.util.find_spec("mlflow") is None,
                                   reason="mlflow is not installed in this interpreter")
 pytest_plugins = ["deploy_fixtures"]  # deploy_window, signature_stub, no_signature_page
-pytestmark = pytest.mark.skipif(not IRIS.is_dir(), reason="model corpus not found")
 
 
 def _open_server_tab(qtbot, win, tmp_path: Path):

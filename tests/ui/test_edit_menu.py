@@ -19,8 +19,8 @@ MODEL = "iris_logreg_colspec"
 
 
 @pytest.fixture
-def model_dir(shared_models: Path, copy_model) -> Path:
-    return copy_model(shared_models / MODEL)
+def model_dir(models_dir: Path, copy_model) -> Path:
+    return copy_model(models_dir / MODEL)
 
 
 def _open(qtbot, window, path: Path):
@@ -154,8 +154,8 @@ def test_about_shows_versions(qtbot, window) -> None:
     assert "mlmanager" in text and "Python" in text and "Qt" in text
 
 
-def test_removing_a_tracking_folder_with_unsaved_edits_asks(qtbot, window, shared_models: Path, copy_model) -> None:
-    store = copy_model(shared_models / "mlruns")
+def test_removing_a_tracking_folder_with_unsaved_edits_asks(qtbot, window, models_dir: Path, copy_model) -> None:
+    store = copy_model(models_dir / "mlruns")
     source = window.open_tracking(store)
     qtbot.waitUntil(lambda: not window.scans.is_scanning(), timeout=20000)
     # the scan selects its first model on a later event-loop turn, then loads it

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from ui_helpers import SHARED_MODELS, corpus_params, wait_idle
+from corpus_paths import MODELS
+from ui_helpers import corpus_params, wait_idle
 
 from mlmanager.ui.store import EntryState
 
@@ -24,10 +25,9 @@ def _form_values(form) -> dict[str, str]:
     return out
 
 
-@pytest.mark.skipif(not CORPUS, reason="model corpus not found")
 @pytest.mark.parametrize(("name", "model_dir"), CORPUS, ids=[n for n, _ in CORPUS])
 def test_open_corpus_model(qtbot, window, name: str, model_dir: Path) -> None:
-    exp = json.loads((SHARED_MODELS / f"{name}.expected.json").read_text())
+    exp = json.loads((MODELS / f"{name}.expected.json").read_text())
     entry = window.open_model(model_dir)
     wait_idle(qtbot, window)
     assert entry.state is EntryState.READY, entry.error

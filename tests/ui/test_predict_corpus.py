@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 
 import pytest
+from corpus_paths import MODELS
 from predict_support import (
-    SHARED_MODELS,
     copy_tree,
     corpus_names,
     expected,
@@ -55,7 +55,7 @@ def _named(description: str) -> set[str]:
 
 
 def _model_copy(tmp_path: Path, exp: dict) -> Path:
-    return copy_tree(SHARED_MODELS / exp["model_dir"], tmp_path / exp["name"])
+    return copy_tree(MODELS / exp["model_dir"], tmp_path / exp["name"])
 
 
 @pytest.mark.parametrize("name", corpus_names())
@@ -69,7 +69,7 @@ def test_corpus_inputs_in_the_predict_tab(qtbot, predict_window, prompter, tmp_p
         for i, (method, rec) in enumerate(case["results"].get(reader, {}).items()):
             mode = METHOD_MODE[method]
             if i == 0:
-                outcome = load(qtbot, page, SHARED_MODELS / case["file"], mode)
+                outcome = load(qtbot, page, MODELS / case["file"], mode)
             else:
                 outcome = recheck(qtbot, page, mode)
             assert outcome is not None, (case["file"], page.banner.message.text())
@@ -88,7 +88,7 @@ def test_corpus_inputs_in_the_predict_tab(qtbot, predict_window, prompter, tmp_p
                 model_failures.append((case, named))
     # invalid inputs only the model itself rejects (no signature): the prediction error names them
     for case, named in model_failures:
-        load(qtbot, page, SHARED_MODELS / case["file"], "serving")
+        load(qtbot, page, MODELS / case["file"], "serving")
         run(qtbot, page)
         assert page._state.outcome is None
         text = page.banner.message.text()
@@ -96,7 +96,7 @@ def test_corpus_inputs_in_the_predict_tab(qtbot, predict_window, prompter, tmp_p
         assert page.input.model.rowCount() == page._state.opened.rows  # the input stays
 
     first = exp["predictions"]
-    load(qtbot, page, SHARED_MODELS / first["file"], METHOD_MODE[first["method"]])
+    load(qtbot, page, MODELS / first["file"], METHOD_MODE[first["method"]])
     assert page._state.check.result.valid, page._state.check.result.summary()
     report = page._state.report
     assert report is not None

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from corpus_paths import MODELS
 from predict_support import (
-    SHARED_MODELS,
     copy_tree,
     load,
     open_predict,
@@ -154,7 +154,7 @@ def test_typed_rows_get_the_signature_types(predict_services, tmp_path: Path) ->
 
 
 def test_tensor_rows(predict_services, tmp_path: Path) -> None:
-    model = copy_tree(SHARED_MODELS / "sensor_tensor_logreg", tmp_path / "sensor")
+    model = copy_tree(MODELS / "sensor_tensor_logreg", tmp_path / "sensor")
     for mode in ("python", "serving"):
         opened = predict_services.prep.open_rows(["0", "1", "2", "3"], [None] * 4,
                                                  [[0.1, 0.2, 0.3, 0.4], [1, 2, 3, 4]], tensor_dtype="float64",
@@ -165,7 +165,7 @@ def test_tensor_rows(predict_services, tmp_path: Path) -> None:
 
 
 def test_grid_rows_are_checked_and_predicted(qtbot, predict_window, tmp_path: Path) -> None:
-    model = copy_tree(SHARED_MODELS / "housing_rf_regressor", tmp_path / "housing")
+    model = copy_tree(MODELS / "housing_rf_regressor", tmp_path / "housing")
     page = open_predict(qtbot, predict_window, model, autorun=True)
     page.show_grid()
     grid = page.input.grid.model
@@ -184,12 +184,12 @@ def test_grid_rows_are_checked_and_predicted(qtbot, predict_window, tmp_path: Pa
 
 
 def test_params_form_defaults_input_params_and_bad_values(qtbot, predict_window, tmp_path: Path) -> None:
-    model = copy_tree(SHARED_MODELS / "ticket_triage_pyfunc_params", tmp_path / "triage")
+    model = copy_tree(MODELS / "ticket_triage_pyfunc_params", tmp_path / "triage")
     page = open_predict(qtbot, predict_window, model)
     form = page.input.params
     assert page.input.tabs.isTabVisible(page.input.params_index)
     assert form.values() == {"threshold": 0.5, "urgent_label": "urgent", "max_rows": 100}
-    load(qtbot, page, SHARED_MODELS / "ticket_triage_pyfunc_params.input.json", "serving")
+    load(qtbot, page, MODELS / "ticket_triage_pyfunc_params.input.json", "serving")
     assert form.field("threshold").text() == "0.3" and form.field("urgent_label").text() == "P1"
     assert page._state.check.result.valid and page._state.check.result.params["threshold"] == 0.3
     with qtbot.waitSignal(page.checked, timeout=30_000):  # the debounced re-check
@@ -204,8 +204,8 @@ def test_params_form_defaults_input_params_and_bad_values(qtbot, predict_window,
 
 
 def test_data_side_fixes_apply_in_one_click_and_revert(qtbot, predict_window, tmp_path: Path) -> None:
-    model = copy_tree(SHARED_MODELS / "housing_rf_regressor", tmp_path / "housing")
-    src = pd.read_csv(SHARED_MODELS / "housing_rf_regressor.input.csv")
+    model = copy_tree(MODELS / "housing_rf_regressor", tmp_path / "housing")
+    src = pd.read_csv(MODELS / "housing_rf_regressor.input.csv")
     data = tmp_path / "renamed.csv"
     src.rename(columns={"rooms": "Rooms"}).assign(price=1).to_csv(data, index=False)
     page = open_predict(qtbot, predict_window, model)
@@ -239,11 +239,11 @@ def test_signature_side_fix_opens_the_signature_editor(qtbot, predict_window, pr
     from mlmanager.ui.settings import Settings
     from mlmanager.ui.widgets import model_view
 
-    model = copy_tree(SHARED_MODELS / "housing_rf_regressor", tmp_path / "housing")
+    model = copy_tree(MODELS / "housing_rf_regressor", tmp_path / "housing")
     page = open_predict(qtbot, predict_window, model)
     requests: list[SignatureFixRequest] = []
     page.signature_fix_requested.connect(requests.append)
-    load(qtbot, page, SHARED_MODELS / "housing_rf_regressor.input.csv", "python")
+    load(qtbot, page, MODELS / "housing_rf_regressor.input.csv", "python")
     item = page.problems.tree.topLevelItem(0)
     page.problems.tree.setCurrentItem(item)
     assert page.problems.signature_button.isEnabled()
@@ -274,7 +274,7 @@ def test_signature_side_fix_opens_the_signature_editor(qtbot, predict_window, pr
     qtbot.addWidget(win)
     win.show()
     page2 = open_predict(qtbot, win, model)
-    load(qtbot, page2, SHARED_MODELS / "housing_rf_regressor.input.csv", "python")
+    load(qtbot, page2, MODELS / "housing_rf_regressor.input.csv", "python")
     page2.problems.tree.setCurrentItem(page2.problems.tree.topLevelItem(1))
     page2.problems.signature_button.click()
     assert win.view.current_page_key() == "signature"

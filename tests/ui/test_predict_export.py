@@ -8,8 +8,8 @@ import shlex
 from pathlib import Path
 
 import pandas as pd
+from corpus_paths import MODELS
 from predict_support import (
-    SHARED_MODELS,
     copy_tree,
     load,
     open_predict,
@@ -35,8 +35,8 @@ def test_exported_predictions_are_byte_identical_to_the_cli(qtbot, predict_windo
                                                             monkeypatch) -> None:
     from mlmanager.cli import main
 
-    model = copy_tree(SHARED_MODELS / "churn_pipeline_onehot", tmp_path / "churn")
-    data = SHARED_MODELS / "churn_pipeline_onehot.input.csv"
+    model = copy_tree(MODELS / "churn_pipeline_onehot", tmp_path / "churn")
+    data = MODELS / "churn_pipeline_onehot.input.csv"
     monkeypatch.setenv("XDG_CACHE_HOME", str(xdg_cache))  # the CLI's worker finds the allowlist
     for suffix in ("csv", "json"):
         assert main(["predict", str(model), "--input", str(data), "--output",
@@ -59,9 +59,9 @@ def test_exported_predictions_are_byte_identical_to_the_cli(qtbot, predict_windo
 
 def test_input_is_copied_as_a_request_and_a_curl_command(qtbot, predict_window, predict_services,
                                                          tmp_path: Path) -> None:
-    model = copy_tree(SHARED_MODELS / "ticket_triage_pyfunc_params", tmp_path / "triage")
+    model = copy_tree(MODELS / "ticket_triage_pyfunc_params", tmp_path / "triage")
     page = open_predict(qtbot, predict_window, model)
-    load(qtbot, page, SHARED_MODELS / "ticket_triage_pyfunc_params.input.csv", "python")
+    load(qtbot, page, MODELS / "ticket_triage_pyfunc_params.input.csv", "python")
     page.input.params.field("threshold").setText("0.25")
     wait_page(qtbot, page)
     page.copy_request(curl=False)
@@ -84,18 +84,18 @@ def test_input_is_copied_as_a_request_and_a_curl_command(qtbot, predict_window, 
                          "Content-Type: application/json", "--data"]
     assert json.loads(words[7]) == request
 
-    sensor = copy_tree(SHARED_MODELS / "sensor_tensor_logreg", tmp_path / "sensor")
-    opened = predict_services.prep.open_file(SHARED_MODELS / "sensor_tensor_logreg.input2.json")
+    sensor = copy_tree(MODELS / "sensor_tensor_logreg", tmp_path / "sensor")
+    opened = predict_services.prep.open_file(MODELS / "sensor_tensor_logreg.input2.json")
     tensor = json.loads(predict_services.prep.payload_text(opened.input_id))
     assert set(tensor) == {"inputs"} and len(tensor["inputs"][0]) == 4
     assert validate_input(load_model(sensor).signature, read_json_payload(json.dumps(tensor)), "serving").valid
 
 
 def test_input_saved_as_the_models_input_example(qtbot, predict_window, prompter, tmp_path: Path) -> None:
-    model = copy_tree(SHARED_MODELS / "housing_rf_regressor", tmp_path / "housing")
+    model = copy_tree(MODELS / "housing_rf_regressor", tmp_path / "housing")
     old_text = (model / "MLmodel").read_text()
     page = open_predict(qtbot, predict_window, model)
-    load(qtbot, page, SHARED_MODELS / "housing_rf_regressor.input.csv", "serving")
+    load(qtbot, page, MODELS / "housing_rf_regressor.input.csv", "serving")
     page.save_as_example()
     wait_page(qtbot, page)
     qtbot.waitUntil(lambda: not predict_window.is_busy(), timeout=30_000)
@@ -105,7 +105,7 @@ def test_input_saved_as_the_models_input_example(qtbot, predict_window, prompter
                     "serving_input_path": "serving_input_example.json"}
     assert (model / "MLmodel.bak").read_text() == old_text
     example = load_input_example(doc).to_dataframe()
-    expected = pd.read_csv(SHARED_MODELS / "housing_rf_regressor.input.csv")
+    expected = pd.read_csv(MODELS / "housing_rf_regressor.input.csv")
     assert example.shape == expected.shape and list(example["rooms"]) == list(expected["rooms"])
     serving = load_serving_example(doc)
     assert serving is not None and serving.kind == "dataframe"
@@ -129,9 +129,9 @@ def test_input_saved_as_the_models_input_example(qtbot, predict_window, prompter
 
 
 def test_params_are_saved_with_the_example(qtbot, predict_window, tmp_path: Path) -> None:
-    model = copy_tree(SHARED_MODELS / "ticket_triage_pyfunc_params", tmp_path / "triage")
+    model = copy_tree(MODELS / "ticket_triage_pyfunc_params", tmp_path / "triage")
     page = open_predict(qtbot, predict_window, model)
-    load(qtbot, page, SHARED_MODELS / "ticket_triage_pyfunc_params.input.json", "serving")
+    load(qtbot, page, MODELS / "ticket_triage_pyfunc_params.input.json", "serving")
     page.save_as_example()
     wait_page(qtbot, page)
     qtbot.waitUntil(lambda: not predict_window.is_busy(), timeout=30_000)
@@ -154,15 +154,15 @@ def _screenshot_window(qtbot, prompter):
 
 
 def test_screenshot_run_checks_and_predicts_before_the_picture(qtbot, predict_window, tmp_path: Path) -> None:
-    model = copy_tree(SHARED_MODELS / "housing_rf_regressor", tmp_path / "housing")
+    model = copy_tree(MODELS / "housing_rf_regressor", tmp_path / "housing")
     win = predict_window
     win.open_paths([str(model)])
-    job = prepare_for_screenshot(win, str(SHARED_MODELS / "housing_rf_regressor.bad3.csv"))
+    job = prepare_for_screenshot(win, str(MODELS / "housing_rf_regressor.bad3.csv"))
     assert job.wait(120_000)
     page = win.view.page("predict")
     assert win.view.current_page_key() == "predict"
     assert not page._state.check.result.valid and page.problems.isVisibleTo(page)
-    job2 = prepare_for_screenshot(win, str(SHARED_MODELS / "housing_rf_regressor.input.csv"))
+    job2 = prepare_for_screenshot(win, str(MODELS / "housing_rf_regressor.input.csv"))
     assert job2.wait(120_000)
     assert page._state.outcome is not None and page.results.isVisibleTo(page)
     png = tmp_path / "predict.png"
@@ -170,7 +170,7 @@ def test_screenshot_run_checks_and_predicts_before_the_picture(qtbot, predict_wi
 
 
 def test_screenshot_trust_is_for_this_run_only(qtbot, predict_window, prompter, tmp_path: Path) -> None:
-    model = copy_tree(SHARED_MODELS / "events_datetime_pipeline", tmp_path / "events")
+    model = copy_tree(MODELS / "events_datetime_pipeline", tmp_path / "events")
     win = predict_window
     win.open_paths([str(model)])
     job = prepare_for_screenshot(win, None, trust=False)  # no input: the model's example
@@ -178,7 +178,7 @@ def test_screenshot_trust_is_for_this_run_only(qtbot, predict_window, prompter, 
     page = win.view.page("predict")
     assert page._state.opened.origin == "example" and page._state.outcome is None
     assert page.banner.title.text() == "The model runs only if you trust it"
-    job = prepare_for_screenshot(win, str(SHARED_MODELS / "events_datetime_pipeline.input.json"), trust=True)
+    job = prepare_for_screenshot(win, str(MODELS / "events_datetime_pipeline.input.json"), trust=True)
     assert job.wait(120_000)
     assert page._state.outcome is not None, page.banner.message.text()
     assert prompter.calls == [] and not trust_store_path().exists()

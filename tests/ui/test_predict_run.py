@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
+from corpus_paths import MODELS
 from predict_support import (
-    SHARED_MODELS,
     copy_tree,
     load,
     open_predict,
@@ -57,10 +57,10 @@ def _failures(page) -> list:
 
 
 def test_drop_an_input_file_checks_and_predicts_it(qtbot, predict_window, tmp_path: Path) -> None:
-    model = copy_tree(SHARED_MODELS / "housing_rf_regressor", tmp_path / "housing")
+    model = copy_tree(MODELS / "housing_rf_regressor", tmp_path / "housing")
     page = open_predict(qtbot, predict_window, model, autorun=True)
     data = tmp_path / "houses.csv"
-    data.write_bytes((SHARED_MODELS / "housing_rf_regressor.input.csv").read_bytes())
+    data.write_bytes((MODELS / "housing_rf_regressor.input.csv").read_bytes())
 
     remote = QMimeData()
     remote.setUrls([QUrl("https://example.com/houses.csv")])
@@ -141,8 +141,8 @@ def test_crashing_model_leaves_the_tab_usable(qtbot, predict_window, tmp_path: P
 
 def test_trust_is_asked_once_remembered_and_revocable(qtbot, predict_window, prompter, predict_services,
                                                       tmp_path: Path) -> None:
-    model = copy_tree(SHARED_MODELS / "events_datetime_pipeline", tmp_path / "events")
-    data = SHARED_MODELS / "events_datetime_pipeline.input.json"
+    model = copy_tree(MODELS / "events_datetime_pipeline", tmp_path / "events")
+    data = MODELS / "events_datetime_pipeline.input.json"
     page = open_predict(qtbot, predict_window, model, autorun=True)
     report = page._state.report
     assert report.classification == "CONTAINS-CODE"
@@ -219,7 +219,7 @@ def test_known_dangerous_file_is_never_loaded(qtbot, predict_window, prompter, t
 
 @pytest.mark.parametrize("encoding_bytes", [b"city,x\nM\xfcnchen,1\n"])
 def test_unreadable_input_offers_the_encoding_retry(qtbot, predict_window, tmp_path: Path, encoding_bytes) -> None:
-    model = copy_tree(SHARED_MODELS / "housing_rf_regressor", tmp_path / "housing")
+    model = copy_tree(MODELS / "housing_rf_regressor", tmp_path / "housing")
     data = tmp_path / "latin1.csv"
     data.write_bytes(encoding_bytes)
     page = open_predict(qtbot, predict_window, model)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import pytest
+from corpus_paths import MODELS
 from PySide6.QtCore import Qt
-from ui_helpers import SHARED_MODELS, wait_idle
+from ui_helpers import wait_idle
 
 from mlmanager.ui import scanning
 from mlmanager.ui.models.library import EXPERIMENT, MODEL, PROBLEMS, RUN, Node
@@ -45,10 +45,9 @@ def _synthetic_tree(root: Path, n: int = 300) -> Path:
     return mlruns
 
 
-@pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="model corpus not found")
 def test_scan_file_store(qtbot, window) -> None:
     with qtbot.waitSignal(window.scans.finished, timeout=20000) as blocker:
-        source = window.open_tracking(SHARED_MODELS / "mlruns")
+        source = window.open_tracking(MODELS / "mlruns")
     summary = blocker.args[1]
     assert summary.models == 3 and not summary.cancelled
     models = _models(source)
@@ -67,10 +66,9 @@ def test_scan_file_store(qtbot, window) -> None:
     assert "model" in window.library_panel.scan_label.text() or not window.library_panel.scan_row.isVisible()
 
 
-@pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="model corpus not found")
 def test_scan_sqlite_store_names_from_db(qtbot, window) -> None:
     with qtbot.waitSignal(window.scans.finished, timeout=20000):
-        source = window.open_tracking(SHARED_MODELS / "sqlite_store")
+        source = window.open_tracking(MODELS / "sqlite_store")
     models = _models(source)
     assert len(models) == 3
     labels = {c.label for c in source.children if c.kind == EXPERIMENT}

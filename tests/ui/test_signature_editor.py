@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from corpus_paths import MODELS
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QComboBox
 from signature_support import Harness
@@ -44,9 +45,7 @@ class _Bot:
 
 @pytest.fixture(scope="module")
 def edited(qapp, tmp_path_factory, request):
-    shared = Path(__file__).resolve().parents[2].parent / "shared" / "mlflow-models"
-    if not (shared / MODEL).is_dir():
-        pytest.skip("model corpus not found")
+    shared = MODELS
     from mlmanager.ui.compat import protect_none
 
     protect_none()
@@ -121,7 +120,7 @@ class SimpleResult:
 
 
 def _frame(model_dir: Path) -> pd.DataFrame:
-    shared = Path(__file__).resolve().parents[2].parent / "shared" / "mlflow-models"
+    shared = MODELS
     df = pd.read_csv(shared / f"{MODEL}.input.csv")
     return df.astype({"x1": "float32"})
 

@@ -56,8 +56,8 @@ def _drag(target, mime: QMimeData, drop: bool = True) -> bool:
 # -- editing ------------------------------------------------------------------------------------
 
 
-def test_row_actions_shortcuts_and_undo(h, shared_models, copy_model) -> None:
-    entry = h.open(copy_model(shared_models / "ticket_triage_pyfunc_params"))
+def test_row_actions_shortcuts_and_undo(h, models_dir, copy_model) -> None:
+    entry = h.open(copy_model(models_dir / "ticket_triage_pyfunc_params"))
     page = h.page
     panel = page.panels["inputs"]
     view = panel.view()
@@ -110,8 +110,8 @@ def test_row_actions_shortcuts_and_undo(h, shared_models, copy_model) -> None:
     assert h.doc.sig == entry.doc.signature and not h.doc.dirty
 
 
-def test_object_properties_and_the_params_view(h, shared_models, copy_model) -> None:
-    h.open(copy_model(shared_models / "ticket_triage_pyfunc_params"))
+def test_object_properties_and_the_params_view(h, models_dir, copy_model) -> None:
+    h.open(copy_model(models_dir / "ticket_triage_pyfunc_params"))
     panel = h.page.panels["inputs"]
     model = panel.model()
     assert model.setData(model.index(3, 1), "object")
@@ -129,11 +129,11 @@ def test_object_properties_and_the_params_view(h, shared_models, copy_model) -> 
     assert not params.views["params"].isColumnHidden(4)
 
 
-def test_two_models_keep_separate_undo_stacks(h, shared_models, copy_model) -> None:
-    a = h.open(copy_model(shared_models / "ticket_triage_pyfunc_params"))
+def test_two_models_keep_separate_undo_stacks(h, models_dir, copy_model) -> None:
+    a = h.open(copy_model(models_dir / "ticket_triage_pyfunc_params"))
     h.model("inputs").setData(h.model("inputs").index(0, 0), "renamed")
     doc_a = h.doc
-    b = h.open(copy_model(shared_models / "iris_logreg_colspec"))
+    b = h.open(copy_model(models_dir / "iris_logreg_colspec"))
     assert h.doc is not doc_a and not h.doc.dirty
     assert not h.page.undo_action.isEnabled()
     assert h.page.has_unsaved_changes() and h.page.has_unsaved_changes(a) and not h.page.has_unsaved_changes(b)
@@ -146,7 +146,7 @@ def test_two_models_keep_separate_undo_stacks(h, shared_models, copy_model) -> N
     assert h.page.document_for_key(b.key) is None
 
 
-def test_window_title_and_close_prompt(qtbot, prompter, shared_models, copy_model) -> None:
+def test_window_title_and_close_prompt(qtbot, prompter, models_dir, copy_model) -> None:
     from mlmanager.ui import signature
     from mlmanager.ui.main_window import MainWindow
     from mlmanager.ui.settings import Settings
@@ -158,7 +158,7 @@ def test_window_title_and_close_prompt(qtbot, prompter, shared_models, copy_mode
     qtbot.addWidget(win)
     win.show()
     assert "signature" in win.view.page_keys()
-    entry = win.open_model(copy_model(shared_models / "iris_logreg_colspec"))
+    entry = win.open_model(copy_model(models_dir / "iris_logreg_colspec"))
     qtbot.waitUntil(lambda: not win.is_busy(), timeout=15000)
     win.view.set_current_page("signature")
     page = win.view.page("signature")
@@ -178,12 +178,12 @@ def test_window_title_and_close_prompt(qtbot, prompter, shared_models, copy_mode
 # -- inference ----------------------------------------------------------------------------------
 
 
-def test_drop_a_csv_proposes_a_signature(h, shared_models, copy_model, tmp_path) -> None:
-    model_dir = copy_model(shared_models / "scaler_logreg_nosig")
+def test_drop_a_csv_proposes_a_signature(h, models_dir, copy_model, tmp_path) -> None:
+    model_dir = copy_model(models_dir / "scaler_logreg_nosig")
     h.open(model_dir)
     assert h.doc.sig is None
     csv = tmp_path / "data.csv"
-    shutil.copy(shared_models / "scaler_logreg_nosig.input.csv", csv)
+    shutil.copy(models_dir / "scaler_logreg_nosig.input.csv", csv)
     viewport = h.page.panels["inputs"].views["columns"].viewport()
     # not accepted: a folder, a remote URL, no URLs at all
     assert not _drag(h.page, mime_for_paths([model_dir]), drop=False)
@@ -245,8 +245,8 @@ class FakeClient:
         self.closed = True
 
 
-def test_infer_from_example_and_outputs_by_predicting(h, shared_models, copy_model) -> None:
-    h.open(copy_model(shared_models / "iris_logreg_colspec"))
+def test_infer_from_example_and_outputs_by_predicting(h, models_dir, copy_model) -> None:
+    h.open(copy_model(models_dir / "iris_logreg_colspec"))
     h.page.worker_factory = FakeClient
     FakeClient.instances.clear()
     seen = {}
@@ -272,8 +272,8 @@ def test_infer_from_example_and_outputs_by_predicting(h, shared_models, copy_mod
     assert h.doc.stack.count() == 1
 
 
-def test_predicting_is_disabled_for_zips(h, shared_models, tmp_path) -> None:
-    archive = Path(shutil.make_archive(str(tmp_path / "iris"), "zip", shared_models / "iris_logreg_colspec"))
+def test_predicting_is_disabled_for_zips(h, models_dir, tmp_path) -> None:
+    archive = Path(shutil.make_archive(str(tmp_path / "iris"), "zip", models_dir / "iris_logreg_colspec"))
     h.open(archive)
     csv = tmp_path / "x.csv"
     csv.write_text("a,b\n1,2\n")
@@ -290,8 +290,8 @@ def test_predicting_is_disabled_for_zips(h, shared_models, tmp_path) -> None:
 # -- saving -------------------------------------------------------------------------------------
 
 
-def test_save_keeps_the_legacy_dialect_when_it_can(h, shared_models, copy_model) -> None:
-    model_dir = copy_model(shared_models / "v1_bikes_linreg")
+def test_save_keeps_the_legacy_dialect_when_it_can(h, models_dir, copy_model) -> None:
+    model_dir = copy_model(models_dir / "v1_bikes_linreg")
     before = (model_dir / "MLmodel").read_text()
     h.open(model_dir)
     assert h.page.format_badge.text() == "legacy format"
@@ -335,8 +335,8 @@ def test_save_keeps_the_legacy_dialect_when_it_can(h, shared_models, copy_model)
     assert any("Updated input_example.json" in s for s in h.statuses)
 
 
-def test_type_hint_flag_is_kept_unless_changed(h, shared_models, copy_model) -> None:
-    model_dir = copy_model(shared_models / "iris_logreg_colspec")
+def test_type_hint_flag_is_kept_unless_changed(h, models_dir, copy_model) -> None:
+    model_dir = copy_model(models_dir / "iris_logreg_colspec")
     text = (model_dir / "MLmodel").read_text().replace("is_signature_from_type_hint: false",
                                                        "is_signature_from_type_hint: true")
     (model_dir / "MLmodel").write_text(text)
@@ -368,8 +368,8 @@ def test_type_hint_flag_is_kept_unless_changed(h, shared_models, copy_model) -> 
     assert doc.is_signature_from_type_hint is False and doc.type_hint_from_example is False
 
 
-def test_file_changed_on_disk_asks_what_to_do(h, shared_models, copy_model, tmp_path) -> None:
-    model_dir = copy_model(shared_models / "iris_logreg_colspec")
+def test_file_changed_on_disk_asks_what_to_do(h, models_dir, copy_model, tmp_path) -> None:
+    model_dir = copy_model(models_dir / "iris_logreg_colspec")
     entry = h.open(model_dir)
     h.doc.push(SetRequired("inputs", 0, False))
     mlmodel = model_dir / "MLmodel"
@@ -406,8 +406,8 @@ def test_file_changed_on_disk_asks_what_to_do(h, shared_models, copy_model, tmp_
     assert h.doc.sig.inputs.specs[1].required is True
 
 
-def test_disk_change_while_editing_keeps_the_edits(h, shared_models, copy_model) -> None:
-    model_dir = copy_model(shared_models / "iris_logreg_colspec")
+def test_disk_change_while_editing_keeps_the_edits(h, models_dir, copy_model) -> None:
+    model_dir = copy_model(models_dir / "iris_logreg_colspec")
     entry = h.open(model_dir)
     mlmodel = model_dir / "MLmodel"
     # not dirty: the editor follows the file
@@ -425,8 +425,8 @@ def test_disk_change_while_editing_keeps_the_edits(h, shared_models, copy_model)
     h.qtbot.waitUntil(lambda: not h.doc.dirty and "x: 1" in h.doc.base_doc.text, timeout=10000)
 
 
-def test_zip_models_are_read_only_and_save_as_copy(h, shared_models, tmp_path) -> None:
-    archive = Path(shutil.make_archive(str(tmp_path / "churn"), "zip", shared_models / "churn_pipeline_onehot"))
+def test_zip_models_are_read_only_and_save_as_copy(h, models_dir, tmp_path) -> None:
+    archive = Path(shutil.make_archive(str(tmp_path / "churn"), "zip", models_dir / "churn_pipeline_onehot"))
     data = archive.read_bytes()
     entry = h.open(archive)
     assert "zip archive" in h.page.banner.title.text()
@@ -452,8 +452,8 @@ def test_zip_models_are_read_only_and_save_as_copy(h, shared_models, tmp_path) -
     del entry
 
 
-def test_symlinked_mlmodel_is_refused_and_nothing_is_lost(h, shared_models, copy_model, tmp_path) -> None:
-    model_dir = copy_model(shared_models / "iris_logreg_colspec")
+def test_symlinked_mlmodel_is_refused_and_nothing_is_lost(h, models_dir, copy_model, tmp_path) -> None:
+    model_dir = copy_model(models_dir / "iris_logreg_colspec")
     h.open(model_dir)
     h.doc.push(SetRequired("inputs", 0, False))
     elsewhere = tmp_path / "elsewhere.yaml"
@@ -468,10 +468,10 @@ def test_symlinked_mlmodel_is_refused_and_nothing_is_lost(h, shared_models, copy
 
 
 @pytest.mark.parametrize("failure", ["read-only", "disk-full"])
-def test_write_failures_leave_the_file_intact(h, shared_models, copy_model, monkeypatch, failure) -> None:
+def test_write_failures_leave_the_file_intact(h, models_dir, copy_model, monkeypatch, failure) -> None:
     import mlmanager.core.atomic as atomic
 
-    model_dir = copy_model(shared_models / "iris_logreg_colspec")
+    model_dir = copy_model(models_dir / "iris_logreg_colspec")
     before = (model_dir / "MLmodel").read_bytes()
     h.open(model_dir)
     h.doc.push(ReplaceSection("outputs", None))

@@ -35,9 +35,9 @@ BG = Qt.ItemDataRole.BackgroundRole
 
 
 @pytest.fixture
-def env(qtbot, shared_models, copy_model):
+def env(qtbot, models_dir, copy_model):
     h = Harness(qtbot)
-    h.open(copy_model(shared_models / "ticket_triage_pyfunc_params"))
+    h.open(copy_model(models_dir / "ticket_triage_pyfunc_params"))
     yield h
     h.close()
 

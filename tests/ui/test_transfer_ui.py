@@ -343,9 +343,9 @@ def test_copy_to_a_folder_and_into_a_tracking_folder(qtbot, window, tmp_model: P
 # -- compare -------------------------------------------------------------------------------------
 
 
-def test_compare_two_corpus_models(qtbot, window, shared_models: Path, copy_model) -> None:
-    a = _open(qtbot, window, copy_model(shared_models / "iris_logreg_colspec"))
-    b = _open(qtbot, window, copy_model(shared_models / "housing_rf_regressor"))
+def test_compare_two_corpus_models(qtbot, window, models_dir: Path, copy_model) -> None:
+    a = _open(qtbot, window, copy_model(models_dir / "iris_logreg_colspec"))
+    b = _open(qtbot, window, copy_model(models_dir / "housing_rf_regressor"))
     lib = window.library
     window.library_panel.select_source_indexes([lib.index_for_key(a.key), lib.index_for_key(b.key)])
     nodes = window.library_panel.selected_model_nodes()
@@ -414,9 +414,9 @@ def test_tar_names_route_to_import(name: str, tmp_path: Path) -> None:
     assert not is_tar_archive(tmp_path / "model.zip")
 
 
-def test_drag_of_a_scanned_logged_model_carries_a_zip_named_after_it(qtbot, window, shared_models: Path,
+def test_drag_of_a_scanned_logged_model_carries_a_zip_named_after_it(qtbot, window, models_dir: Path,
                                                                       copy_model) -> None:
-    store = copy_model(shared_models / "mlruns")
+    store = copy_model(models_dir / "mlruns")
     window.open_tracking(store)
     qtbot.waitUntil(lambda: not window.scans.is_scanning(), timeout=20000)
     # the scan selects its first model on a later event-loop turn

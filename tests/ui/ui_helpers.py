@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from corpus_paths import MODELS
+
 
 def wait_idle(qtbot, win, timeout: int = 15000) -> None:
     """Wait (processing events, no sleeps) until no background task is running."""
@@ -28,14 +30,13 @@ def corpus_models(shared: Path) -> list[tuple[str, Path]]:
 
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_MODELS = REPO.parent / "shared" / "mlflow-models"
 
 
 def corpus_params() -> list[tuple[str, Path]]:
-    """Parametrisation list (empty when the corpus is not there; the tests then skip)."""
-    if not SHARED_MODELS.is_dir():
+    """Parametrisation list ."""
+    if not MODELS.is_dir():
         return []
-    return corpus_models(SHARED_MODELS)
+    return corpus_models(MODELS)
 
 
 def _send_drag(widget, event) -> bool:

@@ -45,9 +45,9 @@ def test_bare_interpreter_scans_with_the_stdlib_walker(tmp_path: Path) -> None:
     assert not (tmp_path / "marker").exists()
 
 
-def test_pyfunc_without_mlflow_is_refused_clearly(tmp_path: Path, shared_models: Path, copy_model) -> None:
+def test_pyfunc_without_mlflow_is_refused_clearly(tmp_path: Path, models_dir: Path, copy_model) -> None:
     python = _bare_python()
-    folder = copy_model(shared_models / "ticket_triage_pyfunc_params")
+    folder = copy_model(models_dir / "ticket_triage_pyfunc_params")
     with WorkerClient(python, cache_dir=tmp_path / "cache", timeout=60) as client:
         report = client.scan(folder)
         with pytest.raises(MissingDependencyError, match="needs mlflow"):

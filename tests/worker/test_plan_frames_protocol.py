@@ -24,13 +24,13 @@ from mlmanager.worker.plan import ModelPlan, read_inside, read_plan
 # ------------------------------------------------------------------ plans and paths
 
 
-def test_plan_of_a_corpus_model(shared_models: Path, copy_model) -> None:
-    folder = copy_model(shared_models / "housing_rf_regressor")
+def test_plan_of_a_corpus_model(models_dir: Path, copy_model) -> None:
+    folder = copy_model(models_dir / "housing_rf_regressor")
     plan = read_plan(folder)
     assert (plan.kind, plan.model_file, plan.serialization_format) == ("sklearn", "model.pkl", "cloudpickle")
     assert plan.predict_fn == "predict" and plan.sklearn_version
     assert ModelPlan.from_dict(json.loads(json.dumps(plan.to_dict()))) == plan
-    pyfunc = read_plan(copy_model(shared_models / "ticket_triage_pyfunc_params"))
+    pyfunc = read_plan(copy_model(models_dir / "ticket_triage_pyfunc_params"))
     assert (pyfunc.kind, pyfunc.model_file, pyfunc.loader_module) == (
         "pyfunc", "python_model.pkl", "mlflow.pyfunc.model")
 
@@ -205,13 +205,13 @@ def test_protocol_lines_are_capped_and_validated() -> None:
 
 
 def test_compressed_python_model_is_scanned_after_capped_decompression(
-    shared_models: Path, copy_model, shared_client
+    models_dir: Path, copy_model, shared_client
 ) -> None:
     import gzip
 
     from mlmanager.worker.plan import decompress
 
-    folder = copy_model(shared_models / "ticket_triage_pyfunc_params")
+    folder = copy_model(models_dir / "ticket_triage_pyfunc_params")
     raw = (folder / "python_model.pkl").read_bytes()
     (folder / "python_model.pkl.gz").write_bytes(gzip.compress(raw))
     (folder / "python_model.pkl").unlink()

@@ -161,8 +161,8 @@ def _same(got: object, want: object) -> bool:
     return got == want
 
 
-def test_corpus_predictions_match_mlflow(shared_client: WorkerClient, shared_models: Path, copy_model) -> None:
-    cases = _corpus_cases(shared_models)
+def test_corpus_predictions_match_mlflow(shared_client: WorkerClient, models_dir: Path, copy_model) -> None:
+    cases = _corpus_cases(models_dir)
     assert len(cases) >= 10
     checked = []
     for name, model_dir, csv, expected, doc in cases:
