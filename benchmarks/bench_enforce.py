@@ -34,9 +34,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from mlmanager.core.enforce import enforce_input  # noqa: E402
-from mlmanager.core.enforce_columns import Context  # noqa: E402
-from mlmanager.core.schema import parse_schema  # noqa: E402
+from mlmanager.core.inputs.enforce import enforce_input  # noqa: E402
+from mlmanager.core.inputs.enforce_columns import Context  # noqa: E402
+from mlmanager.core.signature.schema import parse_schema  # noqa: E402
 
 DEFAULT_OUT = HERE / "out" / "enforce.json"
 

@@ -8,7 +8,7 @@ mlflow, so generating 10,000 models takes seconds.
 
 Then times, each in a fresh process, median of ``--repeat`` runs:
 
-* ``mlmanager scan``          -- ``mlmanager.core.discovery.scan(root)`` (in-process, after import)
+* ``mlmanager scan``          -- ``mlmanager.core.library.discovery.scan(root)`` (in-process, after import)
 * ``mlmanager scan --json``   -- the whole process: CLI (or ``python -c`` fallback) to /dev/null
 * ``mlflow search_logged_models`` -- ``MlflowClient.search_logged_models`` paged through
 * ``mlflow search_runs``      -- ``MlflowClient.search_runs`` over all experiments, paged through
@@ -256,7 +256,7 @@ def ensure_store(data_dir: Path, n_models: int, n_experiments: int) -> tuple[Pat
 # Each snippet runs in a fresh interpreter and prints {"t": seconds, "count": n} as its last line.
 _OURS = """
 import json, sys, time
-from mlmanager.core.discovery import scan
+from mlmanager.core.library.discovery import scan
 t0 = time.perf_counter()
 c0 = time.process_time()
 res = scan(sys.argv[1])
@@ -267,7 +267,7 @@ print(json.dumps({"t": t, "cpu": c, "count": len(res.models), "problems": len(re
 
 _OURS_JSON_FALLBACK = """
 import json, sys
-from mlmanager.core.discovery import scan, scan_to_json
+from mlmanager.core.library.discovery import scan, scan_to_json
 json.dump(scan_to_json(scan(sys.argv[1])), sys.stdout)
 """
 

@@ -7,7 +7,7 @@ Used by jobs 1, 6 and 7 (one fresh process per measurement)::
     python -m benchmarks.gui_harness open-many LISTFILE # open every folder listed; peak RSS
     python -m benchmarks.gui_harness scan-stall ROOT    # 10 ms heartbeat: idle, then scanning ROOT
 
-The app starts the way users start it (``mlmanager.cli.main``, so ``run()`` in
+The app starts the way users start it (``mlmanager.cli.entry``, so ``run()`` in
 ``mlmanager/ui/app.py``); the harness only wraps ``app._make_app`` to install its event
 filter or timer on the QApplication that ``run()`` creates. Measurements end with
 ``os._exit(0)`` right after the JSON line, for the bare window too, so neither side pays for

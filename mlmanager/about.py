@@ -2,7 +2,7 @@
 the interpreter that runs predictions. ``python -m mlmanager.about [--json]`` prints them.
 
 Pure Python and cheap: versions come from ``*.dist-info`` names
-(:func:`mlmanager.core.environment.installed_version`), never by importing pandas or
+(:func:`mlmanager.core.environments.requirements.installed_version`), never by importing pandas or
 scikit-learn; Qt's version is read only when Qt is already loaded (the GUI). Asking another
 worker interpreter starts it (up to ``timeout`` seconds): call that off the GUI thread.
 """
@@ -25,7 +25,7 @@ PACKAGES = ("pandas", "numpy", "scikit-learn", "scipy", "skops", "cloudpickle", 
 
 def _qt_versions() -> tuple[str | None, str | None]:
     """(Qt, PySide6): Qt only when QtCore is already imported; PySide6 from its dist-info."""
-    from mlmanager.core.environment import installed_version
+    from mlmanager.core.environments.requirements import installed_version
 
     qtcore = sys.modules.get("PySide6.QtCore")
     qt = str(qtcore.qVersion()) if qtcore is not None and hasattr(qtcore, "qVersion") else None
@@ -48,7 +48,7 @@ def worker_info(worker_python: str | os.PathLike[str] | None = None, *, timeout:
     Another interpreter is asked for its Python and package versions; a failure is reported
     in ``error`` instead of raised.
     """
-    from mlmanager.core.environment import installed_version
+    from mlmanager.core.environments.requirements import installed_version
 
     python = os.fspath(worker_python) if worker_python else sys.executable
     info: dict[str, Any] = {"executable": python, "this_interpreter": True, "bundled": False,
@@ -59,7 +59,7 @@ def worker_info(worker_python: str | os.PathLike[str] | None = None, *, timeout:
         return info
     info.update(this_interpreter=False, python=None)
     try:
-        from mlmanager.core.environment import query_interpreter
+        from mlmanager.core.environments.requirements import query_interpreter
 
         other = query_interpreter(python, timeout=timeout)
     except Exception as exc:  # noqa: BLE001 - ModelReadError and friends: report, never raise
@@ -74,7 +74,7 @@ def worker_info(worker_python: str | os.PathLike[str] | None = None, *, timeout:
 def about_info(worker_python: str | os.PathLike[str] | None = None, *, timeout: float = 10.0) -> dict[str, Any]:
     """Every version, as a JSON-ready dict (keys: mlmanager, python, implementation, executable,
     platform, frozen, qt, pyside6, packages, worker)."""
-    from mlmanager.core.environment import installed_version
+    from mlmanager.core.environments.requirements import installed_version
 
     qt, pyside = _qt_versions()
     return {

@@ -52,7 +52,7 @@ demo = "mlmanager/resources/demo/iris-classifier/"
 for need in ("MLmodel", "model.skops", "requirements.txt", "python_env.yaml", "conda.yaml"):
     if demo + need not in names:
         problems.append(f"demo model file missing: {demo + need}")
-for need in ("mlmanager/__init__.py", "mlmanager/cli.py", "mlmanager/worker/__main__.py",
+for need in ("mlmanager/__init__.py", "mlmanager/cli/entry.py", "mlmanager/worker/__main__.py",
              "mlmanager/resources/icons/app.svg", "mlmanager/resources_path.py"):
     if need not in names:
         problems.append(f"missing {need}")

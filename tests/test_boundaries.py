@@ -45,7 +45,7 @@ def _run_blocked(names: list[str]) -> subprocess.CompletedProcess:
 
 def test_every_core_module_imports_without_qt() -> None:
     names = _modules(mlmanager.core)
-    assert "mlmanager.core.schema" in names
+    assert "mlmanager.core.signature.schema" in names
     proc = _run_blocked(names)
     assert proc.returncode == 0, proc.stderr
 
@@ -73,7 +73,7 @@ def test_inspect_path_does_not_import_pandas_or_sklearn(models_dir: Path) -> Non
     model = models_dir / "iris_logreg_colspec"
     code = (
         "import sys, json\n"
-        "from mlmanager.core.inspect import inspect_model\n"
+        "from mlmanager.core.model.summary import inspect_model\n"
         f"inspect_model({str(model)!r})\n"
         "heavy = sorted(m for m in ('pandas', 'sklearn', 'numpy', 'PySide6', 'mlflow') "
         "if m in sys.modules)\n"

@@ -106,8 +106,8 @@ def _install_qt_message_filter() -> None:
     qInstallMessageHandler(handler)
 
 
-def _preload_core(names: tuple[str, ...] = ("mlmanager.core.mlmodel", "mlmanager.core.artifacts",
-                                            "mlmanager.core.schema", "mlmanager.core.environment")) -> None:
+def _preload_core(names: tuple[str, ...] = ("mlmanager.core.model.mlmodel", "mlmanager.core.model.artifacts",
+                                            "mlmanager.core.signature.schema", "mlmanager.core.environments.requirements")) -> None:
     """Import the core modules a model load needs on a side thread while the window is built
     (they are light: no pandas/numpy), so the first load does not wait for them."""
     import importlib

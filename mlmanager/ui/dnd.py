@@ -119,7 +119,7 @@ class DragFiles:
         """A zip of the model ``folder`` named ``name.zip`` (reused while MLmodel is unchanged);
         None when the model is too big or cannot be exported (the caller drags the folder)."""
         from mlmanager.core.errors import MlmanagerError
-        from mlmanager.core.export import export_zip
+        from mlmanager.core.transfer.export import export_zip
 
         try:
             stamp = (folder / "MLmodel").stat().st_mtime_ns

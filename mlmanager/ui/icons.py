@@ -16,7 +16,7 @@ from PySide6.QtGui import QGuiApplication, QIcon, QIconEngine, QImageReader, QPa
 from mlmanager.resources_path import icons_dir
 from mlmanager.ui import theme
 
-#: file kind (mlmanager.core.artifacts) -> icon name
+#: file kind (mlmanager.core.model.artifacts) -> icon name
 KIND_ICONS = {
     "mlmodel": "file-mlmodel",
     "model": "file-model",

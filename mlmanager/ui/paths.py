@@ -120,7 +120,7 @@ def classify_path(path: str | os.PathLike[str]) -> PathVerdict:
 
 
 def _classify_zip(p: Path) -> PathVerdict:
-    from mlmanager.core.modelsource import ZipSource
+    from mlmanager.core.model.source import ZipSource
 
     try:
         ZipSource(p).close()

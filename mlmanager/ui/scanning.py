@@ -47,7 +47,7 @@ def record_from(model: object) -> ScanRecord:
 
 def scan_task(state: TaskState, root: str) -> ScanSummary:
     """Runs in a worker thread."""
-    from mlmanager.core.discovery import DiscoveredModel, iter_scan
+    from mlmanager.core.library.discovery import DiscoveredModel, iter_scan
 
     counts = {"models": 0, "problems": 0, "folders": 0}
 

@@ -134,7 +134,7 @@ class ModelEntry:
 
 def _raw_text(path: Path) -> tuple[str | None, bool]:
     """The MLmodel text as far as it can be read safely (for the error panel)."""
-    from mlmanager.core.modelsource import open_source
+    from mlmanager.core.model.source import open_source
 
     try:
         with open_source(path) as src:
@@ -149,8 +149,8 @@ def _raw_text(path: Path) -> tuple[str | None, bool]:
 
 
 def _list_files(path: Path) -> tuple[list | None, str | None]:
-    from mlmanager.core.artifacts import list_artifacts
-    from mlmanager.core.modelsource import open_source
+    from mlmanager.core.model.artifacts import list_artifacts
+    from mlmanager.core.model.source import open_source
 
     try:
         with open_source(path) as src:
@@ -172,8 +172,8 @@ def load_outcome(state: TaskState | None, path: str) -> LoadOutcome:
 
 
 def _load(path: str) -> LoadOutcome:
-    from mlmanager.core.artifacts import doc_artifacts
-    from mlmanager.core.mlmodel import load_model
+    from mlmanager.core.model.artifacts import doc_artifacts
+    from mlmanager.core.model.mlmodel import load_model
 
     p = Path(path)
     try:

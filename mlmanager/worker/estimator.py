@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import Any
 
 from mlmanager.core.errors import InvalidError
-from mlmanager.core.packaging import FORMATS, INPUT_KINDS, EstimatorJob, EstimatorRun
 from mlmanager.core.safety import (
     SAFE_LISTED,
     SafetyReport,
@@ -51,7 +50,13 @@ from mlmanager.core.safety import (
     is_dangerous_global,
     may_load,
 )
-from mlmanager.core.transfer import TransferCancelled
+from mlmanager.core.transfer.package_estimator import (
+    FORMATS,
+    INPUT_KINDS,
+    EstimatorJob,
+    EstimatorRun,
+)
+from mlmanager.core.transfer.staging import TransferCancelled
 from mlmanager.worker import protocol
 
 OP = "package"
@@ -339,7 +344,7 @@ def _write_new(path: str, blob: bytes) -> None:
 
 def op_package(server: Any, rid: int, args: dict[str, Any]) -> dict[str, Any]:
     """The worker's ``package`` request (see the module docstring)."""
-    from mlmanager.core.packaging import input_kind_for, model_input
+    from mlmanager.core.transfer.package_estimator import input_kind_for, model_input
     from mlmanager.worker import loaders
     from mlmanager.worker.frames import read_payload, write_payload
     from mlmanager.worker.plan import DEFAULT_MAX_MODEL_BYTES, read_inside

@@ -209,7 +209,7 @@ def _str_or_none(value: Any) -> str | None:
 
 def read_plan(model_dir: str | os.PathLike[str], *, max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> ModelPlan:
     """Read ``MLmodel`` (strict YAML) and decide what the worker must load. Parent side."""
-    from mlmanager.core.yamlio import load_yaml_bytes
+    from mlmanager.core.model.yamlio import load_yaml_bytes
 
     root = Path(model_dir).resolve()
     if not root.is_dir():

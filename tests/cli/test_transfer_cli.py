@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from corpus_paths import MODELS
 
-from mlmanager import cli
+from mlmanager.cli import entry as cli
 
-MODULE = "mlmanager.commands.transfer"
+MODULE = "mlmanager.cli.transfer"
 
 
 @pytest.fixture(autouse=True)

@@ -31,9 +31,14 @@ mlflow = pytest.importorskip("mlflow")
 from corpus_paths import MODELS as CORPUS  # noqa: E402
 
 from mlmanager.core.deploy.local_server import LocalServer  # noqa: E402
-from mlmanager.core.deploy.payloads import ORIENTS, build_payload, json_value, validate_payload  # noqa: E402
+from mlmanager.core.deploy.request_bodies import (  # noqa: E402
+    ORIENTS,
+    build_payload,
+    json_value,
+    validate_payload,
+)
 from mlmanager.core.errors import InvalidError  # noqa: E402
-from mlmanager.core.mlmodel import load_model  # noqa: E402
+from mlmanager.core.model.mlmodel import load_model  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.compat

@@ -8,7 +8,7 @@ import pytest
 
 mlflow = pytest.importorskip("mlflow")
 
-from mlmanager.core.discovery import scan  # noqa: E402
+from mlmanager.core.library.discovery import scan  # noqa: E402
 
 
 @pytest.fixture

@@ -24,12 +24,12 @@ from mlflow.types import ParamSchema as MParamSchema  # noqa: E402
 from mlflow.types import ParamSpec as MParamSpec  # noqa: E402
 from mlflow.types import Schema as MSchema  # noqa: E402
 
-from mlmanager.core.enforce import enforce_input  # noqa: E402
-from mlmanager.core.enforce_columns import Context  # noqa: E402
-from mlmanager.core.enforce_params import enforce_params  # noqa: E402
-from mlmanager.core.payload import read_json_payload  # noqa: E402
-from mlmanager.core.schema import Signature, parse_params, parse_schema  # noqa: E402
-from mlmanager.core.validation import validate_input  # noqa: E402
+from mlmanager.core.inputs.enforce import enforce_input  # noqa: E402
+from mlmanager.core.inputs.enforce_columns import Context  # noqa: E402
+from mlmanager.core.inputs.enforce_params import enforce_params  # noqa: E402
+from mlmanager.core.inputs.reader import read_json_payload  # noqa: E402
+from mlmanager.core.inputs.validation import validate_input  # noqa: E402
+from mlmanager.core.signature.schema import Signature, parse_params, parse_schema  # noqa: E402
 
 TYPES = ["boolean", "integer", "long", "float", "double", "string", "binary", "datetime"]
 

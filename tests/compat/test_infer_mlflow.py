@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from mlmanager.core.errors import InvalidError  # noqa: E402
-from mlmanager.core.infer import FALLBACK_WARNING, infer_signature  # noqa: E402
+from mlmanager.core.signature.infer import FALLBACK_WARNING, infer_signature  # noqa: E402
 
 FALLBACK_HEAD = FALLBACK_WARNING.split("(")[0].format(section="inputs")
 NAN = float("nan")

@@ -16,9 +16,9 @@ mlflow = pytest.importorskip("mlflow")
 
 from corpus_paths import MODELS  # noqa: E402
 
-from mlmanager.core.copy_to import copy_model_to  # noqa: E402
-from mlmanager.core.discovery import scan  # noqa: E402
-from mlmanager.core.packaging import build_package  # noqa: E402
+from mlmanager.core.library.discovery import scan  # noqa: E402
+from mlmanager.core.transfer.copy import copy_model_to  # noqa: E402
+from mlmanager.core.transfer.package_estimator import build_package  # noqa: E402
 
 FORMATS = ("skops", "cloudpickle", "pickle")
 

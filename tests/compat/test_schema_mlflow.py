@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mlmanager.core.schema import Signature
-from mlmanager.core.yamlio import load_yaml_bytes
+from mlmanager.core.model.yamlio import load_yaml_bytes
+from mlmanager.core.signature.schema import Signature
 
 mlflow = pytest.importorskip("mlflow")
 from mlflow.models.signature import ModelSignature  # noqa: E402

@@ -10,8 +10,8 @@ mlflow = pytest.importorskip("mlflow")
 
 from mlflow.models import Model  # noqa: E402
 
-from mlmanager.core import signature_cli as sc  # noqa: E402
-from mlmanager.core.infer import infer_signature  # noqa: E402
+from mlmanager.cli import signature as sc  # noqa: E402
+from mlmanager.core.signature.infer import infer_signature  # noqa: E402
 
 
 def _mlflow_signature(model_dir):

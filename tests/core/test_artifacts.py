@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from corpus_paths import MODELS
 
-from mlmanager.core.artifacts import doc_artifacts, lexical_escape, path_problems
-from mlmanager.core.mlmodel import load_model
+from mlmanager.core.model.artifacts import doc_artifacts, lexical_escape, path_problems
+from mlmanager.core.model.mlmodel import load_model
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX symlinks/FIFOs")
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from corpus_paths import MODELS
 
-from mlmanager.core.compare import compare_models, input_breaks
-from mlmanager.core.mlmodel import load_model, save_text
-from mlmanager.core.schema import Signature
+from mlmanager.core.model.compare import compare_models, input_breaks
+from mlmanager.core.model.mlmodel import load_model, save_text
+from mlmanager.core.signature.schema import Signature
 
 
 def _sig(inputs: list[dict] | None, params: list[dict] | None = None, outputs: list[dict] | None = None) -> Signature:
@@ -131,7 +131,7 @@ def test_same_size_file_with_other_content_and_changed_flavor(copy_model) -> Non
 
 
 def test_models_from_zips_and_mlmodel_files(tmp_path: Path) -> None:
-    from mlmanager.core.export import export_zip
+    from mlmanager.core.transfer.export import export_zip
 
     src = MODELS / "sensor_tensor_logreg"
     zipped = export_zip(src, tmp_path / "s.zip").path

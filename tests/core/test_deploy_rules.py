@@ -18,7 +18,7 @@ from corpus_paths import MODELS
 from mlmanager.core.deploy import checks
 from mlmanager.core.deploy.rules import DeployContext, Result, Rule, parse_requirement_line
 from mlmanager.core.deploy.targets import ALL_RULES, NOTES, check_deploy, rule_by_id, rules_for
-from mlmanager.core.mlmodel import load_model
+from mlmanager.core.model.mlmodel import load_model
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -435,10 +435,10 @@ def test_check_deploy_rejects_unknown_targets() -> None:
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> int:
-    from mlmanager import cli
+    from mlmanager.cli import entry as cli
 
-    if "mlmanager.commands.deploy" not in cli.COMMAND_MODULES:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "mlmanager.commands.deploy"))
+    if "mlmanager.cli.deploy" not in cli.COMMAND_MODULES:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "mlmanager.cli.deploy"))
     return cli.main(argv)
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from mlmanager.core import discovery
-from mlmanager.core.discovery import (
+from mlmanager.core.errors import ModelReadError
+from mlmanager.core.library import discovery
+from mlmanager.core.library.discovery import (
     DiscoveredModel,
     DiscoverySource,
     LocalFolderSource,
@@ -27,7 +28,6 @@ from mlmanager.core.discovery import (
     scan,
     scan_to_json,
 )
-from mlmanager.core.errors import ModelReadError
 
 RUN_A = "a" * 32
 RUN_B = "0123456789abcdef0123456789abcdef"
@@ -591,7 +591,7 @@ def test_protocols_and_location(store: Path) -> None:
 
 def test_core_scan_does_not_import_heavy_modules(models_dir: Path) -> None:
     code = (
-        "import sys; from mlmanager.core.discovery import scan; "
+        "import sys; from mlmanager.core.library.discovery import scan; "
         f"scan({str(models_dir)!r}); "
         "bad = [m for m in ('pandas', 'numpy', 'mlflow', 'PySide6') if m in sys.modules]; "
         "assert not bad, bad"
@@ -605,7 +605,7 @@ def test_core_scan_does_not_import_heavy_modules(models_dir: Path) -> None:
 
 def test_read_small_file_refuses_links_and_big_files(tmp_path: Path) -> None:
     from mlmanager.core.errors import UnsafePathError, YamlError
-    from mlmanager.core.tracking_meta import read_small_file
+    from mlmanager.core.library.tracking import read_small_file
 
     target = write(tmp_path / "real.yaml", "name: x\n")
     (tmp_path / "link.yaml").symlink_to(target)

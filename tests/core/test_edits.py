@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlmanager.core.edits import (
+from mlmanager.core.signature.edits import (
     UNSET,
     AddColumn,
     AddParam,
@@ -35,7 +35,7 @@ from mlmanager.core.edits import (
     dtype_to_type,
     unique_name,
 )
-from mlmanager.core.schema import (
+from mlmanager.core.signature.schema import (
     AnyType,
     ArrayType,
     ColSpec,

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlmanager.core.enforce import enforce_input
-from mlmanager.core.enforce_columns import Context, enforce_datatype
-from mlmanager.core.enforce_params import enforce_params
-from mlmanager.core.payload import read_json_payload
-from mlmanager.core.schema import Signature, parse_params, parse_schema
-from mlmanager.core.validation import validate_file, validate_input
+from mlmanager.core.inputs.enforce import enforce_input
+from mlmanager.core.inputs.enforce_columns import Context, enforce_datatype
+from mlmanager.core.inputs.enforce_params import enforce_params
+from mlmanager.core.inputs.reader import read_json_payload
+from mlmanager.core.inputs.validation import validate_file, validate_input
+from mlmanager.core.signature.schema import Signature, parse_params, parse_schema
 
 
 def schema(*cols: tuple) -> object:
@@ -320,7 +320,7 @@ def test_serving_binary_and_datetime_columns() -> None:
 
 
 def test_serving_csv_reports_each_unreadable_column() -> None:
-    from mlmanager.core.payload import read_csv_payload
+    from mlmanager.core.inputs.reader import read_csv_payload
 
     s = sig(S2 + [{"type": "boolean", "name": "c", "required": True}])
     p = read_csv_payload("a,b,c\n1,2.5,True\n2.5,x,maybe\n3,4,False\n")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from corpus_paths import MODELS
 
-from mlmanager.core.environment import (
+from mlmanager.core.environments.requirements import (
     MISMATCH_HEADER,
     check_environment,
     model_requirements,
@@ -21,7 +21,7 @@ from mlmanager.core.environment import (
     parse_requirements_text,
 )
 from mlmanager.core.errors import ModelReadError, YamlError
-from mlmanager.core.mlmodel import load_model
+from mlmanager.core.model.mlmodel import load_model
 
 PACKAGING = metadata.version("packaging")
 PYYAML = metadata.version("PyYAML")

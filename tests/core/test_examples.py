@@ -10,14 +10,14 @@ import pytest
 from corpus_paths import MODELS
 
 from mlmanager.core.errors import InvalidError, ModelReadError
-from mlmanager.core.examples import (
+from mlmanager.core.model.mlmodel import load_model
+from mlmanager.core.signature.examples import (
     load_input_example,
     load_serving_example,
     parse_example,
     parse_json_bytes,
     parse_serving_payload,
 )
-from mlmanager.core.mlmodel import load_model
 
 DF = {"type": "dataframe", "pandas_orient": "split"}
 

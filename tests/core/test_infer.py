@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from mlmanager.core.errors import InvalidError, ModelReadError
-from mlmanager.core.infer import (
+from mlmanager.core.signature.infer import (
     infer_from_file,
     infer_from_input_example,
     infer_params,
@@ -22,7 +22,7 @@ from mlmanager.core.infer import (
     json_to_data,
     load_data_file,
 )
-from mlmanager.core.schema import ScalarType, Signature
+from mlmanager.core.signature.schema import ScalarType, Signature
 
 NAN = float("nan")
 ANY_FALLBACK = [{"type": "any", "required": True}]
@@ -439,7 +439,7 @@ def test_infer_from_input_example_none(models_dir, tmp_path):
     with pytest.raises(InvalidError, match="no input example"):
         infer_from_input_example(models_dir / "scaler_logreg_nosig")
     # a document object works as well as a path
-    from mlmanager.core.mlmodel import load_model
+    from mlmanager.core.model.mlmodel import load_model
 
     dest = tmp_path / "m"
     shutil.copytree(models_dir / "iris_logreg_colspec", dest)
@@ -462,7 +462,7 @@ def test_core_import_is_lazy():
     import sys
 
     code = (
-        "import sys; import mlmanager.core.infer, mlmanager.core.edits, mlmanager.core.signature_cli; "
+        "import sys; import mlmanager.core.signature.infer, mlmanager.core.signature.edits, mlmanager.cli.signature; "
         "print('pandas' in sys.modules, 'numpy' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2], check=True)

@@ -24,9 +24,9 @@ from mlmanager.core.errors import (
     WriteError,
     YamlError,
 )
-from mlmanager.core.mlmodel import load_model, same_data, save_as_copy, save_text
-from mlmanager.core.schema import ColSpec, ScalarType, Schema, Signature
-from mlmanager.core.yamlio import load_yaml_text
+from mlmanager.core.model.mlmodel import load_model, same_data, save_as_copy, save_text
+from mlmanager.core.model.yamlio import load_yaml_text
+from mlmanager.core.signature.schema import ColSpec, ScalarType, Schema, Signature
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX symlinks")
 
@@ -294,7 +294,7 @@ def test_edit_changes_only_signature_lines(folder: Path) -> None:
 
 
 def load_model_text_dialect(text: str) -> str:
-    from mlmanager.core.schema import detect_dialect
+    from mlmanager.core.signature.schema import detect_dialect
 
     return detect_dialect(load_yaml_text(text)["signature"])
 

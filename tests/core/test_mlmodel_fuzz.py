@@ -10,10 +10,10 @@ from corpus_paths import CORPUS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlmanager.core.artifacts import doc_artifacts
 from mlmanager.core.errors import MlmanagerError
-from mlmanager.core.mlmodel import load_model
-from mlmanager.core.yamlio import load_yaml_text
+from mlmanager.core.model.artifacts import doc_artifacts
+from mlmanager.core.model.mlmodel import load_model
+from mlmanager.core.model.yamlio import load_yaml_text
 
 SEEDS = sorted(
     {p.read_bytes() for p in (CORPUS / "mlflow-models-wild").glob("*/MLmodel")}

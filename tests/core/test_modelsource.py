@@ -18,7 +18,7 @@ from mlmanager.core.errors import (
     ModelReadError,
     UnsafePathError,
 )
-from mlmanager.core.modelsource import FolderSource, ZipSource, open_source
+from mlmanager.core.model.source import FolderSource, ZipSource, open_source
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="symlinks/FIFOs need POSIX")
 

@@ -10,8 +10,8 @@ import pytest
 from corpus_paths import MODELS as CORPUS  # noqa: E402
 
 from mlmanager.core.deploy.openapi import build_openapi, input_schemas, tensor_schema, value_schema
-from mlmanager.core.mlmodel import load_model
-from mlmanager.core.schema import parse_schema, parse_value_type
+from mlmanager.core.model.mlmodel import load_model
+from mlmanager.core.signature.schema import parse_schema, parse_value_type
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -136,10 +136,10 @@ def test_named_tensor_forms() -> None:
 
 
 def test_cli_openapi(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    from mlmanager import cli
+    from mlmanager.cli import entry as cli
 
-    if "mlmanager.commands.deploy" not in cli.COMMAND_MODULES:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "mlmanager.commands.deploy"))
+    if "mlmanager.cli.deploy" not in cli.COMMAND_MODULES:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "mlmanager.cli.deploy"))
     model = str(CORPUS / "iris_logreg_colspec")
     assert cli.main(["openapi", model]) == 0
     assert json.loads(capsys.readouterr().out)["openapi"] == "3.0.3"

@@ -13,8 +13,10 @@ import pytest
 from corpus_paths import MODELS
 
 from mlmanager.core.errors import InvalidError, WriteError
-from mlmanager.core.mlmodel import load_model
-from mlmanager.core.packaging import (
+from mlmanager.core.model.mlmodel import load_model
+from mlmanager.core.model.yamlio import dump_mlflow_yaml
+from mlmanager.core.signature.schema import Signature
+from mlmanager.core.transfer.package_estimator import (
     EstimatorJob,
     EstimatorRun,
     build_mlmodel,
@@ -25,9 +27,7 @@ from mlmanager.core.packaging import (
     python_env_yaml,
     requirements_for,
 )
-from mlmanager.core.schema import Signature
-from mlmanager.core.transfer import TransferCancelled
-from mlmanager.core.yamlio import dump_mlflow_yaml
+from mlmanager.core.transfer.staging import TransferCancelled
 
 # the writer environment of the corpus (its expected files' "writer" field, conda.yaml)
 CORPUS_VERSIONS = {

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from mlmanager.core.errors import PayloadError
-from mlmanager.core.payload import (
+from mlmanager.core.inputs.reader import (
     PARQUET_HINT,
     classify_json,
     read_csv_payload,
     read_json_payload,
     read_payload,
 )
-from mlmanager.core.schema import Signature
-from mlmanager.core.validation import validate_file, validate_input
+from mlmanager.core.inputs.validation import validate_file, validate_input
+from mlmanager.core.signature.schema import Signature
 
 SIG = Signature.from_canonical(
     {

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from corpus_paths import MODELS as CORPUS  # noqa: E402
 
-from mlmanager.core.deploy import payloads as pl
+from mlmanager.core.deploy import request_bodies as pl
 from mlmanager.core.deploy.azure_scoring import azure_sample
 from mlmanager.core.deploy.local_server import (
     LocalServer,
@@ -22,9 +22,9 @@ from mlmanager.core.deploy.local_server import (
     free_port,
     mlflow_available,
 )
-from mlmanager.core.deploy.payloads import build_payload, from_json_document, validate_payload
+from mlmanager.core.deploy.request_bodies import build_payload, from_json_document, validate_payload
 from mlmanager.core.errors import InvalidError
-from mlmanager.core.mlmodel import load_model
+from mlmanager.core.model.mlmodel import load_model
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -436,10 +436,10 @@ def test_json_value_is_strict() -> None:
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> int:
-    from mlmanager import cli
+    from mlmanager.cli import entry as cli
 
-    if "mlmanager.commands.deploy" not in cli.COMMAND_MODULES:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "mlmanager.commands.deploy"))
+    if "mlmanager.cli.deploy" not in cli.COMMAND_MODULES:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "mlmanager.cli.deploy"))
     return cli.main(argv)
 
 

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlmanager.core.errors import SchemaError
-from mlmanager.core.schema import (
+from mlmanager.core.model.yamlio import load_yaml_bytes
+from mlmanager.core.signature.schema import (
     ArrayType,
     ColSpec,
     MapType,
@@ -25,7 +26,6 @@ from mlmanager.core.schema import (
     detect_dialect,
     normalize_dtype,
 )
-from mlmanager.core.yamlio import load_yaml_bytes
 
 KEEP = {"none": "legacy", "required": "current", "optional": "optional"}
 

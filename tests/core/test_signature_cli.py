@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from mlmanager.core import signature_cli as sc
+from mlmanager.cli import signature as sc
 from mlmanager.core.errors import ModelReadError, SchemaError, WriteError
-from mlmanager.core.mlmodel import load_model
+from mlmanager.core.model.mlmodel import load_model
 
 
 @pytest.fixture

@@ -21,10 +21,10 @@ from mlmanager.core.errors import (
     UnsafePathError,
     WriteError,
 )
-from mlmanager.core.export import export_folder, export_zip
-from mlmanager.core.importer import ArchiveRefused, ImportLimits, import_archive
-from mlmanager.core.inspect import inspect_model
-from mlmanager.core.transfer import TransferCancelled
+from mlmanager.core.model.summary import inspect_model
+from mlmanager.core.transfer.export import export_folder, export_zip
+from mlmanager.core.transfer.import_archive import ArchiveRefused, ImportLimits, import_archive
+from mlmanager.core.transfer.staging import TransferCancelled
 
 CRC_1GIB_ZEROS = 0x5B64C2B0  # zlib.crc32 of 2**30 zero bytes
 
@@ -484,7 +484,7 @@ def test_not_an_archive(tmp_path: Path) -> None:
 
 
 def test_copy_to_folder_works_like_cp(tmp_path: Path) -> None:
-    from mlmanager.core.copy_to import copy_model_to
+    from mlmanager.core.transfer.copy import copy_model_to
 
     src = _small_model(tmp_path / "m")
     new = copy_model_to(src, tmp_path / "new")
@@ -505,8 +505,8 @@ def _meta(path: Path) -> dict:
 
 
 def test_copy_into_a_new_tracking_folder(tmp_path: Path) -> None:
-    from mlmanager.core.copy_to import copy_model_to
-    from mlmanager.core.discovery import scan
+    from mlmanager.core.library.discovery import scan
+    from mlmanager.core.transfer.copy import copy_model_to
 
     src = _small_model(tmp_path / "churn")
     store = tmp_path / "mlruns"
@@ -532,8 +532,8 @@ def test_copy_into_a_new_tracking_folder(tmp_path: Path) -> None:
 
 
 def test_copy_into_the_corpus_file_store_keeps_its_meta_style(tmp_path: Path, copy_model) -> None:
-    from mlmanager.core.copy_to import copy_model_to, default_name
-    from mlmanager.core.discovery import scan
+    from mlmanager.core.library.discovery import scan
+    from mlmanager.core.transfer.copy import copy_model_to, default_name
 
     store = copy_model(MODELS / "mlruns", "mlruns")
     logged = MODELS / "mlruns/441847986406938267/models/m-f33694f14b9d4934bd438b73899b96be/artifacts"
@@ -548,8 +548,8 @@ def test_copy_into_the_corpus_file_store_keeps_its_meta_style(tmp_path: Path, co
 
 
 def test_copy_to_tracking_refusals_leave_nothing(tmp_path: Path) -> None:
-    from mlmanager.core.copy_to import copy_model_to
     from mlmanager.core.errors import InvalidError
+    from mlmanager.core.transfer.copy import copy_model_to
 
     src = _small_model(tmp_path / "m")
     sqlite_root = tmp_path / "proj"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from corpus_paths import MODELS
 
-from mlmanager.core.validation import validate_file
+from mlmanager.core.inputs.validation import validate_file
 
 METHOD_MODE = {"pandas_read_csv": "python", "scoring_server_csv": "serving", "serving_json": "serving"}
 

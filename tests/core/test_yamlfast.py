@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlmanager.core import yamlio
 from mlmanager.core.errors import YamlError
-from mlmanager.core.yamlfast import load_yaml_fast, parse_simple_yaml
+from mlmanager.core.model import yamlio
+from mlmanager.core.model.yamlfast import load_yaml_fast, parse_simple_yaml
 
 
 def _same(a: object, b: object) -> bool:

@@ -15,8 +15,8 @@ from deploy_helpers import copy_model, open_deploy
 from PySide6.QtCore import Qt
 
 from mlmanager.core.deploy.local_server import ServeResult
-from mlmanager.core.deploy.payloads import validate_payload
-from mlmanager.core.mlmodel import load_model
+from mlmanager.core.deploy.request_bodies import validate_payload
+from mlmanager.core.model.mlmodel import load_model
 from mlmanager.ui.deploy.server_session import ServerReply, WorkerAnswer, compare, same
 
 IRIS = MODELS / "iris_logreg_colspec"

@@ -12,7 +12,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from ui_helpers import wait_idle
 
-from mlmanager.core.edits import SetRequired
+from mlmanager.core.signature.edits import SetRequired
 from mlmanager.ui.store import EntryState
 
 MODEL = "iris_logreg_colspec"

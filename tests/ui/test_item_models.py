@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlmanager.core.artifacts import Artifact
+from mlmanager.core.model.artifacts import Artifact
 from mlmanager.ui.models.artifacts import ArtifactTreeModel
 from mlmanager.ui.models.library import (
     GROUP,

@@ -23,8 +23,8 @@ from predict_support import (
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import QDateTimeEdit, QLineEdit, QStyleOptionViewItem
 
-from mlmanager.core.problems import Problem
-from mlmanager.core.schema import Signature
+from mlmanager.core.inputs.problems import Problem
+from mlmanager.core.signature.schema import Signature
 from mlmanager.ui.predict.grid_editor import GridEditor, layout_for, parse_cell
 from mlmanager.ui.predict.input_model import InputModel
 from mlmanager.ui.predict.payloads import Fix

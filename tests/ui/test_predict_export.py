@@ -21,10 +21,10 @@ from predict_support import (
 )
 from PySide6.QtGui import QGuiApplication
 
-from mlmanager.core.examples import load_input_example, load_serving_example
-from mlmanager.core.mlmodel import load_model
-from mlmanager.core.payload import read_json_payload
-from mlmanager.core.validation import validate_input
+from mlmanager.core.inputs.reader import read_json_payload
+from mlmanager.core.inputs.validation import validate_input
+from mlmanager.core.model.mlmodel import load_model
+from mlmanager.core.signature.examples import load_input_example, load_serving_example
 from mlmanager.ui.predict.page import prepare_for_screenshot
 from mlmanager.ui.predict.trust_panel import trust_store_path
 

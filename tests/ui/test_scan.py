@@ -135,7 +135,7 @@ def test_cancel_scan_keeps_what_was_found(qtbot, window, tmp_path: Path, monkeyp
     gate = threading.Event()
     real = scanning.__dict__.get("_iter_scan_for_tests")
     assert real is None
-    from mlmanager.core import discovery
+    from mlmanager.core.library import discovery
 
     original = discovery.iter_scan
 

@@ -19,9 +19,9 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QComboBox
 from signature_support import Harness
 
-from mlmanager.core.mlmodel import load_model
-from mlmanager.core.schema import ColSpec, ParamSpec, ScalarType
-from mlmanager.core.validation import validate_input
+from mlmanager.core.inputs.validation import validate_input
+from mlmanager.core.model.mlmodel import load_model
+from mlmanager.core.signature.schema import ColSpec, ParamSpec, ScalarType
 
 MODEL = "scaler_logreg_nosig"
 CHECK = Qt.ItemDataRole.CheckStateRole

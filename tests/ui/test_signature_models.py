@@ -20,8 +20,14 @@ from PySide6.QtWidgets import (
 )
 from signature_support import expected_rows, mirror_rows
 
-from mlmanager.core.edits import AddColumn, AddParam, DuplicateColumn, RemoveColumn, RemoveParam
-from mlmanager.core.schema import (
+from mlmanager.core.signature.edits import (
+    AddColumn,
+    AddParam,
+    DuplicateColumn,
+    RemoveColumn,
+    RemoveParam,
+)
+from mlmanager.core.signature.schema import (
     ArrayType,
     ColSpec,
     MapType,

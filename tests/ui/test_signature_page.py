@@ -19,10 +19,10 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from signature_support import Harness, answer_with
 
-from mlmanager.core.edits import ReplaceSection, SetColumnName, SetRequired
-from mlmanager.core.mlmodel import load_model
+from mlmanager.core.model.mlmodel import load_model
 from mlmanager.core.safety import CONTAINS_CODE, SafetyReport
-from mlmanager.core.schema import ColSpec, ScalarType, Schema, TensorSpec
+from mlmanager.core.signature.edits import ReplaceSection, SetColumnName, SetRequired
+from mlmanager.core.signature.schema import ColSpec, ScalarType, Schema, TensorSpec
 from mlmanager.ui.dnd import mime_for_paths
 from mlmanager.ui.signature.infer_dialog import InferDialog
 from mlmanager.ui.signature.save_dialog import SaveDialog

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from signature_support import Harness
 
-from mlmanager.core.edits import (
+from mlmanager.core.signature.edits import (
     AddColumn,
     AddParam,
     ReplaceSection,
@@ -17,7 +17,7 @@ from mlmanager.core.edits import (
     SetParam,
     SetRequired,
 )
-from mlmanager.core.schema import (
+from mlmanager.core.signature.schema import (
     ColSpec,
     ObjectType,
     ParamSpec,

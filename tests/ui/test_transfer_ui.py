@@ -166,7 +166,7 @@ def test_export_zip_and_folder_through_the_file_menu(qtbot, window, tmp_model: P
 
 
 def test_cancelled_export_leaves_nothing(qtbot, window, tmp_model: Path, tmp_path: Path, monkeypatch) -> None:
-    from mlmanager.core import export
+    from mlmanager.core.transfer import export
 
     gate = threading.Event()
     real = export.export_zip

@@ -34,11 +34,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlmanager.core.errors import MlmanagerError
-from mlmanager.core.problems import Problem
+from mlmanager.core.inputs.problems import Problem
 
 if TYPE_CHECKING:
-    from mlmanager.core.deploy.payloads import PayloadCheck
-    from mlmanager.core.mlmodel import ModelDocument
+    from mlmanager.core.deploy.request_bodies import PayloadCheck
+    from mlmanager.core.model.mlmodel import ModelDocument
 
 # DataType.to_pandas() of MLflow 3.17.2
 _PANDAS_TYPES = {
@@ -73,7 +73,7 @@ class AzureSample:
 
 
 def _read_example_json(doc: ModelDocument) -> Any:
-    from mlmanager.core.examples import MAX_EXAMPLE_BYTES, parse_json_bytes
+    from mlmanager.core.signature.examples import MAX_EXAMPLE_BYTES, parse_json_bytes
 
     info = doc.saved_input_example_info or {}
     rel = info.get("artifact_path")
@@ -190,13 +190,13 @@ def azure_sample(doc: ModelDocument, pandas_major: int = 3) -> AzureSample:
 
 
 def _composite(spec: Any) -> bool:
-    from mlmanager.core.schema import ColSpec, ScalarType
+    from mlmanager.core.signature.schema import ColSpec, ScalarType
 
     return isinstance(spec, ColSpec) and not isinstance(spec.type, ScalarType)
 
 
 def _signature_sample(sig: Any) -> AzureSample:
-    from mlmanager.core.schema import TensorSpec
+    from mlmanager.core.signature.schema import TensorSpec
 
     schema = sig.inputs
     if schema.is_tensor:
@@ -376,8 +376,8 @@ def validate_azure(
     read_problems: list[Problem] | None = None,
 ) -> PayloadCheck:
     """Fill ``check`` with Azure's verdict on ``body`` (a decoded JSON document)."""
-    from mlmanager.core.payload import payload_from_object
-    from mlmanager.core.validation import validate_input
+    from mlmanager.core.inputs.reader import payload_from_object
+    from mlmanager.core.inputs.validation import validate_input
 
     check.form = "input_data" if isinstance(body, dict) and "input_data" in body else None
     for p in read_problems or []:

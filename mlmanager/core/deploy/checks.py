@@ -227,7 +227,7 @@ def check_signature_present(ctx: DeployContext) -> Result:
 
 
 def check_signature_types_json(ctx: DeployContext) -> Result:
-    from mlmanager.core.schema import ColSpec, SparkVectorType
+    from mlmanager.core.signature.schema import ColSpec, SparkVectorType
 
     sig = ctx.signature
     if sig is None or sig.inputs is None:
@@ -310,7 +310,7 @@ def check_env_consistent(ctx: DeployContext) -> Result:
         problems.append("Python versions differ: " + ", ".join(f"{k} {v}" for k, v in pythons.items()))
     req = ctx.requirements_txt
     if req is not None and conda is not None and conda[1]:
-        from mlmanager.core.environment import parse_requirements_text
+        from mlmanager.core.environments.requirements import parse_requirements_text
 
         pip = parse_requirements_text("\n".join(conda[1]), ctx._read_text_or_raise)
         a, b = _req_set(req), _req_set(pip)
@@ -427,7 +427,7 @@ def check_serialization(ctx: DeployContext) -> Result:
 
 def make_example_request(target: str) -> Check:
     def check(ctx: DeployContext) -> Result:
-        from mlmanager.core.deploy.payloads import validate_payload
+        from mlmanager.core.deploy.request_bodies import validate_payload
 
         payload, error = ctx.payload_for(target)
         if payload is None:
@@ -474,7 +474,7 @@ def make_example_request(target: str) -> Check:
 
 def make_serving_example(target: str) -> Check:
     def check(ctx: DeployContext) -> Result:
-        from mlmanager.core.deploy.payloads import validate_payload
+        from mlmanager.core.deploy.request_bodies import validate_payload
 
         raw = ctx.serving_example_raw
         if raw is None:
@@ -691,7 +691,7 @@ def check_azure_startup(ctx: DeployContext) -> Result:
 
 
 def check_azure_signature_types(ctx: DeployContext) -> Result:
-    from mlmanager.core.schema import ColSpec, ScalarType
+    from mlmanager.core.signature.schema import ColSpec, ScalarType
 
     sig = ctx.signature
     if sig is None or sig.inputs is None or sig.inputs.is_tensor:
@@ -781,7 +781,7 @@ def check_batch_input(ctx: DeployContext) -> Result:
 
 
 def check_batch_csv_types(ctx: DeployContext) -> Result:
-    from mlmanager.core.schema import ColSpec, ScalarType
+    from mlmanager.core.signature.schema import ColSpec, ScalarType
 
     sig = ctx.signature
     if sig is None or sig.inputs is None or sig.inputs.is_tensor:
@@ -800,10 +800,10 @@ def check_batch_csv_types(ctx: DeployContext) -> Result:
 
 
 def check_batch_csv_example(ctx: DeployContext) -> Result:
-    from mlmanager.core.deploy.payloads import build_payload
+    from mlmanager.core.deploy.request_bodies import build_payload
     from mlmanager.core.errors import MlmanagerError
-    from mlmanager.core.payload import read_csv_payload
-    from mlmanager.core.validation import validate_input
+    from mlmanager.core.inputs.reader import read_csv_payload
+    from mlmanager.core.inputs.validation import validate_input
 
     sig = ctx.signature
     if sig is None or sig.inputs is None or sig.inputs.is_tensor:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from mlmanager.core.errors import MlmanagerError
 
 if TYPE_CHECKING:
-    from mlmanager.core.mlmodel import ModelDocument
-    from mlmanager.core.schema import ParamSpec, Schema
+    from mlmanager.core.model.mlmodel import ModelDocument
+    from mlmanager.core.signature.schema import ParamSpec, Schema
 
 OPENAPI_VERSION = "3.0.3"
 _NULLABLE_SCALARS = ("float", "double", "string", "binary", "datetime")
@@ -33,7 +33,7 @@ _SCALAR = {
 
 def value_schema(t: Any, nullable: bool = False) -> dict[str, Any]:
     """JSON schema of one value of an MLflow type (ScalarType, Array, Object, Map, Any, ...)."""
-    from mlmanager.core.schema import (
+    from mlmanager.core.signature.schema import (
         AnyType,
         ArrayType,
         MapType,
@@ -117,7 +117,7 @@ def _names(schema: Schema) -> list[str]:
 
 def input_schemas(schema: Schema | None) -> dict[str, dict[str, Any]]:
     """``{form: schema of the value under that key}`` for split, records, instances, inputs."""
-    from mlmanager.core.schema import ColSpec, TensorSpec
+    from mlmanager.core.signature.schema import ColSpec, TensorSpec
 
     if schema is None:
         return {
@@ -192,7 +192,7 @@ def _split_schema(names: list[str] | None, cell: dict[str, Any]) -> dict[str, An
 
 
 def _param_schema(p: ParamSpec) -> dict[str, Any]:
-    from mlmanager.core.deploy.payloads import json_value
+    from mlmanager.core.deploy.request_bodies import json_value
 
     base = value_schema(p.type, nullable=True)
     if p.shape is not None:
@@ -214,7 +214,7 @@ def params_schema(doc: ModelDocument) -> dict[str, Any] | None:
 
 def output_schema(doc: ModelDocument) -> dict[str, Any]:
     """What ``predictions`` holds (DataFrames are serialised as records)."""
-    from mlmanager.core.schema import ColSpec, TensorSpec
+    from mlmanager.core.signature.schema import ColSpec, TensorSpec
 
     sig = doc.signature
     if sig is None or sig.outputs is None:
@@ -240,7 +240,7 @@ _KEYS = {"split": "dataframe_split", "records": "dataframe_records", "instances"
 
 
 def _examples(doc: ModelDocument, target: str, forms: list[str]) -> dict[str, Any]:
-    from mlmanager.core.deploy.payloads import build_payload
+    from mlmanager.core.deploy.request_bodies import build_payload
 
     out: dict[str, Any] = {}
     for form in forms:
@@ -255,7 +255,7 @@ def _examples(doc: ModelDocument, target: str, forms: list[str]) -> dict[str, An
 
 def build_openapi(doc: ModelDocument, target: str = "mlflow", *, title: str | None = None) -> dict[str, Any]:
     """The OpenAPI 3.0.3 document (a dict) for ``target`` (mlflow | databricks | azureml)."""
-    from mlmanager.core.deploy.payloads import TARGETS
+    from mlmanager.core.deploy.request_bodies import TARGETS
 
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {TARGETS}")

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from mlmanager.core.errors import MlmanagerError
 
 if TYPE_CHECKING:
-    from mlmanager.core.artifacts import Artifact
-    from mlmanager.core.environment import ModelRequirements
-    from mlmanager.core.examples import InputExample
-    from mlmanager.core.mlmodel import ModelDocument
-    from mlmanager.core.schema import Signature
+    from mlmanager.core.environments.requirements import ModelRequirements
+    from mlmanager.core.model.artifacts import Artifact
+    from mlmanager.core.model.mlmodel import ModelDocument
+    from mlmanager.core.signature.examples import InputExample
+    from mlmanager.core.signature.schema import Signature
 
 STATUSES = ("pass", "warn", "fail")
 FIX_TARGETS = ("signature", "environment", "files")
@@ -204,7 +204,7 @@ class DeployContext:
 
     @cached_property
     def artifacts(self) -> list[Artifact]:
-        from mlmanager.core.artifacts import doc_artifacts
+        from mlmanager.core.model.artifacts import doc_artifacts
 
         try:
             return doc_artifacts(self.doc)
@@ -217,7 +217,7 @@ class DeployContext:
 
     @cached_property
     def path_problems(self) -> list[str]:
-        from mlmanager.core.artifacts import path_problems
+        from mlmanager.core.model.artifacts import path_problems
 
         return path_problems(self.doc)
 
@@ -255,8 +255,8 @@ class DeployContext:
         return self.exists("requirements.txt")
 
     def _read_text(self, rel: str) -> str | None:
-        from mlmanager.core.artifacts import lexical_escape
-        from mlmanager.core.environment import MAX_ENV_BYTES
+        from mlmanager.core.environments.requirements import MAX_ENV_BYTES
+        from mlmanager.core.model.artifacts import lexical_escape
 
         if lexical_escape(rel) or not self.exists(rel):
             return None
@@ -268,7 +268,7 @@ class DeployContext:
     @cached_property
     def conda(self) -> tuple[str | None, list[str], list[str]] | None:
         """``(python, pip lines, other conda deps)`` of the conda file, None when absent/unreadable."""
-        from mlmanager.core.yamlio import load_yaml_text
+        from mlmanager.core.model.yamlio import load_yaml_text
 
         text = self._read_text(self.env_names["conda"])
         if text is None:
@@ -295,7 +295,7 @@ class DeployContext:
 
     @cached_property
     def python_env(self) -> tuple[str | None, list[str]] | None:
-        from mlmanager.core.environment import parse_python_env_yaml
+        from mlmanager.core.environments.requirements import parse_python_env_yaml
 
         text = self._read_text(self.env_names["virtualenv"])
         if text is None:
@@ -308,7 +308,7 @@ class DeployContext:
 
     @cached_property
     def requirements_txt(self) -> list[str] | None:
-        from mlmanager.core.environment import parse_requirements_text
+        from mlmanager.core.environments.requirements import parse_requirements_text
 
         text = self._read_text("requirements.txt")
         if text is None:
@@ -323,7 +323,7 @@ class DeployContext:
 
     @cached_property
     def requirements(self) -> ModelRequirements:
-        from mlmanager.core.environment import model_requirements
+        from mlmanager.core.environments.requirements import model_requirements
 
         return model_requirements(self.doc)
 
@@ -352,7 +352,7 @@ class DeployContext:
 
     @cached_property
     def example(self) -> InputExample | None:
-        from mlmanager.core.examples import load_input_example
+        from mlmanager.core.signature.examples import load_input_example
 
         try:
             return load_input_example(self.doc)
@@ -364,7 +364,7 @@ class DeployContext:
 
     @cached_property
     def serving_example_raw(self) -> bytes | None:
-        from mlmanager.core.examples import MAX_EXAMPLE_BYTES
+        from mlmanager.core.signature.examples import MAX_EXAMPLE_BYTES
 
         info = self.doc.saved_input_example_info or {}
         rel = info.get("serving_input_path")
@@ -379,7 +379,7 @@ class DeployContext:
         """``(RequestPayload | None, error text | None)`` built from the model's own example."""
         key = (target, None)
         if key not in self._payload_cache:
-            from mlmanager.core.deploy.payloads import build_payload
+            from mlmanager.core.deploy.request_bodies import build_payload
 
             try:
                 self._payload_cache[key] = (build_payload(self.doc, target), None)

@@ -346,7 +346,7 @@ def check_deploy(model: Any, targets: str | list[str] | tuple[str, ...] = TARGET
 
     Raises the loader's errors (ModelReadError and subclasses) when the model cannot be read.
     """
-    from mlmanager.core.mlmodel import ModelDocument, load_model
+    from mlmanager.core.model.mlmodel import ModelDocument, load_model
 
     names = [targets] if isinstance(targets, str) else list(targets)
     if names == ["all"]:

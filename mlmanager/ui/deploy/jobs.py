@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mlmanager.core.errors import MlmanagerError
 
 if TYPE_CHECKING:
-    from mlmanager.core.deploy.payloads import PayloadCheck, RequestPayload
+    from mlmanager.core.deploy.request_bodies import PayloadCheck, RequestPayload
     from mlmanager.core.deploy.targets import DeployReport
     from mlmanager.ui.tasks import TaskState
 
@@ -42,7 +42,7 @@ def payload_task(state: TaskState, doc: Any, target: str, input_path: str | None
                  orient: str | None, max_rows: int = 1000) -> PayloadBuild:
     """Build the request for ``target`` (from ``input_path``, else the example/signature) and
     check it the way the target would."""
-    from mlmanager.core.deploy.payloads import build_payload, validate_payload
+    from mlmanager.core.deploy.request_bodies import build_payload, validate_payload
 
     try:
         payload = build_payload(doc, target, input_path=input_path, orient=orient, max_rows=max_rows)
@@ -56,7 +56,7 @@ def payload_task(state: TaskState, doc: Any, target: str, input_path: str | None
 
 def validate_task(state: TaskState, doc: Any, text: str, target: str) -> PayloadCheck:
     """Judge an edited request body as ``target`` would (never raises for a bad body)."""
-    from mlmanager.core.deploy.payloads import validate_payload
+    from mlmanager.core.deploy.request_bodies import validate_payload
 
     state.check()
     return validate_payload(doc, text, target)

@@ -31,7 +31,7 @@ from mlmanager.ui.deploy.jsontext import pretty_json
 from mlmanager.ui.widgets.common import SELECTABLE, Badge, ElidedLabel, monospace_font, muted_label
 
 if TYPE_CHECKING:
-    from mlmanager.core.deploy.payloads import PayloadCheck, RequestPayload
+    from mlmanager.core.deploy.request_bodies import PayloadCheck, RequestPayload
     from mlmanager.ui.deploy.jobs import PayloadBuild
     from mlmanager.ui.tasks import Task, TaskError
     from mlmanager.ui.widgets.model_view import PageContext
@@ -297,7 +297,7 @@ class PayloadView(QWidget):
         self.orient_combo.setCurrentIndex(i)
 
     def _fill_orients(self) -> None:
-        from mlmanager.core.deploy.payloads import TARGET_ORIENTS
+        from mlmanager.core.deploy.request_bodies import TARGET_ORIENTS
 
         current = self.orient_combo.currentData()
         labels = AZURE_ORIENT_LABELS if self.target == "azureml" else ORIENT_LABELS
@@ -510,7 +510,7 @@ class PayloadView(QWidget):
     # -- rendering and copying -------------------------------------------------------------------
     def current_payload(self) -> RequestPayload | None:
         """The request as shown (edits included); None when the text is not JSON."""
-        from mlmanager.core.deploy.payloads import RequestPayload
+        from mlmanager.core.deploy.request_bodies import RequestPayload
 
         base = self._build.payload if self._build is not None else None
         if base is not None and not self._edited:

@@ -22,7 +22,7 @@ from mlmanager.core.errors import MlmanagerError
 
 if TYPE_CHECKING:
     from mlmanager.core.deploy.local_server import LocalServer, ServeResult
-    from mlmanager.core.deploy.payloads import PayloadCheck
+    from mlmanager.core.deploy.request_bodies import PayloadCheck
     from mlmanager.core.safety import SafetyReport
     from mlmanager.ui.deploy.payload_view import RequestSpec
     from mlmanager.ui.tasks import TaskState
@@ -201,7 +201,7 @@ def _stop_queued(commands: queue.Queue[Any]) -> bool:
 def prepare_request(doc: Any, spec: RequestSpec, token: int) -> Prepared:
     """The MLflow-protocol body for ``spec`` (the shown body, or one built from its input) and
     mlmanager's verdict on it as the MLflow server parses it."""
-    from mlmanager.core.deploy.payloads import build_payload, validate_payload
+    from mlmanager.core.deploy.request_bodies import build_payload, validate_payload
 
     text = spec.text
     if text is None:
@@ -219,7 +219,7 @@ def worker_task(state: TaskState, client: WorkerClient, model_dir: str, trusted:
     worker exactly as mlmanager's check converted it."""
     import time
 
-    from mlmanager.core.deploy.payloads import json_value
+    from mlmanager.core.deploy.request_bodies import json_value
     from mlmanager.ui.predict.run_controller import describe_failure
     from mlmanager.worker.errors import WorkerError
 

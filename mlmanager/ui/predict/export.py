@@ -28,7 +28,7 @@ MAX_EXAMPLE_ROWS = 50
 def export_predictions(predictions: Any, path: str | Path) -> Path:
     """Write predictions like the CLI's ``--output`` (``.csv`` table or ``.json``
     ``{"predictions": ...}``)."""
-    from mlmanager.predict_command import write_predictions
+    from mlmanager.cli.predict import write_predictions
 
     out = Path(path)
     write_predictions(predictions, out)
@@ -37,8 +37,8 @@ def export_predictions(predictions: Any, path: str | Path) -> Path:
 
 def export_table(table: Any, path: str | Path) -> Path:
     """Write the joined table (input columns + predictions): CSV, or JSON records."""
+    from mlmanager.cli.predict import to_jsonable
     from mlmanager.core.atomic import atomic_write
-    from mlmanager.predict_command import to_jsonable
 
     out = Path(path)
     suffix = out.suffix.lower()
@@ -65,7 +65,7 @@ def copy_text(text: str) -> None:
 def example_texts(data: Any, params: dict[str, Any] | None = None) -> tuple[str, str, dict[str, Any]]:
     """``(input_example.json, serving_input_example.json, saved_input_example_info)`` as MLflow
     3.17.2 writes them for ``data`` (a DataFrame or an ndarray), with ``params`` when given."""
-    from mlmanager.core.packaging import example_files
+    from mlmanager.core.transfer.package_estimator import example_files
 
     example, serving, info = example_files(data)
     if params:
@@ -86,8 +86,8 @@ def save_input_example(doc: Any, data: Any, params: dict[str, Any] | None = None
     written then). The two example files are replaced atomically before MLmodel is saved.
     """
     from mlmanager.core.atomic import atomic_write
-    from mlmanager.core.mlmodel import save_text
-    from mlmanager.core.yamlio import MAX_YAML_BYTES
+    from mlmanager.core.model.mlmodel import save_text
+    from mlmanager.core.model.yamlio import MAX_YAML_BYTES
 
     root = doc.root
     if root is None:

@@ -48,7 +48,7 @@ class ExportMixin:
 
     def _reveal_in_signature(self, page: Any, request: SignatureFixRequest) -> None:
         """Select the column's row in the signature editor (its ``reveal_issue`` API)."""
-        from mlmanager.core.schema import Issue
+        from mlmanager.core.signature.schema import Issue
 
         reveal = getattr(page, "reveal_issue", None)
         doc = self.entry.doc if self.entry is not None else None

@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-from mlmanager.core.problems import Problem
+from mlmanager.core.inputs.problems import Problem
 from mlmanager.ui import icons, theme
 
 Index = QModelIndex | QPersistentModelIndex

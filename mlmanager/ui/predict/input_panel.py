@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlmanager.core.problems import Problem
+from mlmanager.core.inputs.problems import Problem
 from mlmanager.ui import icons
 from mlmanager.ui.predict.grid_editor import GridEditor
 from mlmanager.ui.predict.input_model import InputModel

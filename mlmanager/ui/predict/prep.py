@@ -23,8 +23,8 @@ from typing import Any
 
 import mlmanager
 from mlmanager.core.errors import MlmanagerError
-from mlmanager.core.problems import Problem
-from mlmanager.core.validation import ValidationResult
+from mlmanager.core.inputs.problems import Problem
+from mlmanager.core.inputs.validation import ValidationResult
 
 START_TIMEOUT = 120.0
 DEFAULT_TIMEOUT = 600.0

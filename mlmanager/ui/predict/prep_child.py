@@ -50,7 +50,7 @@ class Child:
 
     # -- helpers --------------------------------------------------------------------------
     def _doc(self, model_dir: str) -> Any:
-        from mlmanager.core.mlmodel import load_model
+        from mlmanager.core.model.mlmodel import load_model
 
         path = Path(model_dir)
         mlmodel = path / "MLmodel" if path.is_dir() else path
@@ -85,13 +85,13 @@ class Child:
     def op_ping(self, args: dict[str, Any]) -> dict[str, Any]:
         import pandas  # noqa: F401 - warm the imports while the user picks a file
 
-        import mlmanager.core.enforce  # noqa: F401
-        import mlmanager.core.enforce_columns  # noqa: F401
-        import mlmanager.core.enforce_params  # noqa: F401
-        import mlmanager.core.enforce_serving  # noqa: F401
-        import mlmanager.core.examples  # noqa: F401
-        import mlmanager.core.mlmodel  # noqa: F401
-        import mlmanager.core.validation  # noqa: F401
+        import mlmanager.core.inputs.enforce  # noqa: F401
+        import mlmanager.core.inputs.enforce_columns  # noqa: F401
+        import mlmanager.core.inputs.enforce_params  # noqa: F401
+        import mlmanager.core.inputs.serving  # noqa: F401
+        import mlmanager.core.inputs.validation  # noqa: F401
+        import mlmanager.core.model.mlmodel  # noqa: F401
+        import mlmanager.core.signature.examples  # noqa: F401
         import mlmanager.worker.frames  # noqa: F401
 
         return {"pid": os.getpid()}
@@ -141,7 +141,7 @@ class Child:
         }
 
     def _open_file(self, source: dict[str, Any]) -> Held:
-        from mlmanager.core.payload import read_payload
+        from mlmanager.core.inputs.reader import read_payload
 
         path = source["path"]
         payload = read_payload(path, fmt=source.get("fmt"), encoding=source.get("encoding") or "utf-8")
@@ -150,7 +150,7 @@ class Child:
                     row_labels=payload.kept_rows, params=payload.params, origin="file")
 
     def _open_example(self, source: dict[str, Any]) -> Held:
-        from mlmanager.core.examples import load_input_example
+        from mlmanager.core.signature.examples import load_input_example
         from mlmanager.ui.predict.payloads import to_display_frame
 
         doc = self._doc(source["model_dir"])
@@ -175,8 +175,8 @@ class Child:
 
     def op_check(self, args: dict[str, Any]) -> dict[str, Any]:
         from mlmanager.core.errors import MlmanagerError
-        from mlmanager.core.payload import read_json_payload
-        from mlmanager.core.validation import validate_input
+        from mlmanager.core.inputs.reader import read_json_payload
+        from mlmanager.core.inputs.validation import validate_input
         from mlmanager.worker.frames import decode_value, encode_value, write_payload
 
         held = self._held(args["input"])

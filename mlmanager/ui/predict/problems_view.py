@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlmanager.core.problems import Problem
+from mlmanager.core.inputs.problems import Problem
 from mlmanager.ui import icons
 from mlmanager.ui.predict.payloads import CASTABLE, Fix
 from mlmanager.ui.widgets.common import muted_label

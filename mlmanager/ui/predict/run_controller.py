@@ -301,7 +301,7 @@ def _prewarm_task(state: TaskState, client: WorkerClient, model_dir: str, truste
 
 
 def _run_task(state: TaskState, client: WorkerClient, req: RunRequest) -> RunOutcome | RunFailure:
-    from mlmanager.predict_command import predictions_frame
+    from mlmanager.cli.predict import predictions_frame
     from mlmanager.worker.errors import WorkerError
 
     started = time.perf_counter()

@@ -31,7 +31,7 @@ ENV_CACHE_KEY = "predict.environment"
 
 
 def _environment_task(state: TaskState, doc: Any) -> list[str]:
-    from mlmanager.core.environment import check_environment
+    from mlmanager.core.environments.requirements import check_environment
 
     try:
         return environment_lines(check_environment(doc))

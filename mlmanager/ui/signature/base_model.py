@@ -31,8 +31,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from mlmanager.core.edits import Edit
-from mlmanager.core.schema import Issue
+from mlmanager.core.signature.edits import Edit
+from mlmanager.core.signature.schema import Issue
 from mlmanager.ui import icons, theme
 from mlmanager.ui.signature.document import SignatureDocument
 from mlmanager.ui.signature.type_tree import Path

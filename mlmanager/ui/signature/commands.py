@@ -3,7 +3,7 @@
 The command never changes the signature itself: ``redo``/``undo`` hand the edit (or its
 inverse) to the :class:`~mlmanager.ui.signature.document.SignatureDocument`, which applies it
 with the pure core function and tells the item models what changed. A multi-step action is a
-core :class:`~mlmanager.core.edits.Compound` (one command, one undo step).
+core :class:`~mlmanager.core.signature.edits.Compound` (one command, one undo step).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
 
-from mlmanager.core.edits import Compound, Edit
+from mlmanager.core.signature.edits import Compound, Edit
 
 if TYPE_CHECKING:
     from mlmanager.ui.signature.document import SignatureDocument

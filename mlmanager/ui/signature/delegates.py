@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlmanager.core.schema import TENSOR_DTYPES
+from mlmanager.core.signature.schema import TENSOR_DTYPES
 from mlmanager.ui.signature.base_model import EDITOR_ROLE
 from mlmanager.ui.signature.params_model import format_default
 from mlmanager.ui.signature.type_tree import COLUMN_KINDS, KIND_TIPS, PARAM_KINDS

@@ -14,8 +14,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from mlmanager.core.edits import Compound, Edit, EditError
-from mlmanager.core.schema import Issue, Signature
+from mlmanager.core.signature.edits import Compound, Edit, EditError
+from mlmanager.core.signature.schema import Issue, Signature
 from mlmanager.ui.signature.commands import EditCommand, flatten
 
 

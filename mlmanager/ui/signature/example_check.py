@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlmanager.core.errors import MlmanagerError
-from mlmanager.core.schema import ColSpec, Schema, Signature
+from mlmanager.core.signature.schema import ColSpec, Schema, Signature
 
 
 @dataclass
@@ -87,8 +87,8 @@ def _problem_lines(result: Any) -> list[str]:
 
 
 def _validate_document(sig: Signature, document: Any, type_hint: bool) -> Any:
-    from mlmanager.core.payload import read_json_payload
-    from mlmanager.core.validation import validate_input
+    from mlmanager.core.inputs.reader import read_json_payload
+    from mlmanager.core.inputs.validation import validate_input
 
     payload = read_json_payload(json.dumps(document, allow_nan=True))
     return validate_input(sig, payload, "serving", type_hint)
@@ -109,8 +109,8 @@ def _as_serving(example: Any) -> Any:
 
 def check_examples(model_dir: str | Path, old_sig: Signature | None) -> list[ExampleReport]:
     """Check the model's examples against its (new) signature; ``old_sig`` helps find renames."""
-    from mlmanager.core.examples import load_input_example, parse_json_bytes
-    from mlmanager.core.mlmodel import load_model
+    from mlmanager.core.model.mlmodel import load_model
+    from mlmanager.core.signature.examples import load_input_example, parse_json_bytes
 
     reports: list[ExampleReport] = []
     with load_model(model_dir) as doc:
@@ -239,7 +239,7 @@ def _fix_file(rel: str, raw: Any, text: str, sig: Signature, rename_map: dict[An
 
 
 def _wrap_fixed(raw: Any, info: dict) -> Any:
-    from mlmanager.core.examples import parse_example
+    from mlmanager.core.signature.examples import parse_example
 
     try:
         example = parse_example(raw, info)

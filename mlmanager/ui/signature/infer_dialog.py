@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlmanager.core.schema import Schema, Signature
-from mlmanager.core.sigdiff import Change, diff_signatures
-from mlmanager.core.signature_cli import format_signature
+from mlmanager.cli.signature import format_signature
+from mlmanager.core.signature.diff import Change, diff_signatures
+from mlmanager.core.signature.schema import Schema, Signature
 from mlmanager.ui import icons
 from mlmanager.ui.signature.jobs import Proposal
 from mlmanager.ui.widgets.common import CodeView, muted_label, section_label

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
-from mlmanager.core.edits import ReplaceSignature
+from mlmanager.core.signature.edits import ReplaceSignature
 from mlmanager.ui.dnd import local_paths
 from mlmanager.ui.signature.dialogs import run_dialog
 from mlmanager.ui.signature.document import SignatureDocument

@@ -31,14 +31,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlmanager.core.edits import (
+from mlmanager.core.signature.edits import (
     Edit,
     EditError,
     ReplaceSection,
     ReplaceSignature,
     convert_schema_kind,
 )
-from mlmanager.core.schema import ColSpec, Issue, Signature
+from mlmanager.core.signature.schema import ColSpec, Issue, Signature
 from mlmanager.ui.signature import SAVE_COPY_SHORTCUT, SAVE_COPY_TEXT, SAVE_TEXT
 from mlmanager.ui.signature.document import SignatureDocument
 from mlmanager.ui.signature.example_check import ExampleReport

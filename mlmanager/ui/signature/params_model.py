@@ -14,8 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from mlmanager.core.edits import AddParam, Edit, MoveParam, RemoveParam, SetParam
-from mlmanager.core.schema import (
+from mlmanager.core.signature.edits import AddParam, Edit, MoveParam, RemoveParam, SetParam
+from mlmanager.core.signature.schema import (
     ObjectType,
     ParamSchema,
     ParamSpec,

@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.cli.signature import format_signature
 from mlmanager.core.errors import MlmanagerError, SchemaError
-from mlmanager.core.schema import ColSpec, Signature
-from mlmanager.core.sigdiff import diff_signatures
-from mlmanager.core.signature_cli import format_signature
+from mlmanager.core.signature.diff import diff_signatures
+from mlmanager.core.signature.schema import ColSpec, Signature
 from mlmanager.ui import theme
 from mlmanager.ui.signature.infer_dialog import fill_changes
 from mlmanager.ui.widgets.common import Banner, CodeView, muted_label, section_label

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from mlmanager.core.errors import MlmanagerError
-from mlmanager.core.mlmodel import MLMODEL, save_as_copy, save_text
-from mlmanager.core.schema import Signature
+from mlmanager.core.model.mlmodel import MLMODEL, save_as_copy, save_text
+from mlmanager.core.signature.schema import Signature
 from mlmanager.ui.signature.dialogs import choose, run_dialog
 from mlmanager.ui.signature.document import SignatureDocument
 from mlmanager.ui.signature.example_check import ExampleReport, apply_fix

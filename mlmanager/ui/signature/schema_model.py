@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from mlmanager.core.edits import (
+from mlmanager.core.signature.edits import (
     AddColumn,
     Compound,
     DuplicateColumn,
@@ -24,7 +24,7 @@ from mlmanager.core.edits import (
     SetColumnType,
     SetRequired,
 )
-from mlmanager.core.schema import ColSpec, ScalarType, Schema
+from mlmanager.core.signature.schema import ColSpec, ScalarType, Schema
 from mlmanager.ui.signature.base_model import EDITOR_ROLE, Node, RowData, SpecTreeModel, muted_brush
 from mlmanager.ui.signature.type_tree import (
     KIND_TIPS,

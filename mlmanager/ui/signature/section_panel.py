@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlmanager.core.edits import (
+from mlmanager.core.signature.edits import (
     AddColumn,
     AddParam,
     DuplicateColumn,
@@ -43,7 +43,7 @@ from mlmanager.core.edits import (
     SetTypes,
     unique_name,
 )
-from mlmanager.core.schema import (
+from mlmanager.core.signature.schema import (
     TENSOR_DTYPES,
     ColSpec,
     ParamSpec,

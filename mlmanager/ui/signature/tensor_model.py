@@ -7,9 +7,15 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from mlmanager.core.edits import Edit, MoveColumn, SetColumnName, SetTensorDtype, SetTensorShape
 from mlmanager.core.errors import SchemaError
-from mlmanager.core.schema import Schema, TensorSpec, normalize_dtype
+from mlmanager.core.signature.edits import (
+    Edit,
+    MoveColumn,
+    SetColumnName,
+    SetTensorDtype,
+    SetTensorShape,
+)
+from mlmanager.core.signature.schema import Schema, TensorSpec, normalize_dtype
 from mlmanager.ui.signature.base_model import EDITOR_ROLE, Node, RowData, SpecTreeModel, muted_brush
 from mlmanager.ui.signature.schema_model import column_structural, parse_name
 from mlmanager.ui.signature.type_tree import short

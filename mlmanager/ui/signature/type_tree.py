@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mlmanager.core.edits import unique_name
-from mlmanager.core.schema import (
+from mlmanager.core.signature.edits import unique_name
+from mlmanager.core.signature.schema import (
     DATA_TYPES,
     AnyType,
     ArrayType,

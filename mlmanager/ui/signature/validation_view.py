@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlmanager.core.schema import Issue
+from mlmanager.core.signature.schema import Issue
 from mlmanager.ui import icons
 
 ISSUE_DATA = Qt.ItemDataRole.UserRole + 10

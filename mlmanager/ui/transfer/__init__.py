@@ -2,5 +2,5 @@
 
 ``controller.TransferController`` drives each operation (prompter seam for every question, a
 background task with a progress dialog and Cancel); ``jobs`` holds the thread-side functions
-around the core (``mlmanager.core.export``/``importer``/``packaging``/``copy_to``/``compare``).
+around the core (``mlmanager.core.transfer.export``/``importer``/``packaging``/``copy_to``/``compare``).
 """

@@ -84,7 +84,7 @@ def difference_row(diff: Any) -> tuple[str, str, str, str]:
 
 
 class CompareDialog(QDialog):
-    """Shows one :class:`~mlmanager.core.compare.Comparison` of model A with model B."""
+    """Shows one :class:`~mlmanager.core.model.compare.Comparison` of model A with model B."""
 
     def __init__(self, comparison: Any, name_a: str, name_b: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)

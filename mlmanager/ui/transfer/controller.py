@@ -104,7 +104,7 @@ class TransferController(QObject):
         store.entry_changed.connect(changed)
 
     def show_error(self, title: str, exc: MlmanagerError) -> None:
-        from mlmanager.core.importer import ArchiveRefused
+        from mlmanager.core.transfer.import_archive import ArchiveRefused
 
         if isinstance(exc, ArchiveRefused):
             self.show_refusal(exc)

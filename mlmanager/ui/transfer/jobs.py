@@ -57,7 +57,7 @@ def run_core(state: TaskState, fn: Callable[..., Any], args: tuple[Any, ...] = (
     """Call ``fn(*args, progress=..., cancel=..., **kwargs)``; typed errors come back in the
     Outcome, a cancel raises ``Cancelled``."""
     kwargs = kwargs or {}
-    from mlmanager.core.transfer import TransferCancelled
+    from mlmanager.core.transfer.staging import TransferCancelled
 
     try:
         value = fn(*args, progress=progress_reporter(state), cancel=state.is_cancelled, **kwargs)
@@ -78,14 +78,14 @@ def run_core(state: TaskState, fn: Callable[..., Any], args: tuple[Any, ...] = (
 
 def export_zip(model: Path, out: Path, *, overwrite: bool = False, progress: Any = None,
                cancel: Any = None) -> Done:
-    from mlmanager.core import export
+    from mlmanager.core.transfer import export
 
     r = export.export_zip(model, out, progress, cancel, overwrite=overwrite)
     return Done(r.path, r.files, r.bytes, list(r.warnings))
 
 
 def export_folder(model: Path, dest: Path, *, progress: Any = None, cancel: Any = None) -> Done:
-    from mlmanager.core import export
+    from mlmanager.core.transfer import export
 
     r = export.export_folder(model, dest, progress, cancel)
     return Done(r.path, r.files, r.bytes, list(r.warnings))
@@ -93,7 +93,7 @@ def export_folder(model: Path, dest: Path, *, progress: Any = None, cancel: Any 
 
 def import_archive(archive: Path, dest_dir: Path, *, name: str | None = None, progress: Any = None,
                    cancel: Any = None) -> Done:
-    from mlmanager.core import importer
+    from mlmanager.core.transfer import import_archive as importer
 
     r = importer.import_archive(archive, dest_dir, progress, cancel, name=name)
     flavors: list[str] = []
@@ -106,7 +106,7 @@ def import_archive(archive: Path, dest_dir: Path, *, name: str | None = None, pr
 
 def copy_to(model: Path, dest: Path, layout: str, *, name: str | None = None,
             experiment: str | None = None, progress: Any = None, cancel: Any = None) -> Done:
-    from mlmanager.core import copy_to as copy_mod
+    from mlmanager.core.transfer import copy as copy_mod
 
     r = copy_mod.copy_model_to(model, dest, layout, name=name, experiment=experiment,
                                progress=progress, cancel=cancel)
@@ -119,7 +119,7 @@ def package(estimator: Path, sample: Path, out_dir: Path, fmt: str, name: str | 
             trust: tuple[str, ...] = (), python: str | None = None, *, progress: Any = None,
             cancel: Any = None) -> Done:
     """Package a bare estimator with the prediction worker (never loaded in this process)."""
-    from mlmanager.core import packaging
+    from mlmanager.core.transfer import package_estimator as packaging
     from mlmanager.worker.estimator import WorkerEstimatorRunner
 
     runner = WorkerEstimatorRunner(python=python)
@@ -138,7 +138,7 @@ def package(estimator: Path, sample: Path, out_dir: Path, fmt: str, name: str | 
 
 def compare(a: Path, b: Path, *, progress: Any = None, cancel: Any = None) -> Any:
     """``compare_models`` (it reads and hashes files; no progress of its own)."""
-    from mlmanager.core.compare import compare_models
+    from mlmanager.core.model.compare import compare_models
 
     if progress is not None:
         progress(0, None, "reading both models")

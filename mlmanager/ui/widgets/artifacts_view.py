@@ -328,7 +328,7 @@ class ArtifactsPage(ModelPage):
         source = entry.doc.source if entry.doc is not None else None
         if source is None:
             from mlmanager.core.errors import MlmanagerError
-            from mlmanager.core.modelsource import FolderSource, open_source
+            from mlmanager.core.model.source import FolderSource, open_source
 
             try:
                 source = open_source(entry.path)

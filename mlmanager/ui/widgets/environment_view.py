@@ -53,7 +53,7 @@ def environment_task(state: Any, doc: Any) -> EnvReport:
     """Runs in a worker thread: MLflow's check plus a table for every environment file."""
     from importlib import metadata
 
-    from mlmanager.core import environment as env
+    from mlmanager.core.environments import requirements as env
 
     check = env.check_environment(doc)
     report = EnvReport(check)

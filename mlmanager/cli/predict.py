@@ -1,0 +1,223 @@
+"""``mlmanager predict``: validate the input, then predict in the isolated worker.
+
+The worker starts (and imports scikit-learn, scans and loads the model) while this process
+reads and validates the input, so a cold prediction costs little more than the slower of the
+two. Model code never runs in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from mlmanager.core.errors import InvalidError, ModelReadError
+
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from mlmanager.core.inputs.validation import validate_file
+    from mlmanager.core.model.mlmodel import load_model
+    from mlmanager.worker.client import WorkerClient
+    from mlmanager.worker.errors import ModelRefusedError
+
+    params = _parse_params(args.params)
+    with load_model(args.model) as doc:
+        if doc.root is None:
+            raise ModelReadError(
+                "predicting needs a model folder; extract the zip first "
+                "(`mlmanager import ARCHIVE DEST`)",
+                args.model,
+            )
+        model_dir = str(doc.root)
+        client = WorkerClient(python=args.python, timeout=args.timeout)
+        try:
+            client.start_load(model_dir)
+            result = validate_file(doc, args.input, mode=args.mode, encoding=args.encoding, params=params)
+            if not result.valid:
+                if args.json:
+                    _print_json({"valid": False, **result.to_json()})
+                else:
+                    sys.stderr.write(result.summary() + "\n")
+                return EXIT_INVALID
+            try:
+                info = client.load(model_dir)
+            except ModelRefusedError as exc:
+                report = exc.report
+                if args.trust and report is not None and report.needs_trust and report.sha256:
+                    info = client.load(model_dir, {report.sha256})
+                else:
+                    return _refused(exc, args.json)
+            prediction = client.predict(result.data, result.params or None, timeout=args.timeout)
+        finally:
+            client.close()
+
+    predictions = to_jsonable(prediction.predictions)
+    warnings = [w.message for w in result.warnings] + [str(w) for w in prediction.warnings]
+    if args.output:
+        write_predictions(prediction.predictions, Path(args.output))
+    if args.json:
+        _print_json(
+            {
+                "predictions": predictions,
+                "mode": result.mode,
+                "warnings": warnings,
+                "safety": {
+                    "classification": info.classification,
+                    "imports": list(info.imports),
+                    "trusted": info.trusted,
+                },
+                "seconds": round(prediction.seconds, 6),
+            }
+        )
+    else:
+        if not args.output:
+            sys.stdout.write(json.dumps({"predictions": predictions}, allow_nan=False) + "\n")
+        for w in warnings:
+            sys.stderr.write(f"warning: {w}\n")
+        where = f" -> {args.output}" if args.output else ""
+        sys.stderr.write(
+            f"{_count(predictions)} prediction(s) in {prediction.seconds:.3f} s "
+            f"[{info.classification}{', trusted' if info.trusted else ''}]{where}\n"
+        )
+    return EXIT_OK
+
+
+def _parse_params(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ModelReadError(f"--params is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ModelReadError("--params must be a JSON object, e.g. '{\"threshold\": 0.7}'")
+    return value
+
+
+def _refused(exc: Exception, as_json: bool) -> int:
+    report = getattr(exc, "report", None)
+    imports = list(getattr(report, "imports", ()) or ())
+    classification = getattr(report, "classification", "REFUSED")
+    needs_trust = bool(getattr(report, "needs_trust", False))
+    hint = (
+        "Pass --trust to run it anyway: trusting runs the model's code with your permissions "
+        "(inside the limited worker process)."
+        if needs_trust
+        else "This file cannot be loaded, even with --trust."
+    )
+    if as_json:
+        _print_json(
+            {
+                "refused": True,
+                "message": str(exc),
+                "safety": {"classification": classification, "imports": imports},
+                "hint": hint,
+            }
+        )
+    else:
+        sys.stderr.write(f"mlmanager: {exc}\n")
+        if imports:
+            sys.stderr.write("imports in the model file:\n")
+            for name in imports:
+                sys.stderr.write(f"  {name}\n")
+        sys.stderr.write(hint + "\n")
+    return EXIT_INVALID
+
+
+def _count(predictions: Any) -> int:
+    if isinstance(predictions, list):
+        return len(predictions)
+    if isinstance(predictions, dict):
+        first = next(iter(predictions.values()), [])
+        return len(first) if isinstance(first, list) else 1
+    return 1
+
+
+def to_jsonable(value: Any) -> Any:
+    """Predictions as JSON values, like MLflow's scoring server (DataFrames as records)."""
+    try:
+        import numpy as np
+        import pandas as pd
+    except ImportError:  # pragma: no cover - both are dependencies
+        return value
+    if isinstance(value, pd.DataFrame):
+        return [
+            {str(k): _scalar(v) for k, v in row.items()} for row in value.to_dict(orient="records")
+        ]
+    if isinstance(value, pd.Series):
+        return [_scalar(v) for v in value.tolist()]
+    if isinstance(value, np.ndarray):
+        return _nested(value.tolist())
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    return _scalar(value)
+
+
+def _nested(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_nested(v) for v in value]
+    return _scalar(value)
+
+
+def _scalar(v: Any) -> Any:
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if hasattr(v, "item") and not isinstance(v, (list, dict, str, bytes)):
+        try:
+            return _scalar(v.item())
+        except (ValueError, TypeError):
+            pass
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if isinstance(v, bytes):
+        import base64
+
+        return base64.b64encode(v).decode("ascii")
+    return v
+
+
+def write_predictions(predictions: Any, path: Path) -> None:
+    """CSV (a table: DataFrame columns, or ``prediction`` / ``0..n``) or JSON ``{"predictions"}``."""
+
+    from mlmanager.core.atomic import atomic_write
+
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        text = json.dumps({"predictions": to_jsonable(predictions)}, allow_nan=False)
+    elif suffix == ".csv":
+        frame = predictions_frame(predictions)
+        text = frame.to_csv(index=False)
+    else:
+        raise InvalidError(f"unknown output format {suffix!r}: use .csv or .json", str(path))
+    atomic_write(path, text.encode("utf-8"), backup=False)
+
+
+def predictions_frame(predictions: Any):
+    """Predictions as a DataFrame: what the CSV export and the app's results table show."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(predictions, pd.DataFrame):
+        return predictions
+    if isinstance(predictions, pd.Series):
+        return predictions.to_frame(name=predictions.name if predictions.name is not None else "prediction")
+    if isinstance(predictions, dict):
+        return pd.DataFrame({str(k): list(np.asarray(v).reshape(len(v), -1)) if np.ndim(v) > 1 else v
+                             for k, v in predictions.items()})
+    array = np.asarray(predictions)
+    if array.ndim <= 1:
+        return pd.DataFrame({"prediction": array.reshape(-1)})
+    if array.ndim == 2:
+        return pd.DataFrame(array, columns=[str(i) for i in range(array.shape[1])])
+    return pd.DataFrame({"prediction": [row.tolist() for row in array]})
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")

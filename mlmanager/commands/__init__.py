@@ -1,1 +1,0 @@
-"""Command groups of the CLI; each module exposes ``register(subparsers)``."""

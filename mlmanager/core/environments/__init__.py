@@ -1,0 +1,1 @@
+"""A model's Python environment: what it requires, and how an interpreter's packages compare."""

@@ -1,0 +1,364 @@
+"""Validate a model input against a signature, exactly as MLflow would, reporting every problem.
+
+Two semantics, always stated in the result (spec §5.4, §6):
+
+* ``serving`` (default): what a deployed MLflow endpoint (``/invocations``) does with the
+  payload: CSV is read with the signature's dtypes, JSON columns are cast to the signature types
+  (``astype``, base64, ``pd.to_datetime``), then the schema is enforced.
+* ``python``: what ``pyfunc_model.predict(df)`` does with the DataFrame ``pd.read_csv(file)``
+  gives (pandas' own dtype guessing, strict checks: int64 into double fails). JSON serving
+  payloads are taken as plain Python values; ``input_example.json`` forms as
+  ``Model.load_input_example`` reads them.
+
+Unlike MLflow, which stops at the first failure, every column/tensor/param is checked, and each
+problem carries offending rows and values and a concrete fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlmanager.core.errors import MlmanagerError, PayloadError
+from mlmanager.core.inputs.problems import Problem
+from mlmanager.core.inputs.reader import Payload, payload_from_object, read_payload
+from mlmanager.core.signature.schema import Signature
+
+__all__ = [
+    "MODES",
+    "Problem",
+    "ValidationResult",
+    "validate_file",
+    "validate_input",
+]
+
+MODES = ("serving", "python")
+
+SEMANTICS = {
+    "serving": (
+        "REST payload (cast first): what a deployed MLflow endpoint does with it; CSV is read "
+        "with the signature's dtypes, JSON columns are cast to the signature types, then the "
+        "schema is enforced"
+    ),
+    "python": (
+        "Python predict (strict): what pyfunc_model.predict() does with the DataFrame "
+        "pd.read_csv(file) gives (pandas guesses the dtypes; no casts before enforcement)"
+    ),
+}
+
+
+@dataclass
+class ValidationResult:
+    """The verdict. ``data`` is what the model would receive (None when invalid)."""
+
+    valid: bool
+    mode: str
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    data: Any = None
+    params: dict[str, Any] | None = None
+    source: str | None = None
+    signature_kind: str = "none"  # colspec | tensor | params_only | type_hint | none
+    parsed_dtypes: dict[str, str] | None = None
+
+    @property
+    def semantics(self) -> str:
+        return SEMANTICS.get(self.mode, self.mode)
+
+    @property
+    def dtypes(self) -> dict[str, str] | None:
+        """dtypes of the converted frame (or arrays) the model receives."""
+        return _dtypes(self.data)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "mode": self.mode,
+            "semantics": self.semantics,
+            "source": self.source,
+            "signature": self.signature_kind,
+            "errors": [p.to_json() for p in self.errors],
+            "warnings": [p.to_json() for p in self.warnings],
+            "params": _jsonable(self.params),
+            "parsed_dtypes": self.parsed_dtypes,
+            "dtypes": self.dtypes,
+        }
+
+    def summary(self) -> str:
+        head = "valid" if self.valid else f"invalid: {len(self.errors)} problem(s)"
+        lines = [f"{head} [{self.mode}: {self.semantics}]"]
+        for p in self.errors:
+            lines.append(f"  error   {_where(p)}{p.message.splitlines()[0]}")
+            if p.rows:
+                lines.append(f"          rows {p.rows} values {p.values}")
+            if p.fix:
+                lines.append(f"          fix: {p.fix}")
+        for p in self.warnings:
+            lines.append(f"  warning {_where(p)}{p.message.splitlines()[0]}")
+        return "\n".join(lines)
+
+
+def _where(p: Problem) -> str:
+    return f"[{p.target} {p.column}] " if p.column is not None else ""
+
+
+def _dtypes(data: Any) -> dict[str, str] | None:
+    if data is None:
+        return None
+    tname = type(data).__name__
+    if tname == "DataFrame":
+        return {str(k): str(v) for k, v in data.dtypes.items()}
+    if tname == "ndarray":
+        return {"": str(data.dtype)}
+    if isinstance(data, dict) and all(type(v).__name__ == "ndarray" for v in data.values()):
+        return {str(k): str(v.dtype) for k, v in data.items()}
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item"):
+        try:
+            return _jsonable(value.item())
+        except Exception:
+            pass
+    if hasattr(value, "tolist"):
+        return _jsonable(value.tolist())
+    return str(value)
+
+
+def _signature_kind(signature: Signature | None, type_hint: bool) -> str:
+    if signature is None:
+        return "none"
+    if type_hint:
+        return "type_hint"
+    if signature.inputs is None:
+        return "params_only"
+    return "tensor" if signature.inputs.is_tensor else "colspec"
+
+
+def validate_input(
+    signature: Signature | None,
+    payload: Payload | Any,
+    mode: str = "serving",
+    type_hint: bool = False,
+    *,
+    params: Any = None,
+) -> ValidationResult:
+    """Validate ``payload`` (a :class:`Payload`, or an in-memory DataFrame/array/dict given to
+    ``predict``, which is enforced as is in either mode) against ``signature`` as MLflow would.
+
+    ``type_hint``: the model's ``is_signature_from_type_hint`` flag (input enforcement skipped,
+    params only). ``params``: inference params to use instead of the payload's own.
+    Never raises for a bad input: anything unexpected becomes an ``unexpected_error`` problem.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
+    try:
+        return _validate(signature, payload, mode, type_hint, params)
+    except Exception as exc:  # pragma: no cover - a safety net, every known path is handled
+        return ValidationResult(
+            valid=False,
+            mode=mode,
+            errors=[
+                Problem(
+                    kind="unexpected_error",
+                    message=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                    fix="this input hit a case mlmanager does not handle yet; please report it",
+                    target="input",
+                )
+            ],
+            signature_kind=_signature_kind(signature, type_hint),
+        )
+
+
+def _validate(
+    signature: Signature | None, payload: Any, mode: str, type_hint: bool, params: Any
+) -> ValidationResult:
+    from mlmanager.core.inputs.enforce import enforce_input
+    from mlmanager.core.inputs.enforce_columns import Context
+    from mlmanager.core.inputs.enforce_params import enforce_params
+    from mlmanager.core.inputs.serving import Parsed, parse_csv_serving, parse_json_payload
+
+    if not isinstance(payload, Payload):
+        payload = payload_from_object(payload, params)
+    result = ValidationResult(
+        valid=False,
+        mode=mode,
+        source=payload.source,
+        signature_kind=_signature_kind(signature, type_hint),
+    )
+    for p in payload.problems:
+        (result.errors if p.severity == "error" else result.warnings).append(p)
+
+    schema = signature.inputs if signature is not None else None
+    params_schema = signature.params if signature is not None else None
+    origin = "csv" if payload.source == "csv" else "json" if payload.is_json else payload.source
+    ctx = Context(mode=mode, origin=origin, row_map=payload.source_row, raw_column=_raw_csv_column(payload))
+
+    if payload.source == "csv":
+        if mode == "serving":
+            parsed = parse_csv_serving(payload, schema, ctx)
+        else:
+            parsed = Parsed()
+            try:
+                parsed.data = payload.read_csv()
+                parsed.parsed_dtypes = {str(k): str(v) for k, v in parsed.data.dtypes.items()}
+            except Exception as exc:
+                parsed.failed = True
+                parsed.errors.append(
+                    Problem(
+                        kind="parse_error",
+                        message=f"pandas cannot read the CSV: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                        fix="make the file a plain CSV as DataFrame.to_csv(index=False) writes it",
+                        stage="parse",
+                        target="input",
+                    )
+                )
+    elif payload.is_json:
+        parsed = parse_json_payload(
+            payload,
+            None if type_hint else schema,
+            mode=mode,
+            type_hint=type_hint and mode == "serving",
+            params_schema=params_schema,
+            ctx=ctx,
+        )
+    else:
+        parsed = Parsed(data=payload.data)
+        if type(parsed.data).__name__ == "DataFrame":
+            parsed.parsed_dtypes = {str(k): str(v) for k, v in parsed.data.dtypes.items()}
+    result.errors.extend(parsed.errors)
+    result.warnings.extend(parsed.warnings)
+    result.parsed_dtypes = parsed.parsed_dtypes
+    params_in = params if params is not None else (parsed.params if payload.source != "object" else payload.params)
+
+    data = parsed.data
+    if type_hint:
+        result.warnings.append(
+            Problem(
+                kind="type_hint_signature",
+                message=(
+                    "The signature comes from the model's type hints (is_signature_from_type_hint: "
+                    "true): MLflow skips input schema enforcement and the model validates its input "
+                    "against its own type hints; only params are enforced"
+                ),
+                fix=None,
+                target="input",
+                severity="warning",
+            )
+        )
+    elif schema is None:
+        result.warnings.append(
+            Problem(
+                kind="no_signature",
+                message=(
+                    "The model has no input schema: MLflow passes the input to the model unchanged, "
+                    "so only the model itself can reject it"
+                ),
+                fix="add a signature (mlmanager signature infer/edit) to get inputs checked before predict",
+                target="input",
+                severity="warning",
+            )
+        )
+    elif not parsed.failed:
+        enforced = enforce_input(parsed.data, schema, ctx, skip=parsed.skip)
+        result.errors.extend(enforced.errors)
+        result.warnings.extend(enforced.warnings)
+        data = enforced.data
+
+    out_params, p_errors, p_warnings = enforce_params(params_in, params_schema)
+    result.errors.extend(p_errors)
+    result.warnings.extend(p_warnings)
+    result.params = out_params
+    result.valid = not result.errors
+    result.data = data if result.valid else None
+    return result
+
+
+def _raw_csv_column(payload: Payload) -> Any:
+    if payload.source != "csv":
+        return None
+
+    def raw(name: Any) -> Any:
+        return payload.read_csv(usecols=[name], dtype=str, keep_default_na=False)[name]
+
+    return raw
+
+
+def validate_file(
+    model: str | Path | Signature | Any,
+    input_path: str | Path,
+    mode: str = "serving",
+    *,
+    encoding: str = "utf-8",
+    fmt: str | None = None,
+    params: Any = None,
+) -> ValidationResult:
+    """Validate an input file (CSV/JSON/Parquet) against a model folder, ``MLmodel`` file,
+    loaded model document or :class:`Signature`. Unreadable inputs give an invalid result (with
+    a ``read`` stage error naming the line/column and any encoding retry), never an exception."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
+    signature, type_hint = _signature_of(model)
+    try:
+        payload = read_payload(input_path, fmt=fmt, encoding=encoding)
+    except PayloadError as exc:
+        fix = None
+        if exc.retry_encoding:
+            fix = f"retry with encoding={exc.retry_encoding!r}"
+        elif exc.kind == "parquet_unavailable":
+            fix = "pip install mlmanager[parquet]"
+        return ValidationResult(
+            valid=False,
+            mode=mode,
+            errors=[
+                Problem(
+                    kind=exc.kind,
+                    message=exc.message,
+                    fix=fix,
+                    stage="read",
+                    target="input",
+                    line=exc.line,
+                )
+            ],
+            signature_kind=_signature_kind(signature, type_hint),
+        )
+    return validate_input(signature, payload, mode, type_hint, params=params)
+
+
+def _signature_of(model: Any) -> tuple[Signature | None, bool]:
+    """(signature, is_signature_from_type_hint) of a Signature, model document or path."""
+    if model is None or isinstance(model, Signature):
+        return model, False
+    if hasattr(model, "signature") and hasattr(model, "data"):
+        return model.signature, bool(getattr(model, "is_signature_from_type_hint", False))
+    path = Path(model)
+    try:
+        from mlmanager.core.model.mlmodel import load_model
+    except ImportError:  # pragma: no cover - the document module is optional here
+        load_model = None
+    if load_model is not None:
+        doc = load_model(path)
+        if doc.signature is None and getattr(doc, "signature_error", None):
+            raise MlmanagerError(f"the signature cannot be read: {doc.signature_error}", path)
+        return doc.signature, bool(doc.is_signature_from_type_hint)
+    from mlmanager.core.model import yamlio
+
+    mlmodel = path / "MLmodel" if path.is_dir() else path
+    data = yamlio.load_yaml_bytes(mlmodel.read_bytes(), mlmodel)
+    raw = data.get("signature")
+    sig = Signature.from_mlmodel(raw, mlmodel) if raw else None
+    return sig, bool(data.get("is_signature_from_type_hint"))
