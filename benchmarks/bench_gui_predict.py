@@ -98,7 +98,7 @@ def gui_runs(csv: Path, folder: Path, repeat: int, cache_home: Path) -> list[dic
     QCoreApplication.setApplicationName("mlmanager-bench")
     from mlmanager.ui.dnd import mime_for_paths
     from mlmanager.ui.main_window import MainWindow
-    from mlmanager.ui.predict.summary_chart import chart_lib
+    from mlmanager.ui.pages.predict.summary_chart import chart_lib
     from mlmanager.ui.prompter import RecordingPrompter
     from mlmanager.ui.settings import Settings
 
@@ -217,7 +217,7 @@ def gui_runs(csv: Path, folder: Path, repeat: int, cache_home: Path) -> list[dic
         come back into this process too), with no tab update: the cost of that phase alone."""
         import threading
 
-        from mlmanager.ui.predict.prep import CheckArgs
+        from mlmanager.ui.pages.predict.prep import CheckArgs
 
         prep = page.services.prep
         ticks: list[float] = []

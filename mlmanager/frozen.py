@@ -23,7 +23,7 @@ import sys
 from collections.abc import Sequence
 
 WORKER = "mlmanager.worker"
-PREP = "mlmanager.ui.predict.prep_child"
+PREP = "mlmanager.ui.pages.predict.prep_child"
 
 #: hidden first argument -> the child module it runs
 CHILD_FLAGS: dict[str, str] = {

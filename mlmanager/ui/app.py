@@ -206,7 +206,7 @@ def run(
 
     if screenshot is not None and view == "predict" and input_file:
         # validate (and, where allowed, predict) that input before the picture is taken
-        from mlmanager.ui.predict.page import prepare_for_screenshot
+        from mlmanager.ui.pages.predict.page import prepare_for_screenshot
 
         prepare_for_screenshot(window, os.path.abspath(input_file), trust).wait(120_000)
 

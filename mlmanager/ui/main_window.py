@@ -28,8 +28,13 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSplitter, QWidget
 
 from mlmanager.ui import icons
+from mlmanager.ui import library_panel as lp
 from mlmanager.ui.dnd import DropHandler
+from mlmanager.ui.library_panel import LibraryPanel
+from mlmanager.ui.model_view import MainStack, ModelView
 from mlmanager.ui.models.library import GROUP, MODEL, SOURCE, LibraryModel, Node
+from mlmanager.ui.pages.base import ModelPage, PageContext
+from mlmanager.ui.pages.registry import preload_page
 from mlmanager.ui.paths import MODEL as KIND_MODEL
 from mlmanager.ui.paths import TRACKING, PathVerdict, classify_path, model_key
 from mlmanager.ui.prompter import Prompter
@@ -39,16 +44,7 @@ from mlmanager.ui.store import ModelEntry, ModelStore
 from mlmanager.ui.tasks import TaskError, TaskManager
 from mlmanager.ui.transfer.controller import TransferController
 from mlmanager.ui.turns import later
-from mlmanager.ui.widgets import library_panel as lp
-from mlmanager.ui.widgets.library_panel import LibraryPanel
-from mlmanager.ui.widgets.model_view import (
-    MainStack,
-    ModelPage,
-    ModelView,
-    PageContext,
-    preload_page,
-)
-from mlmanager.ui.widgets.welcome import WelcomePage
+from mlmanager.ui.welcome import WelcomePage
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +195,7 @@ class MainWindow(QMainWindow):
         if page is not None:
             self._install_edit_actions(page)
         elif "signature" in self.view.page_keys():  # placeholders until the editor is built
-            from mlmanager.ui import signature
+            from mlmanager.ui.pages import signature
 
             for text, key in (("&Undo", QKeySequence.StandardKey.Undo), ("&Redo", QKeySequence.StandardKey.Redo),
                               (None, None), (signature.SAVE_TEXT, QKeySequence.StandardKey.Save),

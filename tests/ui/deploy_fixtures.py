@@ -20,7 +20,7 @@ def worker_cache(request: pytest.FixtureRequest) -> Path:
 
 def _stub_page_class() -> type:
     """A ModelPage subclass (built once Qt exists) that records deploy fixes."""
-    from mlmanager.ui.widgets.model_view import ModelPage
+    from mlmanager.ui.pages.base import ModelPage
 
     class SignatureStub(ModelPage):
         fixes: list[Any] = []
@@ -37,13 +37,13 @@ def _stub_page_class() -> type:
 @pytest.fixture
 def deploy_window(qtbot, prompter, worker_cache) -> Iterator[Any]:
     """A main window with the Deploy tab (worker processes use the shared cache)."""
-    from mlmanager.ui.deploy.page import DeployPage
     from mlmanager.ui.main_window import MainWindow
+    from mlmanager.ui.pages import registry
+    from mlmanager.ui.pages.deploy.page import DeployPage
     from mlmanager.ui.settings import Settings
-    from mlmanager.ui.widgets import model_view
     from mlmanager.worker.client import WorkerClient
 
-    with model_view.page_override(
+    with registry.page_override(
         "deploy",
         lambda ctx: DeployPage(ctx, worker_factory=lambda: WorkerClient(timeout=120, cache_dir=worker_cache)),
         "Deploy", 60,
@@ -66,18 +66,18 @@ def deploy_window(qtbot, prompter, worker_cache) -> Iterator[Any]:
 @pytest.fixture
 def signature_stub() -> Iterator[type]:
     """A stand-in Signature tab (key ``signature``) that records ``show_deploy_fix`` calls."""
-    from mlmanager.ui.widgets import model_view
+    from mlmanager.ui.pages import registry
 
     cls = _stub_page_class()
     cls.fixes = []
-    with model_view.page_override("signature", cls, "Signature", 15):
+    with registry.page_override("signature", cls, "Signature", 15):
         yield cls
 
 
 @pytest.fixture
 def no_signature_page() -> Iterator[None]:
     """Make sure no Signature tab is registered (the fallback path)."""
-    from mlmanager.ui.widgets import model_view
+    from mlmanager.ui.pages import registry
 
-    with model_view.page_override("signature", None):
+    with registry.page_override("signature", None):
         yield

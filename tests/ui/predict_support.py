@@ -34,9 +34,9 @@ def xdg_cache(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture(scope="session")
 def predict_services(xdg_cache: Path) -> Iterator[Any]:
-    from mlmanager.ui.predict.page import PredictServices
-    from mlmanager.ui.predict.prep import PrepClient
-    from mlmanager.ui.predict.run_controller import WorkerPool
+    from mlmanager.ui.pages.predict.page import PredictServices
+    from mlmanager.ui.pages.predict.prep import PrepClient
+    from mlmanager.ui.pages.predict.run_controller import WorkerPool
 
     services = PredictServices(WorkerPool(2, cache_dir=str(xdg_cache / "mlmanager")), PrepClient(),
                                owned=False)
@@ -48,11 +48,11 @@ def predict_services(xdg_cache: Path) -> Iterator[Any]:
 def predict_window(qtbot, prompter, predict_services) -> Iterator[Any]:
     """A main window whose model view has the Predict tab (backed by the shared services)."""
     from mlmanager.ui.main_window import MainWindow
-    from mlmanager.ui.predict.page import PredictPage
+    from mlmanager.ui.pages import registry
+    from mlmanager.ui.pages.predict.page import PredictPage
     from mlmanager.ui.settings import Settings
-    from mlmanager.ui.widgets import model_view
 
-    with model_view.page_override("predict", lambda ctx: PredictPage(ctx, services=predict_services),
+    with registry.page_override("predict", lambda ctx: PredictPage(ctx, services=predict_services),
                                   "Predict", 50):
         win = MainWindow(Settings(), prompter)
     qtbot.addWidget(win)

@@ -40,10 +40,10 @@ class Harness:
     """A SignaturePage on its own (real store, tasks and prompter), no main window."""
 
     def __init__(self, qtbot: Any) -> None:
-        from mlmanager.ui.signature.page import SignaturePage
+        from mlmanager.ui.pages.base import PageContext
+        from mlmanager.ui.pages.signature.page import SignaturePage
         from mlmanager.ui.store import ModelStore
         from mlmanager.ui.tasks import TaskManager
-        from mlmanager.ui.widgets.model_view import PageContext
 
         self.qtbot = qtbot
         self.tasks = TaskManager()

@@ -10,7 +10,7 @@ from PySide6.QtCore import QModelIndex, Qt
 
 from mlmanager.core.deploy.targets import check_deploy
 from mlmanager.resources_path import demo_model_path
-from mlmanager.ui.deploy.checklist_model import (
+from mlmanager.ui.pages.deploy.checklist_model import (
     ChecklistModel,
     FixTargetRole,
     GroupRole,

@@ -14,7 +14,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from mlmanager.resources_path import demo_model_path
-from mlmanager.ui.deploy.checklist_model import StatusRole
+from mlmanager.ui.pages.deploy.checklist_model import StatusRole
 
 NOSIG = MODELS / "scaler_logreg_nosig"
 IRIS = MODELS / "iris_logreg_colspec"

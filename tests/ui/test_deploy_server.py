@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from mlmanager.core.deploy.local_server import ServeResult
 from mlmanager.core.deploy.request_bodies import validate_payload
 from mlmanager.core.model.mlmodel import load_model
-from mlmanager.ui.deploy.server_session import ServerReply, WorkerAnswer, compare, same
+from mlmanager.ui.pages.deploy.server_session import ServerReply, WorkerAnswer, compare, same
 
 IRIS = MODELS / "iris_logreg_colspec"
 needs_mlflow = pytest.mark.skipif(importlib.util.find_spec("mlflow") is None,
@@ -131,10 +131,10 @@ def test_closing_the_model_on_another_tab_stops_its_server(
 
 def test_the_server_interpreter_is_remembered(qtbot, tmp_path: Path) -> None:
     """"Python with mlflow" survives a restart (settings); going back to the default forgets it."""
-    from mlmanager.ui.deploy.server_panel import ServerPanel, default_python
+    from mlmanager.ui.pages.base import PageContext
+    from mlmanager.ui.pages.deploy.server_panel import ServerPanel, default_python
     from mlmanager.ui.prompter import RecordingPrompter
     from mlmanager.ui.tasks import TaskManager
-    from mlmanager.ui.widgets.model_view import PageContext
 
     ctx = PageContext(TaskManager(), RecordingPrompter(), None, lambda *_a, **_k: None, lambda *_a: None)
     other = tmp_path / "venv-python"

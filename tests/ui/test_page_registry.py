@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import pytest
 
-from mlmanager.ui.widgets import model_view
+from mlmanager.ui.pages import registry
 
 
 @pytest.fixture
 def fresh_registry():
-    saved, done = dict(model_view._REGISTRY), model_view._builtin_done
-    model_view._REGISTRY.clear()
-    model_view._builtin_done = False
+    saved, done = dict(registry._REGISTRY), registry._builtin_done
+    registry._REGISTRY.clear()
+    registry._builtin_done = False
     yield
-    model_view._REGISTRY.clear()
-    model_view._REGISTRY.update(saved)
-    model_view._builtin_done = done
+    registry._REGISTRY.clear()
+    registry._REGISTRY.update(saved)
+    registry._builtin_done = done
 
 
 def _stub(ctx):  # pragma: no cover - never built here
@@ -25,19 +25,19 @@ def _stub(ctx):  # pragma: no cover - never built here
 
 
 def test_override_before_first_use_keeps_the_builtin_pages(fresh_registry) -> None:
-    with model_view.page_override("signature", _stub):
-        specs = {s.key: s for s in model_view.registered_pages()}
+    with registry.page_override("signature", _stub):
+        specs = {s.key: s for s in registry.registered_pages()}
         assert specs["signature"].factory is _stub and specs["signature"].title == "Signature"
-    specs = {s.key: s for s in model_view.registered_pages()}
+    specs = {s.key: s for s in registry.registered_pages()}
     assert specs["signature"].factory is not _stub
-    assert getattr(specs["signature"].factory, "module", "") == "mlmanager.ui.signature.page"
+    assert getattr(specs["signature"].factory, "module", "") == "mlmanager.ui.pages.signature.page"
     assert {"overview", "mlmodel", "artifacts", "environment", "predict", "deploy"} <= set(specs)
 
 
 def test_override_can_remove_a_page_and_nesting_unwinds(fresh_registry) -> None:
-    with model_view.page_override("signature", None):
-        assert "signature" not in {s.key for s in model_view.registered_pages()}
-        with model_view.page_override("extra", _stub, "Extra", 99):
-            assert model_view.registered_pages()[-1].key == "extra"
-        assert "extra" not in {s.key for s in model_view.registered_pages()}
-    assert "signature" in {s.key for s in model_view.registered_pages()}
+    with registry.page_override("signature", None):
+        assert "signature" not in {s.key for s in registry.registered_pages()}
+        with registry.page_override("extra", _stub, "Extra", 99):
+            assert registry.registered_pages()[-1].key == "extra"
+        assert "extra" not in {s.key for s in registry.registered_pages()}
+    assert "signature" in {s.key for s in registry.registered_pages()}

@@ -25,13 +25,13 @@ from PySide6.QtWidgets import QDateTimeEdit, QLineEdit, QStyleOptionViewItem
 
 from mlmanager.core.inputs.problems import Problem
 from mlmanager.core.signature.schema import Signature
-from mlmanager.ui.predict.grid_editor import GridEditor, layout_for, parse_cell
-from mlmanager.ui.predict.input_model import InputModel
-from mlmanager.ui.predict.payloads import Fix
-from mlmanager.ui.predict.prep import CheckArgs
-from mlmanager.ui.predict.problems_view import SignatureFixRequest, data_fixes_for
-from mlmanager.ui.predict.results_model import ResultsModel, join_results
-from mlmanager.ui.predict.summary_chart import SummaryChart, chart_lib, summarize
+from mlmanager.ui.pages.predict.grid_editor import GridEditor, layout_for, parse_cell
+from mlmanager.ui.pages.predict.input_model import InputModel
+from mlmanager.ui.pages.predict.payloads import Fix
+from mlmanager.ui.pages.predict.prep import CheckArgs
+from mlmanager.ui.pages.predict.problems_view import SignatureFixRequest, data_fixes_for
+from mlmanager.ui.pages.predict.results_model import ResultsModel, join_results
+from mlmanager.ui.pages.predict.summary_chart import SummaryChart, chart_lib, summarize
 
 FIXTURES = (predict_services, predict_window, xdg_cache)  # shared fixtures from predict_support
 
@@ -236,8 +236,9 @@ def test_data_side_fixes_apply_in_one_click_and_revert(qtbot, predict_window, tm
 def test_signature_side_fix_opens_the_signature_editor(qtbot, predict_window, prompter, predict_services,
                                                        tmp_path: Path) -> None:
     from mlmanager.ui.main_window import MainWindow
+    from mlmanager.ui.pages import base as pages_base
+    from mlmanager.ui.pages import registry
     from mlmanager.ui.settings import Settings
-    from mlmanager.ui.widgets import model_view
 
     model = copy_tree(MODELS / "housing_rf_regressor", tmp_path / "housing")
     page = open_predict(qtbot, predict_window, model)
@@ -258,7 +259,7 @@ def test_signature_side_fix_opens_the_signature_editor(qtbot, predict_window, pr
     else:
         assert page.banner.title.text() == "Change the signature"
 
-    class FakeSignaturePage(model_view.ModelPage):
+    class FakeSignaturePage(pages_base.ModelPage):
         def __init__(self, ctx):
             super().__init__(ctx)
             self.fixes: list = []
@@ -269,7 +270,7 @@ def test_signature_side_fix_opens_the_signature_editor(qtbot, predict_window, pr
         def show_fix(self, request):
             self.fixes.append(request)
 
-    with model_view.page_override("signature", FakeSignaturePage, "Signature", 25):
+    with registry.page_override("signature", FakeSignaturePage, "Signature", 25):
         win = MainWindow(Settings(), prompter)
     qtbot.addWidget(win)
     win.show()

@@ -25,8 +25,8 @@ from mlmanager.core.inputs.reader import read_json_payload
 from mlmanager.core.inputs.validation import validate_input
 from mlmanager.core.model.mlmodel import load_model
 from mlmanager.core.signature.examples import load_input_example, load_serving_example
-from mlmanager.ui.predict.page import prepare_for_screenshot
-from mlmanager.ui.predict.trust_panel import trust_store_path
+from mlmanager.ui.pages.predict.page import prepare_for_screenshot
+from mlmanager.ui.pages.predict.trust_panel import trust_store_path
 
 FIXTURES = (predict_services, predict_window, xdg_cache)  # shared fixtures from predict_support
 

@@ -28,7 +28,7 @@ from PySide6.QtGui import QDragEnterEvent
 from ui_helpers import drag_enter, drop
 
 from mlmanager.ui.dnd import mime_for_paths
-from mlmanager.ui.predict.trust_panel import trust_store_path
+from mlmanager.ui.pages.predict.trust_panel import trust_store_path
 
 FIXTURES = (predict_services, predict_window, xdg_cache)  # shared fixtures from predict_support
 

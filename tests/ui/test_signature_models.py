@@ -40,12 +40,12 @@ from mlmanager.core.signature.schema import (
     Signature,
     TensorSpec,
 )
-from mlmanager.ui.signature.base_model import EDITOR_ROLE
-from mlmanager.ui.signature.delegates import FloatSpinBox, SignatureDelegate
-from mlmanager.ui.signature.document import SignatureDocument
-from mlmanager.ui.signature.params_model import ParamsModel
-from mlmanager.ui.signature.schema_model import ColumnSchemaModel
-from mlmanager.ui.signature.tensor_model import TensorSchemaModel, parse_shape
+from mlmanager.ui.pages.signature.base_model import EDITOR_ROLE
+from mlmanager.ui.pages.signature.delegates import FloatSpinBox, SignatureDelegate
+from mlmanager.ui.pages.signature.document import SignatureDocument
+from mlmanager.ui.pages.signature.params_model import ParamsModel
+from mlmanager.ui.pages.signature.schema_model import ColumnSchemaModel
+from mlmanager.ui.pages.signature.tensor_model import TensorSchemaModel, parse_shape
 
 CHECK = Qt.ItemDataRole.CheckStateRole
 EDIT = Qt.ItemDataRole.EditRole

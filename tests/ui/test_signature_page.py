@@ -24,8 +24,8 @@ from mlmanager.core.safety import CONTAINS_CODE, SafetyReport
 from mlmanager.core.signature.edits import ReplaceSection, SetColumnName, SetRequired
 from mlmanager.core.signature.schema import ColSpec, ScalarType, Schema, TensorSpec
 from mlmanager.ui.dnd import mime_for_paths
-from mlmanager.ui.signature.infer_dialog import InferDialog
-from mlmanager.ui.signature.save_dialog import SaveDialog
+from mlmanager.ui.pages.signature.infer_dialog import InferDialog
+from mlmanager.ui.pages.signature.save_dialog import SaveDialog
 
 
 @pytest.fixture
@@ -147,13 +147,12 @@ def test_two_models_keep_separate_undo_stacks(h, models_dir, copy_model) -> None
 
 
 def test_window_title_and_close_prompt(qtbot, prompter, models_dir, copy_model) -> None:
-    from mlmanager.ui import signature
     from mlmanager.ui.main_window import MainWindow
+    from mlmanager.ui.pages import registry
+    from mlmanager.ui.pages.signature.page import SignaturePage
     from mlmanager.ui.settings import Settings
-    from mlmanager.ui.widgets import model_view
 
-    with model_view.page_override("signature", None):  # restores the registry afterwards
-        signature.register()
+    with registry.page_override("signature", SignaturePage):  # restores the registry afterwards
         win = MainWindow(Settings(), prompter)
     qtbot.addWidget(win)
     win.show()

@@ -27,7 +27,7 @@ from mlmanager.core.signature.schema import (
     Signature,
     TensorSpec,
 )
-from mlmanager.ui.signature.base_model import ISSUE_ROLE
+from mlmanager.ui.pages.signature.base_model import ISSUE_ROLE
 
 DECO = Qt.ItemDataRole.DecorationRole
 TIP = Qt.ItemDataRole.ToolTipRole

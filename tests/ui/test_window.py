@@ -116,7 +116,8 @@ def test_geometry_and_splitter_restored(qtbot, prompter) -> None:
 
 
 def test_demo_and_view_registry(qtbot, window) -> None:
-    from mlmanager.ui.widgets import model_view
+    from mlmanager.ui.pages import base as pages_base
+    from mlmanager.ui.pages import registry
 
     entry = window.open_demo()
     wait_idle(qtbot, window)
@@ -127,13 +128,13 @@ def test_demo_and_view_registry(qtbot, window) -> None:
     assert keys[:2] == ["overview", "signature"]
     assert not window.has_unsaved_changes()
 
-    class Extra(model_view.ModelPage):
+    class Extra(pages_base.ModelPage):
         shown = None
 
         def show_entry(self, e):
             Extra.shown = e
 
-    model_view.register_page("extra", "Extra", Extra, order=99)
+    registry.register_page("extra", "Extra", Extra, order=99)
     try:
         other = MainWindow(Settings(), window.prompter)
         qtbot.addWidget(other)
@@ -144,7 +145,7 @@ def test_demo_and_view_registry(qtbot, window) -> None:
         assert Extra.shown is other.view.entry
         other.shutdown()
     finally:
-        model_view._REGISTRY.pop("extra")
+        registry._REGISTRY.pop("extra")
 
 
 def test_task_manager_results_errors_cancel(qtbot) -> None:

@@ -1,0 +1,78 @@
+"""Background task bodies of the Deploy tab (run on the task pool; no widgets here).
+
+Each takes the ``TaskState`` first (``tasks.TaskManager.start``) and the model's loaded
+``ModelDocument``; they read files (input examples, environment files) but never run model code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mlmanager.core.errors import MlmanagerError
+
+if TYPE_CHECKING:
+    from mlmanager.core.deploy.request_bodies import PayloadCheck, RequestPayload
+    from mlmanager.core.deploy.targets import DeployReport
+    from mlmanager.ui.tasks import TaskState
+
+
+def check_task(state: TaskState, doc: Any) -> DeployReport:
+    """Every rule of every target (mlflow, azureml, databricks) on ``doc``."""
+    from mlmanager.core.deploy.targets import check_deploy
+
+    state.check()
+    return check_deploy(doc, "all")
+
+
+@dataclass
+class PayloadBuild:
+    """The request built for one target, or why none could be built."""
+
+    target: str
+    payload: RequestPayload | None = None
+    text: str = ""
+    error: str | None = None
+    check: PayloadCheck | None = None  # the generated request judged by the target's rules
+    notes: list[str] = field(default_factory=list)
+
+
+def payload_task(state: TaskState, doc: Any, target: str, input_path: str | None,
+                 orient: str | None, max_rows: int = 1000) -> PayloadBuild:
+    """Build the request for ``target`` (from ``input_path``, else the example/signature) and
+    check it the way the target would."""
+    from mlmanager.core.deploy.request_bodies import build_payload, validate_payload
+
+    try:
+        payload = build_payload(doc, target, input_path=input_path, orient=orient, max_rows=max_rows)
+        text = payload.json_text()
+    except (MlmanagerError, ValueError) as exc:
+        return PayloadBuild(target, error=str(exc))
+    state.check()
+    check = validate_payload(doc, text, target)
+    return PayloadBuild(target, payload, text, None, check, list(payload.notes))
+
+
+def validate_task(state: TaskState, doc: Any, text: str, target: str) -> PayloadCheck:
+    """Judge an edited request body as ``target`` would (never raises for a bad body)."""
+    from mlmanager.core.deploy.request_bodies import validate_payload
+
+    state.check()
+    return validate_payload(doc, text, target)
+
+
+def openapi_task(state: TaskState, doc: Any, target: str, path: str, fmt: str) -> str:
+    """Build the OpenAPI document for ``target`` and write it atomically to ``path``."""
+    from mlmanager.core.deploy.openapi import build_openapi
+    from mlmanager.ui.pages.deploy.openapi_export import write_openapi
+
+    document = build_openapi(doc, target)
+    state.check()
+    write_openapi(path, document, fmt)
+    return path
+
+
+def parse_body(text: str) -> Any:
+    """The JSON value of an edited body, or raise ValueError."""
+    return json.loads(text)

@@ -1,0 +1,278 @@
+"""Environment tab: requirement ▸ required ▸ installed ▸ status, and the Python version check.
+
+The check runs in the background (it asks importlib.metadata about every requirement). The
+table first shows the file MLflow itself reads (requirements.txt, else conda.yaml's pip
+section, else python_env.yaml); the other environment files can be picked from the combo box.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mlmanager.core.errors import MlmanagerError
+from mlmanager.ui import icons, theme
+from mlmanager.ui.models.tables import RowsModel
+from mlmanager.ui.pages.base import ModelPage, PageContext
+from mlmanager.ui.widgets.common import Badge, Banner, compact_rows, muted_label
+
+if TYPE_CHECKING:
+    from mlmanager.ui.store import ModelEntry
+    from mlmanager.ui.tasks import Task, TaskError
+
+STATUS_TEXT = {"ok": "OK", "mismatch": "Version mismatch", "missing": "Not installed",
+               "unparseable": "Not a package"}
+STATUS_ICON = {"ok": "ok", "mismatch": "warning", "missing": "error", "unparseable": "info"}
+HEADERS = ["Requirement", "Required", "Installed", "Status"]
+
+
+@dataclass
+class EnvReport:
+    check: Any  # core.environment.EnvironmentCheck
+    files: dict[str, list[Any]] = field(default_factory=dict)  # file -> [RequirementStatus]
+    file_python: dict[str, str | None] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def environment_task(state: Any, doc: Any) -> EnvReport:
+    """Runs in a worker thread: MLflow's check plus a table for every environment file."""
+    from importlib import metadata
+
+    from mlmanager.core.environments import requirements as env
+
+    check = env.check_environment(doc)
+    report = EnvReport(check)
+
+    def lookup(name: str) -> str | None:
+        try:
+            return metadata.version(name)
+        except Exception:  # noqa: BLE001 - not installed or broken metadata
+            return None
+
+    interp = env.InterpreterInfo(sys.executable, platform.python_version(), lookup)
+    names = {"requirements.txt": "requirements.txt", **{
+        k: v for k, v in _env_names(doc).items()}}
+    for label, rel in names.items():
+        if state is not None and state.cancelled:
+            break
+        try:
+            if not doc.source.is_readable_file(rel):
+                continue
+            raw = doc.source.read_bytes(rel, max_bytes=env.MAX_ENV_BYTES)
+            python = None
+            if label == "requirements.txt":
+                lines = env.parse_requirements_text(raw.decode("utf-8", "replace"))
+            elif label == "conda":
+                python, lines = env.parse_conda_yaml(raw, rel)
+            else:
+                python, _build, lines = env.parse_python_env_yaml(raw, rel)
+        except MlmanagerError as exc:
+            report.errors[rel] = exc.message
+            continue
+        report.files[rel] = [env.check_requirement(line, interp) for line in lines]
+        report.file_python[rel] = python
+    return report
+
+
+def _env_names(doc: Any) -> dict[str, str]:
+    names = {"conda": "conda.yaml", "virtualenv": "python_env.yaml"}
+    value = doc.pyfunc_env
+    if isinstance(value, str):
+        names["conda"] = value
+    elif isinstance(value, dict):
+        for key in ("conda", "virtualenv"):
+            if isinstance(value.get(key), str):
+                names[key] = value[key]
+    return names
+
+
+class EnvironmentPage(ModelPage):
+    def __init__(self, ctx: PageContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(12, 10, 12, 10)
+        lay.setSpacing(8)
+        py_row = QHBoxLayout()
+        self.python_icon = QLabel()
+        self.python_icon.setPixmap(icons.icon("python").pixmap(20, 20))
+        py_row.addWidget(self.python_icon)
+        self.python_label = QLabel()
+        self.python_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        py_row.addWidget(self.python_label)
+        self.python_badge_row = QHBoxLayout()
+        py_row.addLayout(self.python_badge_row)
+        py_row.addStretch(1)
+        lay.addLayout(py_row)
+        self.python_badge: Badge | None = None
+
+        src_row = QHBoxLayout()
+        src_row.addWidget(QLabel("Requirements from:"))
+        self.source_combo = QComboBox()
+        self.source_combo.setAccessibleName("Environment file")
+        self.source_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.source_combo.currentIndexChanged.connect(self._on_source_changed)
+        src_row.addWidget(self.source_combo)
+        self.summary = muted_label()
+        src_row.addWidget(self.summary, 1)
+        lay.addLayout(src_row)
+
+        self.banner = Banner()
+        self.banner.hide()
+        lay.addWidget(self.banner)
+
+        self.model = RowsModel(HEADERS)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setAccessibleName("Requirements")
+        compact_rows(self.table)
+        self._apply_header_modes()
+        self.model.modelReset.connect(self._apply_header_modes)
+        lay.addWidget(self.table, 1)
+        self.problems = muted_label()
+        lay.addWidget(self.problems)
+        self._task: Task | None = None
+        self._report: EnvReport | None = None
+
+    def _apply_header_modes(self) -> None:
+        h = self.table.horizontalHeader()
+        if h.count() == len(HEADERS):
+            for col in range(len(HEADERS)):
+                h.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+            h.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+            h.setStretchLastSection(False)
+
+    # ------------------------------------------------------------------------------------------
+
+    def show_entry(self, entry: ModelEntry | None) -> None:
+        self.entry = entry
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self._report = None
+        self.model.clear()
+        self.source_combo.blockSignals(True)
+        self.source_combo.clear()
+        self.source_combo.blockSignals(False)
+        self.banner.hide()
+        self.problems.hide()
+        if entry is None or entry.doc is None:
+            self.python_label.setText("The environment cannot be checked: the model could not be read.")
+            self._set_python_badge(None)
+            self.summary.setText("")
+            return
+        cached = entry.cache.get("environment")
+        if isinstance(cached, EnvReport):
+            self._show_report(cached)
+            return
+        self.python_label.setText("Checking the environment…")
+        self._set_python_badge(None)
+        task = self.ctx.tasks.start(environment_task, entry.doc, name="environment check")
+        self._task = task
+        task.succeeded.connect(lambda rep, t=task, e=entry: self._done(t, e, rep))
+        task.failed.connect(lambda err, t=task: self._failed(t, err))
+
+    def _done(self, task: Task, entry: ModelEntry, report: EnvReport) -> None:
+        entry.cache["environment"] = report
+        if task is not self._task or entry is not self.entry:
+            return
+        self._task = None
+        self._show_report(report)
+
+    def _failed(self, task: Task, err: TaskError) -> None:
+        err.handled = err.expected
+        if task is not self._task:
+            return
+        self._task = None
+        self.python_label.setText(f"The environment check failed: {err.message}")
+
+    def _set_python_badge(self, status: str | None, tip: str = "") -> None:
+        if self.python_badge is not None:
+            self.python_badge_row.removeWidget(self.python_badge)
+            self.python_badge.deleteLater()
+            self.python_badge = None
+        if status is None:
+            return
+        level, text = {"ok": ("ok", "Python matches"), "mismatch": ("warning", "Python differs")}.get(
+            status, ("info", "Python version unknown"))
+        self.python_badge = Badge(text, level, tip)
+        self.python_badge.setObjectName("python-badge")
+        self.python_badge_row.addWidget(self.python_badge)
+
+    def _show_report(self, report: EnvReport) -> None:
+        self._report = report
+        check = report.check
+        py = check.python
+        required = py.required or "not recorded"
+        self.python_label.setText(f"Python: the model was saved with <b>{required}</b>; this app runs "
+                                  f"<b>{py.current}</b>")
+        self._set_python_badge(py.status, check.python_message or "Same major.minor version")
+        self.source_combo.blockSignals(True)
+        self.source_combo.clear()
+        first = check.source
+        files = list(report.files)
+        if first in files:
+            files.remove(first)
+            files.insert(0, first)
+        for f in files:
+            label = f"{f}  (what MLflow reads)" if f == first else f
+            self.source_combo.addItem(icons.icon("file-env"), label, f)
+        self.source_combo.blockSignals(False)
+        self.source_combo.setEnabled(bool(files))
+        if check.message:
+            self.banner.show_message("warning", "This environment does not match the model",
+                                     check.message.replace(" - ", "• "))
+        else:
+            self.banner.hide()
+        problems = list(check.problems) + [f"{k}: {v}" for k, v in report.errors.items()]
+        self.problems.setText("\n".join(f"• {p}" for p in problems))
+        self.problems.setVisible(bool(problems))
+        if files:
+            self._fill(files[0])
+        else:
+            self.model.clear()
+            self.summary.setText("No requirements file in the model.")
+
+    def _on_source_changed(self, index: int) -> None:
+        if index >= 0 and self._report is not None:
+            self._fill(self.source_combo.itemData(index))
+
+    def _fill(self, rel: str) -> None:
+        assert self._report is not None
+        statuses = self._report.files.get(rel, [])
+        c = theme.current_colors()
+        colour = {"ok": QColor(c.ok), "mismatch": QColor(c.warning), "missing": QColor(c.error),
+                  "unparseable": QColor(c.muted)}
+        rows, icon_map, tips, colours = [], {}, {}, {}
+        for i, r in enumerate(statuses):
+            rows.append([r.name or "—", r.required, r.installed or "not installed",
+                         STATUS_TEXT.get(r.status, r.status)])
+            icon_map[i] = icons.icon(STATUS_ICON.get(r.status, "unknown"))
+            tips[i] = r.note or (r.mlflow_text() if r.status in ("mismatch", "missing") else "")
+            colours[i] = colour.get(r.status, QColor(c.text))
+        self.model.set_rows(HEADERS, rows, icons=icon_map, tips=tips, colours=colours, icon_column=3)
+        bad = sum(1 for r in statuses if r.status in ("mismatch", "missing"))
+        python = self._report.file_python.get(rel)
+        text = f"{len(statuses)} requirement{'s' if len(statuses) != 1 else ''}"
+        text += f", {bad} not satisfied" if bad else ", all satisfied"
+        if python:
+            text += f" · asks for Python {python}"
+        self.summary.setText(text)

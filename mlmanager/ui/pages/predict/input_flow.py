@@ -1,0 +1,277 @@
+"""The Predict tab's input flow: open an input in the helper, check it, apply fixes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlmanager.ui.pages.predict.input_panel import INPUT_FILTER
+from mlmanager.ui.pages.predict.payloads import Fix
+from mlmanager.ui.pages.predict.prep import (
+    CheckArgs,
+    CheckOutcome,
+    OpenedInput,
+    PrepClient,
+    PrepError,
+)
+from mlmanager.ui.pages.predict.state import K_MODE, ModelState, Opener
+
+if TYPE_CHECKING:
+    from mlmanager.ui.tasks import TaskError, TaskState
+
+
+
+def _prep_call(state: TaskState, prep: PrepClient, fn: Callable[[PrepClient], Any]) -> Any:
+    """Run one helper call; expected failures come back as the result (a PrepError)."""
+    state.on_cancel(prep.cancel)
+    try:
+        return fn(prep)
+    except PrepError as exc:
+        return exc
+
+
+def _check_call(state: TaskState, prep: PrepClient, opened: OpenedInput, reopen: Opener | None,
+                model_dir: str, mode: str, params: dict[str, Any] | None) -> Any:
+    state.on_cancel(prep.cancel)
+    try:
+        try:
+            return opened, prep.check(opened.input_id, model_dir, mode, params)
+        except PrepError as exc:
+            if exc.kind not in ("input", "crashed") or reopen is None:
+                raise
+            again = reopen(prep)  # the helper restarted (cancel, crash): open the input again
+            return again, prep.check(again.input_id, model_dir, mode, params)
+    except PrepError as exc:
+        return exc
+
+
+
+class InputFlowMixin:
+    """Part of :class:`~mlmanager.ui.pages.predict.page.PredictPage`: the input and its check."""
+
+    def ask_open_input(self) -> None:
+        from mlmanager.ui.settings import Settings
+
+        start = Settings().last_dir
+        path = self.ctx.prompter.open_file(self, "Open a model input", start, INPUT_FILTER)
+        if path:
+            self.load_input_file(path)
+
+    def load_input_file(self, path: str | Path, *, encoding: str = "utf-8") -> None:
+        p = str(path)
+        self._last_path = p
+
+        def opener(prep: PrepClient, check: CheckArgs | None = None) -> OpenedInput:
+            return prep.open_file(p, encoding=encoding, check=check)
+
+        self._open_input(opener, f"Reading {Path(p).name}…", own_params=True)
+
+    def use_example(self) -> None:
+        if self.entry is None or self.entry.doc is None:
+            return
+        model_dir = self._model_dir()
+
+        def opener(prep: PrepClient, check: CheckArgs | None = None) -> OpenedInput:
+            return prep.open_example(model_dir, check=check)
+
+        self._open_input(opener, "Reading the input example…", own_params=True)
+
+    def show_grid(self) -> None:
+        self.input.tabs.setCurrentWidget(self.input.grid)
+        st = self._state
+        grid = self.input.grid
+        if grid.model.rowCount() == 1 and st is not None and st.opened is not None:
+            rows = st.opened.display.head(100).values.tolist()
+            if grid.model.layout_info.tensor_dtype is None and grid.model.columns:
+                names = [c.name for c in grid.model.columns]
+                frame = st.opened.display
+                cols = [frame[n] if n in frame.columns else None for n in names]
+                rows = [[c.iloc[i] if c is not None else None for c in cols] for i in range(min(100, len(frame)))]
+            grid.set_rows(rows)
+
+    def use_grid_rows(self) -> None:
+        grid = self.input.grid.model
+        layout = grid.layout_info
+        rows = grid.rows_json()
+        names = [c.name for c in layout.columns]
+        types = [c.signature_type for c in layout.columns]
+        tensor = layout.tensor_dtype
+
+        def opener(prep: PrepClient, check: CheckArgs | None = None) -> OpenedInput:
+            return prep.open_rows(names, types, rows, tensor_dtype=tensor, check=check)
+
+        self._open_input(opener, "Checking the typed rows…")
+
+    def apply_fixes(self, fixes: list[Fix]) -> None:
+        st = self._state
+        if st is None or st.opened is None or not fixes:
+            return
+        base, base_reopen = st.opened, st.reopen  # fixes stack on the input shown now
+        payload = [f.to_json() for f in fixes]
+        base_id = base.input_id
+
+        def opener(prep: PrepClient, check: CheckArgs | None = None) -> OpenedInput:
+            return prep.open_fixed(base_id, payload, check=check)
+
+        def reopen(prep: PrepClient, check: CheckArgs | None = None) -> OpenedInput:
+            again = base_reopen(prep) if base_reopen is not None else base
+            return prep.open_fixed(again.input_id, payload, check=check)
+
+        self._open_input(opener, "Applying the fixes…", keep_original=True, reopen=reopen)
+
+    def revert_input(self) -> None:
+        st = self._state
+        if st is None or st.original is None:
+            return
+        st.opened, st.reopen = st.original, st.original_reopen
+        st.original = st.original_reopen = None
+        st.check = st.outcome = None
+        self._show_state()
+        self.check()
+
+    def _open_input(self, opener: Opener, text: str, *, keep_original: bool = False,
+                    reopen: Opener | None = None, own_params: bool = False) -> None:
+        """Open an input in the helper and check it in the same round trip.
+
+        ``own_params``: the input brings its own params (a file, the example), so it is checked
+        with them (the form then shows them); typed rows and fixed inputs use the form's.
+        """
+        if self.entry is None or self._state is None or self.entry.doc is None:
+            return
+        self._token += 1
+        self._check_token += 1
+        token, check_token, key = self._token, self._check_token, self._state.key
+        check = CheckArgs(self._model_dir(), self.mode(), None if own_params else self._params())
+        self._begin("input", text)
+        task = self.ctx.tasks.start(_prep_call, self.services.prep, lambda prep: opener(prep, check),
+                                    name="read input")
+        task.succeeded.connect(
+            lambda res: self._input_done(token, check_token, key, res, keep_original, reopen or opener))
+        task.failed.connect(lambda err: self._task_failed(err, "input"))
+
+    def _input_done(self, token: int, check_token: int, key: str, res: Any, keep_original: bool,
+                    reopen: Opener) -> None:
+        self._end("input")
+        st = self._states.get(key)
+        if st is None or token != self._token:
+            return
+        if isinstance(res, PrepError):
+            if st is self._state:
+                self._input_error(res)
+            self._finish_autorun()
+            return
+        if keep_original:
+            if st.original is None:
+                st.original, st.original_reopen = st.opened, st.reopen
+        else:
+            st.original = st.original_reopen = None
+        st.opened, st.reopen = res, reopen
+        st.check = None
+        st.outcome = None
+        st.message = None
+        if st is not self._state:
+            return
+        if res.origin in ("file", "example") and self.input.params.has_params:
+            self.input.params.set_values(res.params)  # the input's own params, else the defaults
+            st.params = self.input.params.values()
+        self._clear_message()
+        self._show_state()
+        if res.notes:
+            self._message("warning", "Some fixes could not be applied", "\n".join(res.notes))
+        self.input_loaded.emit(res)
+
+        def check_it() -> None:
+            if st is not self._state or st.opened is not res:
+                return  # another model or input came first
+            if res.checked is not None and check_token == self._check_token:
+                self._apply_check(st, res.checked)
+            else:
+                self.check()
+
+        # on the next turn: the new rows are painted first (100,000 rows: two slices, not one)
+        self._later(check_it)
+
+    def _input_error(self, exc: PrepError) -> None:
+        if exc.kind == "cancelled":
+            self._message("info", "Cancelled", "Reading the input was cancelled.")
+            return
+        action = None
+        last = self._last_path
+        if exc.retry_encoding and last:
+            enc = exc.retry_encoding
+            action = (f"Retry as {enc}", lambda: self.load_input_file(last, encoding=enc))
+        title = "The input cannot be read" if exc.expected else "Reading the input failed"
+        self._message("error", title, exc.message, details=exc.details, action=action)
+
+    def _task_failed(self, err: TaskError, what: str) -> None:
+        err.handled = True
+        self._end(what)
+        self._message("error", "Something went wrong", str(err), details=err.details)
+        self._finish_autorun()
+
+    # ------------------------------------------------------------------ check
+    def mode(self) -> str:
+        return str(self.mode_combo.currentData() or "serving")
+
+    def set_mode(self, mode: str) -> None:
+        index = self.mode_combo.findData(mode)
+        if index >= 0:
+            self.mode_combo.setCurrentIndex(index)
+
+    def _params(self) -> dict[str, Any] | None:
+        return self.input.params.values() if self.input.params.has_params else None
+
+    def _on_mode_changed(self, _index: int) -> None:
+        self._save_setting(K_MODE, self.mode())
+        self.check()
+
+    def _on_params_changed(self) -> None:
+        if self._state is not None:
+            self._state.params = self.input.params.values()
+        self.check()
+
+    def check(self) -> None:
+        """Validate the current input with the chosen semantics (in the input helper)."""
+        st = self._state
+        if st is None or st.opened is None or self.entry is None or self.entry.doc is None:
+            return
+        self._check_token += 1
+        token, key = self._check_token, st.key
+        self._begin("check", "Checking the input against the signature…")
+        task = self.ctx.tasks.start(_check_call, self.services.prep, st.opened, st.reopen,
+                                    self._model_dir(), self.mode(), self._params(), name="check input")
+        task.succeeded.connect(lambda res: self._check_done(token, key, res))
+        task.failed.connect(lambda err: self._task_failed(err, "check"))
+
+    def _check_done(self, token: int, key: str, res: Any) -> None:
+        self._end("check")
+        st = self._states.get(key)
+        if st is None or token != self._check_token:
+            return
+        if isinstance(res, PrepError):
+            if st is self._state:
+                self._message("error", "The input could not be checked", res.message, details=res.details)
+            self._finish_autorun()
+            return
+        opened, outcome = res
+        if opened is not st.opened:
+            st.opened = opened  # reopened after the helper restarted
+        if st is self._state:
+            self._apply_check(st, outcome)
+        else:
+            st.check, st.outcome = outcome, None
+
+    def _apply_check(self, st: ModelState, outcome: CheckOutcome) -> None:
+        st.check = outcome
+        st.outcome = None
+        self._show_check(st)
+        self._show_outcome(st)
+        self._update_actions()
+        self.checked.emit(outcome)
+        if outcome.result.valid:
+            if self._autorun is not None or self.autorun.isChecked():
+                self.run(ask=False, auto=True)
+        else:
+            self._finish_autorun()
+
