@@ -199,6 +199,12 @@ def _add_predict(sub: Any) -> None:
     )
     p.add_argument("--timeout", type=float, default=120.0, help="seconds (default 120)")
     p.add_argument("--python", help="interpreter to run the worker in (a venv or conda env)")
+    p.add_argument(
+        "--ignore-signature",
+        action="store_true",
+        help="predict even though the model's signature cannot be read (the input goes to the "
+        "model unchecked; MLflow itself cannot load such a model)",
+    )
     p.add_argument("--encoding", default="utf-8")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_predict)

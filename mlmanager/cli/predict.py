@@ -14,9 +14,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mlmanager.core.errors import InvalidError, ModelReadError
+from mlmanager.core.errors import InvalidError, ModelReadError, UnreadableSignatureError
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+IGNORE_SIGNATURE_HINT = (
+    "MLflow cannot load a model whose signature cannot be read; fix the signature "
+    "(`mlmanager signature set`), or pass --ignore-signature to predict without it"
+)
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -36,8 +40,14 @@ def run_predict(args: argparse.Namespace) -> int:
         model_dir = str(doc.root)
         client = WorkerClient(python=args.python, timeout=args.timeout)
         try:
+            try:
+                doc.readable_signature(args.model)
+            except UnreadableSignatureError as exc:
+                if not args.ignore_signature:
+                    raise UnreadableSignatureError(f"{exc.message}\n{IGNORE_SIGNATURE_HINT}", exc.path) from None
             client.start_load(model_dir)
-            result = validate_file(doc, args.input, mode=args.mode, encoding=args.encoding, params=params)
+            result = validate_file(doc, args.input, mode=args.mode, encoding=args.encoding, params=params,
+                                   ignore_signature=args.ignore_signature)
             if not result.valid:
                 if args.json:
                     _print_json({"valid": False, **result.to_json()})

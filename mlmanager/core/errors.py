@@ -37,6 +37,10 @@ class UnsafePathError(ModelReadError):
     """A path escapes the model folder, is a symlink, FIFO or device, or cannot be opened safely."""
 
 
+class UnreadableSignatureError(ModelReadError):
+    """The MLmodel has a signature that cannot be read (MLflow cannot load such an MLmodel)."""
+
+
 class InvalidError(MlmanagerError):
     """The input was understood but is invalid (a bad signature, a rejected payload, ...)."""
 

@@ -231,3 +231,27 @@ def test_unreadable_input_offers_the_encoding_retry(qtbot, predict_window, tmp_p
     wait_page(qtbot, page)
     assert page._state.opened is not None and page._state.opened.rows == 1
     assert page.input.model.index(0, 0).data() == "München"
+
+
+def test_unreadable_signature_is_refused_until_ignored(qtbot, predict_window, tmp_path: Path) -> None:
+    """As `predict` (exit 2 unless --ignore-signature): the tab refuses with validate's message
+    and offers to ignore the signature; then it predicts, saying the signature was ignored."""
+    model = copy_tree(MODELS / "iris_logreg_colspec", tmp_path / "iris")
+    mlmodel = model / "MLmodel"
+    mlmodel.write_text(mlmodel.read_text().replace('"type": "double"', '"type": "decimal128"', 1))
+    page = open_predict(qtbot, predict_window, model, autorun=True)
+    outcome = load(qtbot, page, MODELS / "iris_logreg_colspec.input.csv")
+    assert not outcome.result.valid and page._state.outcome is None  # not predicted
+    (problem,) = outcome.result.errors
+    assert problem.message.startswith("the signature cannot be read:") and "decimal128" in problem.message
+    assert page.banner.title.text() == "The model's signature cannot be read"
+    assert page.banner.message.text() == problem.message
+    assert page.banner.button.text() == "Ignore the signature"
+    assert not page.run_button.isEnabled()
+
+    page.banner.button.click()
+    wait_page(qtbot, page, timeout=120_000)
+    result = page._state.check.result
+    assert result.valid and any(w.kind == "signature_ignored" for w in result.warnings)
+    assert page._state.outcome is not None  # "Predict when valid": predicted
+    assert page.results.model.rowCount() == 5

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlmanager.core.errors import MlmanagerError, PayloadError
+from mlmanager.core.errors import PayloadError, UnreadableSignatureError
 from mlmanager.core.inputs.problems import Problem
 from mlmanager.core.inputs.reader import Payload, payload_from_object, read_payload
 from mlmanager.core.signature.schema import Signature
@@ -156,18 +156,21 @@ def validate_input(
     type_hint: bool = False,
     *,
     params: Any = None,
+    ignored_signature: str | None = None,
 ) -> ValidationResult:
     """Validate ``payload`` (a :class:`Payload`, or an in-memory DataFrame/array/dict given to
     ``predict``, which is enforced as is in either mode) against ``signature`` as MLflow would.
 
     ``type_hint``: the model's ``is_signature_from_type_hint`` flag (input enforcement skipped,
     params only). ``params``: inference params to use instead of the payload's own.
+    ``ignored_signature``: why the model's signature was set aside (it cannot be read and the
+    user asked to go on without it); worded in the warning that replaces "no input schema".
     Never raises for a bad input: anything unexpected becomes an ``unexpected_error`` problem.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
     try:
-        return _validate(signature, payload, mode, type_hint, params)
+        return _validate(signature, payload, mode, type_hint, params, ignored_signature)
     except Exception as exc:  # pragma: no cover - a safety net, every known path is handled
         return ValidationResult(
             valid=False,
@@ -185,7 +188,8 @@ def validate_input(
 
 
 def _validate(
-    signature: Signature | None, payload: Any, mode: str, type_hint: bool, params: Any
+    signature: Signature | None, payload: Any, mode: str, type_hint: bool, params: Any,
+    ignored_signature: str | None = None,
 ) -> ValidationResult:
     from mlmanager.core.inputs.enforce import enforce_input
     from mlmanager.core.inputs.enforce_columns import Context
@@ -260,6 +264,19 @@ def _validate(
                 severity="warning",
             )
         )
+    elif schema is None and ignored_signature:
+        result.warnings.append(
+            Problem(
+                kind="signature_ignored",
+                message=(
+                    f"The signature is ignored, as asked ({ignored_signature}): the input goes to "
+                    "the model unchanged. MLflow itself cannot load this model"
+                ),
+                fix="fix the signature (mlmanager signature set, or the Signature tab)",
+                target="input",
+                severity="warning",
+            )
+        )
     elif schema is None:
         result.warnings.append(
             Problem(
@@ -306,13 +323,18 @@ def validate_file(
     encoding: str = "utf-8",
     fmt: str | None = None,
     params: Any = None,
+    ignore_signature: bool = False,
 ) -> ValidationResult:
     """Validate an input file (CSV/JSON/Parquet) against a model folder, ``MLmodel`` file,
     loaded model document or :class:`Signature`. Unreadable inputs give an invalid result (with
-    a ``read`` stage error naming the line/column and any encoding retry), never an exception."""
+    a ``read`` stage error naming the line/column and any encoding retry), never an exception.
+
+    A model whose signature cannot be read raises :class:`UnreadableSignatureError`, unless
+    ``ignore_signature``: then the input is taken as for a model without a signature (with a
+    warning saying the signature was ignored and why)."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
-    signature, type_hint = _signature_of(model)
+    signature, type_hint, ignored = _signature_of(model, ignore_signature)
     try:
         payload = read_payload(input_path, fmt=fmt, encoding=encoding)
     except PayloadError as exc:
@@ -336,29 +358,25 @@ def validate_file(
             ],
             signature_kind=_signature_kind(signature, type_hint),
         )
-    return validate_input(signature, payload, mode, type_hint, params=params)
+    return validate_input(signature, payload, mode, type_hint, params=params, ignored_signature=ignored)
 
 
-def _signature_of(model: Any) -> tuple[Signature | None, bool]:
-    """(signature, is_signature_from_type_hint) of a Signature, model document or path."""
+def _signature_of(model: Any, ignore_signature: bool = False) -> tuple[Signature | None, bool, str | None]:
+    """(signature, is_signature_from_type_hint, why it is ignored) of a Signature, model
+    document or path. A signature that cannot be read raises :class:`UnreadableSignatureError`
+    unless ``ignore_signature`` (then the signature is None and the third item says why)."""
     if model is None or isinstance(model, Signature):
-        return model, False
-    if hasattr(model, "signature") and hasattr(model, "data"):
-        return model.signature, bool(getattr(model, "is_signature_from_type_hint", False))
-    path = Path(model)
-    try:
+        return model, False, None
+    if hasattr(model, "readable_signature") and hasattr(model, "data"):
+        doc, where = model, None
+    else:
         from mlmanager.core.model.mlmodel import load_model
-    except ImportError:  # pragma: no cover - the document module is optional here
-        load_model = None
-    if load_model is not None:
-        doc = load_model(path)
-        if doc.signature is None and getattr(doc, "signature_error", None):
-            raise MlmanagerError(f"the signature cannot be read: {doc.signature_error}", path)
-        return doc.signature, bool(doc.is_signature_from_type_hint)
-    from mlmanager.core.model import yamlio
 
-    mlmodel = path / "MLmodel" if path.is_dir() else path
-    data = yamlio.load_yaml_bytes(mlmodel.read_bytes(), mlmodel)
-    raw = data.get("signature")
-    sig = Signature.from_mlmodel(raw, mlmodel) if raw else None
-    return sig, bool(data.get("is_signature_from_type_hint"))
+        doc, where = load_model(Path(model)), model
+    type_hint = bool(doc.is_signature_from_type_hint)
+    try:
+        return doc.readable_signature(where), type_hint, None
+    except UnreadableSignatureError as exc:
+        if not ignore_signature:
+            raise
+        return None, type_hint, exc.message

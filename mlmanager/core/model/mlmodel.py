@@ -24,6 +24,7 @@ from mlmanager.core.errors import (
     MLmodelNotFoundError,
     ModelReadError,
     SchemaError,
+    UnreadableSignatureError,
     WriteError,
     YamlError,
 )
@@ -186,6 +187,19 @@ class ModelDocument:
         if not self._signature_parsed:
             self._parse_signature()
         return self._signature
+
+    def readable_signature(self, where: str | Path | None = None) -> Signature | None:
+        """The signature (None when there is none); raises :class:`UnreadableSignatureError`
+        (named after ``where``, default the model's location) when one is written but cannot
+        be read: MLflow cannot load such an MLmodel at all, so neither validate nor predict
+        pretend the model has no schema."""
+        sig = self.signature
+        if sig is None and self.signature_error:
+            raise UnreadableSignatureError(
+                f"the signature cannot be read: {self.signature_error}",
+                self.location if where is None else where,
+            )
+        return sig
 
     def _parse_signature(self) -> None:
         self._signature_parsed = True

@@ -15,6 +15,7 @@ from mlmanager.ui.pages.predict.prep import (
     PrepClient,
     PrepError,
 )
+from mlmanager.ui.pages.predict.prep_child import UNREADABLE_SIGNATURE
 from mlmanager.ui.pages.predict.state import K_MODE, ModelState, Opener
 
 if TYPE_CHECKING:
@@ -32,16 +33,17 @@ def _prep_call(state: TaskState, prep: PrepClient, fn: Callable[[PrepClient], An
 
 
 def _check_call(state: TaskState, prep: PrepClient, opened: OpenedInput, reopen: Opener | None,
-                model_dir: str, mode: str, params: dict[str, Any] | None) -> Any:
+                check: CheckArgs) -> Any:
     state.on_cancel(prep.cancel)
+    args = (check.model_dir, check.mode, check.params)
     try:
         try:
-            return opened, prep.check(opened.input_id, model_dir, mode, params)
+            return opened, prep.check(opened.input_id, *args, ignore_signature=check.ignore_signature)
         except PrepError as exc:
             if exc.kind not in ("input", "crashed") or reopen is None:
                 raise
             again = reopen(prep)  # the helper restarted (cancel, crash): open the input again
-            return again, prep.check(again.input_id, model_dir, mode, params)
+            return again, prep.check(again.input_id, *args, ignore_signature=check.ignore_signature)
     except PrepError as exc:
         return exc
 
@@ -142,7 +144,8 @@ class InputFlowMixin:
         self._token += 1
         self._check_token += 1
         token, check_token, key = self._token, self._check_token, self._state.key
-        check = CheckArgs(self._model_dir(), self.mode(), None if own_params else self._params())
+        check = CheckArgs(self._model_dir(), self.mode(), None if own_params else self._params(),
+                          self._state.ignore_signature)
         self._begin("input", text)
         task = self.ctx.tasks.start(_prep_call, self.services.prep, lambda prep: opener(prep, check),
                                     name="read input")
@@ -226,6 +229,15 @@ class InputFlowMixin:
         self._save_setting(K_MODE, self.mode())
         self.check()
 
+    def ignore_signature(self) -> None:
+        """Check (and predict) the input without the model's unreadable signature, as
+        ``predict --ignore-signature`` does: the user's explicit choice, per model."""
+        if self._state is None:
+            return
+        self._state.ignore_signature = True
+        self._clear_message()
+        self.check()
+
     def _on_params_changed(self) -> None:
         if self._state is not None:
             self._state.params = self.input.params.values()
@@ -239,8 +251,9 @@ class InputFlowMixin:
         self._check_token += 1
         token, key = self._check_token, st.key
         self._begin("check", "Checking the input against the signature…")
-        task = self.ctx.tasks.start(_check_call, self.services.prep, st.opened, st.reopen,
-                                    self._model_dir(), self.mode(), self._params(), name="check input")
+        args = CheckArgs(self._model_dir(), self.mode(), self._params(), st.ignore_signature)
+        task = self.ctx.tasks.start(_check_call, self.services.prep, st.opened, st.reopen, args,
+                                    name="check input")
         task.succeeded.connect(lambda res: self._check_done(token, key, res))
         task.failed.connect(lambda err: self._task_failed(err, "check"))
 
@@ -265,6 +278,10 @@ class InputFlowMixin:
     def _apply_check(self, st: ModelState, outcome: CheckOutcome) -> None:
         st.check = outcome
         st.outcome = None
+        unreadable = next((p for p in outcome.result.errors if p.kind == UNREADABLE_SIGNATURE), None)
+        if unreadable is not None:
+            self._message("error", "The model's signature cannot be read", unreadable.message,
+                          action=("Ignore the signature", self.ignore_signature))
         self._show_check(st)
         self._show_outcome(st)
         self._update_actions()

@@ -82,12 +82,14 @@ class CheckArgs:
     model_dir: str
     mode: str = "serving"
     params: dict[str, Any] | None = None
+    ignore_signature: bool = False  # the user chose to go on without an unreadable signature
 
     def to_json(self) -> dict[str, Any]:
         from mlmanager.worker.frames import encode_value
 
         return {"model_dir": self.model_dir, "mode": self.mode,
-                "params": encode_value(self.params) if self.params is not None else None}
+                "params": encode_value(self.params) if self.params is not None else None,
+                "ignore_signature": self.ignore_signature}
 
 
 @dataclass
@@ -182,13 +184,15 @@ class PrepClient:
         return self._open({"kind": "fixed", "base": base, "fixes": fixes}, check)
 
     def check(self, input_id: int, model_dir: str | os.PathLike[str], mode: str,
-              params: dict[str, Any] | None = None, *, want_data: bool = True) -> CheckOutcome:
+              params: dict[str, Any] | None = None, *, want_data: bool = True,
+              ignore_signature: bool = False) -> CheckOutcome:
         from mlmanager.worker.frames import read_payload
 
         with self._lock:
             out = self._out_dir()
             try:
-                args = {**CheckArgs(os.fspath(model_dir), mode, params).to_json(), "input": input_id,
+                check = CheckArgs(os.fspath(model_dir), mode, params, ignore_signature)
+                args = {**check.to_json(), "input": input_id,
                         "out": str(out), "want_data": want_data}
                 data = self._call("check", args, self.timeout)
                 result = result_from_json(data)

@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 MAX_INPUTS = 8  # open inputs kept (an input and its fixed versions)
+UNREADABLE_SIGNATURE = "unreadable_signature"  # the check's problem kind: MLflow cannot load the model
+IGNORE_SIGNATURE_FIX = ("fix the signature in the Signature tab, or choose “Ignore the signature” "
+                        "to predict without it (MLflow itself cannot load this model)")
 
 
 @dataclass
@@ -174,25 +177,35 @@ class Child:
                     params=None, origin="rows")
 
     def op_check(self, args: dict[str, Any]) -> dict[str, Any]:
-        from mlmanager.core.errors import MlmanagerError
+        from mlmanager.core.errors import UnreadableSignatureError
+        from mlmanager.core.inputs.problems import Problem
         from mlmanager.core.inputs.reader import read_json_payload
-        from mlmanager.core.inputs.validation import validate_input
+        from mlmanager.core.inputs.validation import ValidationResult, validate_input
         from mlmanager.worker.frames import decode_value, encode_value, write_payload
 
         held = self._held(args["input"])
         mode = args.get("mode") or "serving"
         params = decode_value(args["params"]) if args.get("params") is not None else None
         doc = self._doc(args["model_dir"])
-        if doc.signature is None and doc.signature_error:
-            raise MlmanagerError(f"the model's signature cannot be read: {doc.signature_error}")
-        sig = doc.signature
+        ignored = None
+        try:
+            sig = doc.readable_signature()
+        except UnreadableSignatureError as exc:
+            if not args.get("ignore_signature"):  # refused, as `validate` and `predict` do
+                problem = Problem(kind=UNREADABLE_SIGNATURE, message=exc.message, target="input",
+                                  fix=IGNORE_SIGNATURE_FIX)
+                return {**ValidationResult(valid=False, mode=mode, errors=[problem]).to_json(),
+                        "params_encoded": None, "has_data": False}
+            sig, ignored = None, exc.message
         type_hint = bool(doc.is_signature_from_type_hint)
         if held.payload is not None:
-            result = validate_input(sig, held.payload, mode, type_hint, params=params)
+            result = validate_input(sig, held.payload, mode, type_hint, params=params,
+                                    ignored_signature=ignored)
         elif mode == "python":
             own = held.params if isinstance(held.params, dict) else None
             result = validate_input(sig, held.value, "python", type_hint,
-                                    params=params if params is not None else own)
+                                    params=params if params is not None else own,
+                                    ignored_signature=ignored)
         else:
             key = "serving"
             if key not in held.serving_cache:
@@ -200,7 +213,8 @@ class Child:
 
                 text = serving_payload_text(held.value, held.params if isinstance(held.params, dict) else None)
                 held.serving_cache[key] = read_json_payload(text)
-            result = validate_input(sig, held.serving_cache[key], "serving", type_hint, params=params)
+            result = validate_input(sig, held.serving_cache[key], "serving", type_hint, params=params,
+                                    ignored_signature=ignored)
         out = Path(args["out"])
         wrote = False
         if result.valid and args.get("want_data", True):

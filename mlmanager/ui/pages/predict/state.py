@@ -66,5 +66,6 @@ class ModelState:
     env_lines: list[str] | None = None
     params: dict[str, Any] | None = None
     message: tuple[str, str, str, str] | None = None  # level, title, text, details
+    ignore_signature: bool = False  # the user chose to predict without an unreadable signature
 
 
