@@ -88,7 +88,7 @@ def scripts(csv: Path, folder: Path, cache: Path, warm_repeat: int) -> dict[str,
         "model.predict(df)\n"
     )
     cold = (
-        "from mlmanager.worker.client import WorkerClient\n"
+        "from mlmanager.predict.worker_client import WorkerClient\n"
         f"client = WorkerClient(cache_dir={str(cache)!r})\n"
         f"client.start_load({str(folder)!r})\n"
         "import pandas as pd\n"
@@ -99,7 +99,7 @@ def scripts(csv: Path, folder: Path, cache: Path, warm_repeat: int) -> dict[str,
     )
     warm = (
         "import json, time\n"
-        "from mlmanager.worker.client import WorkerClient\n"
+        "from mlmanager.predict.worker_client import WorkerClient\n"
         "import pandas as pd\n"
         f"client = WorkerClient(cache_dir={str(cache)!r})\n"
         f"client.load({str(folder)!r})\n"

@@ -235,7 +235,7 @@ def bundle_stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_worker_runs_through_the_frozen_entry(bundle_stand_in: Path, tmp_path: Path) -> None:
     """WorkerClient starts the worker through the app's hidden flag (fds, limits, hello)."""
     from mlmanager.core.safety import SAFE_LISTED
-    from mlmanager.worker.client import WorkerClient
+    from mlmanager.predict.worker_client import WorkerClient
 
     model = tmp_path / "model"
     model.mkdir()

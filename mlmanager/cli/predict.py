@@ -26,7 +26,7 @@ IGNORE_SIGNATURE_HINT = (
 def run_predict(args: argparse.Namespace) -> int:
     from mlmanager.core.inputs.validation import validate_file
     from mlmanager.core.model.mlmodel import load_model
-    from mlmanager.worker.client import WorkerClient
+    from mlmanager.predict.worker_client import WorkerClient
     from mlmanager.worker.errors import ModelRefusedError
 
     params = _parse_params(args.params)

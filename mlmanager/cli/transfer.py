@@ -88,8 +88,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_package(args: argparse.Namespace) -> int:
     from mlmanager.core.transfer.package_estimator import build_package
+    from mlmanager.predict.estimator_runner import WorkerEstimatorRunner
     from mlmanager.worker.errors import ModelRefusedError
-    from mlmanager.worker.estimator import WorkerEstimatorRunner
 
     try:
         result = build_package(args.estimator, args.data, args.out, format=args.format,

@@ -1,8 +1,9 @@
-"""Safety classification of model files, the trust store and the load decision.
+"""Safety verdicts on model files: the classes, the report and the load decision.
 
-Pure logic: nothing here unpickles or imports model code. The opcode walk that *finds* the
-globals runs in the worker (it can be slow on hostile input); the worker hands the globals to
-:func:`classify_globals` together with its allowlist (built from the installed scikit-learn).
+Pure, stdlib-only logic that runs on both sides: the worker classifies what its opcode walk
+found (it carries this module into the model's own interpreter, Python 3.7 and later: keep it
+stdlib-only and free of newer syntax or library calls), and the app reads the reports back.
+Nothing here unpickles or imports model code. The trust store is in :mod:`mlmanager.core.safety`.
 
 Classes, from worst to best (see docs/security.md §6):
 
@@ -16,20 +17,10 @@ Classes, from worst to best (see docs/security.md §6):
 from __future__ import annotations
 
 import _compat_pickle
-import contextlib
-import datetime as _dt
-import hashlib
-import json
-import os
 import re
-import stat
-import tempfile
 from collections.abc import Container, Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
-
-from mlmanager.core.errors import ModelReadError, WriteError
 
 SAFE_LISTED = "SAFE-LISTED"
 CONTAINS_CODE = "CONTAINS-CODE"
@@ -96,7 +87,7 @@ CODE_GLOBALS: frozenset[tuple[str, str]] = frozenset(
 ) | {("builtins", "type"), ("__builtin__", "type")}
 
 _DUNDER = re.compile(r"^__\w+__$")
-_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_NAME_LEN = 512
 
 
@@ -189,7 +180,7 @@ class SafetyReport:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {str(fmt)[:40]!r}")
         sha = data.get("sha256")
-        if sha is not None and not (isinstance(sha, str) and _SHA_RE.match(sha)):
+        if sha is not None and not (isinstance(sha, str) and SHA256_RE.match(sha)):
             raise ValueError("sha256 must be 64 lowercase hex digits")
         size = data.get("size")
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
@@ -365,124 +356,3 @@ def may_load(report: SafetyReport, trusted: bool) -> tuple[bool, str]:
     return False, "Refused: not a valid model file (corrupt or tampered). " + (
         report.scan_error or ""
     ).strip()
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a regular file (symlinks, FIFOs and devices are refused)."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    flags |= getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        raise ModelReadError(f"cannot open: {exc.strerror}", path) from None
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ModelReadError("not a regular file", path)
-        digest = hashlib.sha256()
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-@dataclass
-class TrustStore:
-    """Files the user chose to trust, keyed by SHA-256, in a small JSON file (atomic writes)."""
-
-    path: Path
-    _entries: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
-
-    MAX_BYTES = 16 << 20
-
-    def __post_init__(self) -> None:
-        self.path = Path(self.path)
-        self._entries = self._read()
-
-    def _read(self) -> dict[str, dict[str, str]]:
-        try:
-            st = os.lstat(self.path)
-        except FileNotFoundError:
-            return {}
-        except OSError as exc:
-            raise ModelReadError(f"cannot read the trust store: {exc.strerror}", self.path) from None
-        if not stat.S_ISREG(st.st_mode):
-            raise ModelReadError("trust store is not a regular file", self.path)
-        if st.st_size > self.MAX_BYTES:
-            raise ModelReadError("trust store is too large", self.path)
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"), parse_constant=_no_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ModelReadError(f"trust store is not valid JSON: {exc}", self.path) from None
-        trusted = data.get("trusted") if isinstance(data, dict) else None
-        if not isinstance(trusted, dict):
-            raise ModelReadError("trust store has no 'trusted' mapping", self.path)
-        entries: dict[str, dict[str, str]] = {}
-        for sha, info in trusted.items():
-            if isinstance(sha, str) and _SHA_RE.match(sha) and isinstance(info, dict):
-                entries[sha] = {k: str(v) for k, v in info.items() if isinstance(k, str)}
-        return entries
-
-    def reload(self) -> None:
-        self._entries = self._read()
-
-    def _merge_from_disk(self) -> None:
-        """Another window or tab may have changed the file since: build on it, don't clobber it."""
-        with contextlib.suppress(ModelReadError):  # an unreadable file is refused by _write
-            self._entries = self._read()
-
-    def is_trusted(self, sha: str) -> bool:
-        return sha in self._entries
-
-    def trusted_shas(self) -> frozenset[str]:
-        return frozenset(self._entries)
-
-    def entries(self) -> dict[str, dict[str, str]]:
-        return {k: dict(v) for k, v in self._entries.items()}
-
-    def trust(
-        self, sha: str, path: str | Path = "", classification: str = "", date: str | None = None
-    ) -> None:
-        if not _SHA_RE.match(sha or ""):
-            raise ValueError("sha must be 64 lowercase hex digits")
-        self._merge_from_disk()
-        self._entries[sha] = {
-            "path": str(path),
-            "classification": classification,
-            "date": date or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        }
-        self._write()
-
-    def revoke(self, sha: str) -> bool:
-        self._merge_from_disk()
-        existed = self._entries.pop(sha, None) is not None
-        if existed:
-            self._write()
-        return existed
-
-    def _write(self) -> None:
-        if self.path.is_symlink():
-            raise WriteError("refusing to write the trust store through a symlink", self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"version": 1, "trusted": self._entries}, indent=1, sort_keys=True)
-        fd, tmp = tempfile.mkstemp(prefix=".trust-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise WriteError(f"cannot save the trust store: {exc.strerror}", self.path) from None
-        try:  # make the rename durable
-            dfd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:
-            pass
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")

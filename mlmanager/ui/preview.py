@@ -267,7 +267,7 @@ def _safety(state: Any, source: Any, rel: str, model_dir: str | None) -> Preview
 
 def worker_client_class() -> Any:
     """The worker client (a seam: tests put a fake here)."""
-    from mlmanager.worker.client import WorkerClient
+    from mlmanager.predict.worker_client import WorkerClient
 
     return WorkerClient
 

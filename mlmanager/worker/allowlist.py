@@ -29,7 +29,9 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from mlmanager.core.safety import is_dangerous_global
+from mlmanager.core.verdict import is_dangerous_global
+from mlmanager.worker.scanner import list_pickle_globals
+from mlmanager.worker.versions import package_version
 
 _STDLIB = {
     ("copyreg", "_reconstructor"),
@@ -127,7 +129,10 @@ def _qual(cls: type) -> tuple[str, str]:
 
 
 def _sklearn_names() -> set[tuple[str, str]]:
-    from sklearn.utils.discovery import all_estimators
+    try:
+        from sklearn.utils.discovery import all_estimators  # scikit-learn >= 1.0
+    except ImportError:
+        from sklearn.utils import all_estimators  # 0.22 - 0.24
 
     names = {_qual(cls) for _, cls in all_estimators()}
     for module_name, wanted in _SKLEARN_INTERNAL_NAMES.items():
@@ -160,8 +165,6 @@ def _sklearn_names() -> set[tuple[str, str]]:
 
 
 def _globals_of(obj: object, protocols: Iterable[int] = (2, 3, 4, 5)) -> set[tuple[str, str]]:
-    from mlmanager.worker.scanner import list_pickle_globals
-
     found: set[tuple[str, str]] = set()
     for proto in protocols:
         try:
@@ -194,14 +197,21 @@ def _numpy_names() -> set[tuple[str, str]]:
             obj = getattr(dtypes, name)
             if isinstance(obj, type):
                 names.add(_qual(obj))
-    samples: list[object] = [
-        np.arange(3), np.zeros((2, 2), dtype="f4"), np.array(["a"], dtype=object),
-        np.array(["ab"]), np.array([b"ab"]), np.array([True]), np.array([1 + 2j]),
-        np.array(["2020-01-01"], dtype="datetime64[ns]"), np.array([1], dtype="timedelta64[s]"),
-        np.zeros(2, dtype=[("a", "<i8"), ("b", "<f8")]), np.float64(1.0), np.int32(1),
-        np.bool_(True), np.str_("x"), np.dtype("f8"), np.ma.masked_array([1, 2], mask=[0, 1]),
-        np.random.RandomState(0), np.random.default_rng(0),
+    makers = [
+        lambda: np.arange(3), lambda: np.zeros((2, 2), dtype="f4"),
+        lambda: np.array(["a"], dtype=object), lambda: np.array(["ab"]), lambda: np.array([b"ab"]),
+        lambda: np.array([True]), lambda: np.array([1 + 2j]),
+        lambda: np.array(["2020-01-01"], dtype="datetime64[ns]"),
+        lambda: np.array([1], dtype="timedelta64[s]"),
+        lambda: np.zeros(2, dtype=[("a", "<i8"), ("b", "<f8")]), lambda: np.float64(1.0),
+        lambda: np.int32(1), lambda: np.bool_(True), lambda: np.str_("x"), lambda: np.dtype("f8"),
+        lambda: np.ma.masked_array([1, 2], mask=[0, 1]), lambda: np.random.RandomState(0),
+        lambda: np.random.default_rng(0),  # numpy >= 1.17
     ]
+    samples: list[object] = []
+    for make in makers:  # old numpy lacks some of these: each sample on its own
+        with contextlib.suppress(Exception):
+            samples.append(make())
     for gen in ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937"):
         with contextlib.suppress(Exception):
             samples.append(np.random.Generator(getattr(np.random, gen)(0)))
@@ -260,16 +270,19 @@ def build_allowlist() -> Allowlist:
     return Allowlist(names)
 
 
+def _own_source() -> bytes:
+    """This module's source, from a folder or from the worker's zip (its loader reads both)."""
+    try:
+        return __loader__.get_data(__file__)  # type: ignore[name-defined]
+    except (AttributeError, OSError):
+        return Path(__file__).read_bytes()
+
+
 def _env_key() -> str:
     versions = []
     for dist in ("scikit-learn", "numpy", "scipy", "pandas"):
-        try:
-            from importlib.metadata import version
-
-            versions.append(f"{dist}={version(dist)}")
-        except Exception:
-            versions.append(f"{dist}=none")
-    source = Path(__file__).read_bytes()
+        versions.append(f"{dist}={package_version(dist) or 'none'}")
+    source = _own_source()  # a new allowlist recipe is a new cache entry
     raw = "|".join([sys.version, sys.prefix, *versions]).encode() + source
     return hashlib.sha256(raw).hexdigest()[:24]
 

@@ -134,7 +134,7 @@ def decode_value(value: Any, depth: int = 0) -> Any:
             if not (isinstance(shape, list) and all(isinstance(s, int) and s >= 0 for s in shape)):
                 raise FrameError("invalid array shape")
             items = value["$a"]
-            if not isinstance(items, list) or math.prod(shape) != len(items):
+            if not isinstance(items, list) or _product(shape) != len(items):
                 raise FrameError("array values do not match the shape")
             if dtype.kind == "O":
                 arr = np.empty(len(items), dtype=object)
@@ -162,6 +162,14 @@ def decode_value(value: Any, depth: int = 0) -> Any:
             return pd.Timedelta(value["$td"], unit="ns")
         raise FrameError("unknown tagged value")
     raise FrameError(f"unexpected JSON value of type {type(value).__name__}")
+
+
+def _product(shape: list[int]) -> int:
+    """math.prod (Python 3.8+) for a shape."""
+    out = 1
+    for n in shape:
+        out *= n
+    return out
 
 
 def _choice(value: Any, allowed: tuple[str, ...]) -> str:
@@ -363,7 +371,7 @@ class _Reader:
         values = spec.get("values")
         if not (isinstance(shape, list) and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)):
             raise FrameError("invalid array shape")
-        if not isinstance(values, list) or math.prod(shape) != len(values):
+        if not isinstance(values, list) or _product(shape) != len(values):
             raise FrameError("array values do not match the shape")
         arr = np.empty(len(values), dtype=object)
         arr[:] = [decode_value(v) for v in values] if values else []

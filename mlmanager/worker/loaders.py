@@ -19,7 +19,7 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlmanager.core.safety import CONTAINS_CODE, SAFE_LISTED, UNTRUSTED_IMPORTS, SafetyReport
+from mlmanager.core.verdict import CONTAINS_CODE, SAFE_LISTED, UNTRUSTED_IMPORTS, SafetyReport
 from mlmanager.worker.plan import SKLEARN_PREDICT_FNS, ModelPlan
 
 # skops defaults + the tree node stores (their risk is a crash inside this worker) + numpy.dtype
@@ -61,25 +61,6 @@ class LoadedModel:
             return self.model.predict(data)
         # Mirror mlflow's _SklearnModelWrapper: params are accepted and ignored.
         return getattr(self.model, self.plan.predict_fn)(data)
-
-
-def package_version(dist: str) -> str | None:
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-    except ImportError:  # pragma: no cover
-        return None
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return None
-
-
-def environment_versions() -> dict[str, str | None]:
-    info = sys.version_info
-    versions: dict[str, str | None] = {"python": f"{info.major}.{info.minor}.{info.micro}"}
-    for dist in ("scikit-learn", "numpy", "pandas", "scipy", "skops", "cloudpickle", "mlflow"):
-        versions[dist] = package_version(dist)
-    return versions
 
 
 def skew_warnings(plan: ModelPlan, versions: dict[str, str | None]) -> list[dict[str, Any]]:

@@ -19,14 +19,16 @@ import io
 import pickle
 import pickletools
 import struct
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
+from typing import Callable
 
-from mlmanager.core.safety import (
+from mlmanager.core.verdict import (
     SafetyReport,
     classify_globals,
     classify_skops_types,
 )
+from mlmanager.worker.versions import package_version
 
 ProgressFn = Callable[[float, str], None]
 PICKLESCAN_MAX_OPS = 200_000
@@ -292,12 +294,8 @@ def picklescan_opinion(data: bytes) -> tuple[set[tuple[str, str]], set[tuple[str
         return set(), set(), True, f"picklescan {getattr(ps, '__version__', '')}: {exc}"
     found = {(g.module, g.name) for g in res.globals}
     dangerous = {(g.module, g.name) for g in res.globals if g.safety.value == "dangerous"}
-    try:
-        from importlib.metadata import version
-
-        label = f"picklescan {version('picklescan')}"
-    except Exception:
-        label = "picklescan"
+    found_version = package_version("picklescan")
+    label = f"picklescan {found_version}" if found_version else "picklescan"
     return found, dangerous, bool(res.scan_err), label
 
 
@@ -355,12 +353,8 @@ def scan_skops(
             types = list(sio.get_untrusted_types(data=data))
         except Exception as exc:
             error = f"{type(exc).__name__}: {str(exc)[:300]}"
-    try:
-        from importlib.metadata import version
-
-        label = f"skops {version('skops')}"
-    except Exception:
-        label = "skops"
+    found_version = package_version("skops")
+    label = f"skops {found_version}" if found_version else "skops"
     return classify_skops_types(
         types, app_trusted, mlmodel_trusted=mlmodel_trusted, parse_error=error,
         file=file, sha256=sha256, size=len(data), scanner=label,

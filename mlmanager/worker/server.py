@@ -1,6 +1,6 @@
 """The worker process: reads JSON requests, scans/loads/predicts, writes JSON replies.
 
-Started by :mod:`mlmanager.worker.client` as ``python -I ... mlmanager.worker --fds R,W
+Started by :mod:`mlmanager.predict.worker_client` as ``python -I ... mlmanager.worker --fds R,W
 --limits JSON``. Limits are applied in ``__main__`` before this module is even imported.
 Only stdlib at import time; numpy, sklearn, skops, picklescan, pandas and mlflow are imported
 when a request needs them.
@@ -22,7 +22,7 @@ import warnings
 from typing import Any
 
 from mlmanager.core.errors import InvalidError, MlmanagerError, ModelReadError, UnsafePathError
-from mlmanager.core.safety import (
+from mlmanager.core.verdict import (
     CONTAINS_CODE,
     KNOWN_DANGEROUS,
     UNPARSEABLE,
@@ -38,6 +38,7 @@ from mlmanager.worker.plan import (
     read_inside,
     snapshot_folder,
 )
+from mlmanager.worker.versions import environment_versions
 
 _QUIET_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
 
@@ -205,7 +206,7 @@ class Server:
 
     def op_package(self, rid: int, args: dict[str, Any]) -> dict[str, Any]:
         """Load a bare estimator file, predict, re-serialize (``estimator.py``, packaging)."""
-        from mlmanager.worker.estimator import op_package
+        from mlmanager.worker.package_op import op_package
 
         return op_package(self, rid, args)
 
@@ -231,7 +232,7 @@ class Server:
             failure = LoadFailure("refused", reason)
             failure.report = report  # type: ignore[attr-defined]
             raise failure
-        versions = loaders.environment_versions()
+        versions = environment_versions()
         warns = loaders.skew_warnings(plan, versions)
         warns += [{"kind": "skops_trusted_types", "message": w, "estimator": None,
                    "original_version": None, "current_version": None} for w in report.warnings]

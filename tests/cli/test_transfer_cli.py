@@ -100,11 +100,6 @@ def test_package_with_the_worker(tmp_path: Path, capsys, monkeypatch: pytest.Mon
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer
 
-    from mlmanager.worker import client as client_module
-    from mlmanager.worker import estimator
-
-    if not estimator.is_wired():
-        monkeypatch.setattr(client_module, "_BOOTSTRAP", estimator.INSTALLING_BOOTSTRAP)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     frame = pd.DataFrame({"x": np.arange(10.0), "y": np.arange(10.0) % 3})
     est = LinearRegression().fit(frame, frame.x * 2)

@@ -169,7 +169,7 @@ def servers(copies: dict[str, Path]):
 
 
 def worker_predictions(model: Path, data: Any, params: Any, cache: Path) -> Any:
-    from mlmanager.worker.client import WorkerClient
+    from mlmanager.predict.worker_client import WorkerClient
 
     with WorkerClient(cache_dir=cache, timeout=180) as client:
         report = client.scan(model)

@@ -13,7 +13,7 @@ mlflow = pytest.importorskip("mlflow")
 import pandas as pd  # noqa: E402
 
 from mlmanager.core.safety import CONTAINS_CODE  # noqa: E402
-from mlmanager.worker.client import WorkerClient  # noqa: E402
+from mlmanager.predict.worker_client import WorkerClient  # noqa: E402
 from mlmanager.worker.errors import ModelRefusedError  # noqa: E402
 
 

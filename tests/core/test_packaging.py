@@ -221,17 +221,13 @@ def test_signature_round_trips_through_schema() -> None:
 
 @pytest.fixture(scope="module")
 def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """One worker for the module, started with the 'package' op (until server.py wires it)."""
-    from mlmanager.worker import client as client_module
-    from mlmanager.worker import estimator
-    from mlmanager.worker.client import WorkerClient
+    """One worker for the module (packaging runs in the prediction worker)."""
+    from mlmanager.predict import estimator_runner
+    from mlmanager.predict.worker_client import WorkerClient
 
-    with pytest.MonkeyPatch.context() as mp:
-        if not estimator.is_wired():
-            mp.setattr(client_module, "_BOOTSTRAP", estimator.INSTALLING_BOOTSTRAP)
-        client = WorkerClient(cache_dir=tmp_path_factory.mktemp("cache"), timeout=120)
-        yield estimator.WorkerEstimatorRunner(client=client, timeout=120)
-        client.close()
+    client = WorkerClient(cache_dir=tmp_path_factory.mktemp("cache"), timeout=120)
+    yield estimator_runner.WorkerEstimatorRunner(client=client, timeout=120)
+    client.close()
 
 
 @pytest.fixture(scope="module")

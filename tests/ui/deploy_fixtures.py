@@ -37,11 +37,11 @@ def _stub_page_class() -> type:
 @pytest.fixture
 def deploy_window(qtbot, prompter, worker_cache) -> Iterator[Any]:
     """A main window with the Deploy tab (worker processes use the shared cache)."""
+    from mlmanager.predict.worker_client import WorkerClient
     from mlmanager.ui.main_window import MainWindow
     from mlmanager.ui.pages import registry
     from mlmanager.ui.pages.deploy.page import DeployPage
     from mlmanager.ui.settings import Settings
-    from mlmanager.worker.client import WorkerClient
 
     with registry.page_override(
         "deploy",

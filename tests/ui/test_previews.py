@@ -64,7 +64,7 @@ def test_previews_by_kind(qtbot, window, rich_model: Path) -> None:
 
 
 class FakeClient:
-    """Stands in for mlmanager.worker.client.WorkerClient (its own tests run the real one)."""
+    """Stands in for mlmanager.predict.worker_client.WorkerClient (its own tests run the real one)."""
 
     instances: list[FakeClient] = []
     block = False

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlmanager.worker.client import WorkerClient
+from mlmanager.predict.worker_client import WorkerClient
 
 
 @pytest.fixture(scope="session")

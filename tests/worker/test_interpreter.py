@@ -10,7 +10,7 @@ import pytest
 import worker_builders as wb
 
 from mlmanager.core.safety import KNOWN_DANGEROUS, SAFE_LISTED, UNTRUSTED_IMPORTS
-from mlmanager.worker.client import WorkerClient
+from mlmanager.predict.worker_client import WorkerClient
 from mlmanager.worker.errors import MissingDependencyError, WorkerStartError
 
 

@@ -17,9 +17,10 @@ from mlmanager.core.errors import (
     ModelReadError,
     UnsafePathError,
 )
+from mlmanager.predict.model_plan import read_plan
 from mlmanager.worker import protocol
 from mlmanager.worker.frames import FrameError, read_payload, write_payload
-from mlmanager.worker.plan import ModelPlan, read_inside, read_plan
+from mlmanager.worker.plan import ModelPlan, read_inside
 
 # ------------------------------------------------------------------ plans and paths
 

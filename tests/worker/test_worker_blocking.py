@@ -19,7 +19,7 @@ from mlmanager.core.safety import (
     UNPARSEABLE,
     UNTRUSTED_IMPORTS,
 )
-from mlmanager.worker.client import WorkerClient
+from mlmanager.predict.worker_client import WorkerClient
 from mlmanager.worker.errors import ModelRefusedError
 
 DANGEROUS = {

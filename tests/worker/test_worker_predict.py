@@ -15,7 +15,7 @@ import pytest
 import worker_builders as wb
 
 from mlmanager.core.safety import CONTAINS_CODE, SAFE_LISTED, UNTRUSTED_IMPORTS
-from mlmanager.worker.client import WorkerClient
+from mlmanager.predict.worker_client import WorkerClient
 from mlmanager.worker.errors import ModelLoadError
 
 

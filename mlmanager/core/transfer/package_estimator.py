@@ -12,7 +12,7 @@ safety rules as predictions (scan, classification, restricted unpickler / skops 
 untrusted files are refused unless the user trusts that exact SHA-256), predicts on the sample
 there (the outputs of the signature), re-serializes it into the chosen format and reports the
 worker environment's versions. Callers inject the runner (the CLI and the app pass
-:class:`mlmanager.worker.estimator.WorkerEstimatorRunner`): the core never imports the worker.
+:class:`mlmanager.predict.estimator_runner.WorkerEstimatorRunner`): the core never imports the worker.
 
 Choices where MLflow is not the writer:
 
@@ -49,6 +49,10 @@ from typing import Any
 
 from mlmanager.core.errors import InvalidError, ModelReadError, UnsafePathError, WriteError
 from mlmanager.core.model.yamlio import dump_mlflow_yaml
+from mlmanager.core.transfer.estimator_input import (
+    FORMATS,
+    model_input,
+)
 from mlmanager.core.transfer.staging import (
     CancelFn,
     ProgressFn,
@@ -59,7 +63,6 @@ from mlmanager.core.transfer.staging import (
     remove_quietly,
 )
 
-FORMATS = ("skops", "cloudpickle", "pickle")
 MLFLOW_FORMAT_VERSION = "3.17.2"
 MODEL_FILES = {"skops": "model.skops", "cloudpickle": "model.pkl", "pickle": "model.pkl"}
 EXAMPLE_ROWS = 5
@@ -69,7 +72,6 @@ SERVING_EXAMPLE = "serving_input_example.json"
 CONDA = "conda.yaml"
 PYTHON_ENV = "python_env.yaml"
 REQUIREMENTS = "requirements.txt"
-INPUT_KINDS = ("dataframe", "ndarray")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,28 +150,6 @@ def read_sample(path: str | os.PathLike[str]) -> Any:
     if isinstance(data, np.ndarray) and data.ndim == 1:
         data = data.reshape(-1, 1)
     return data[:MAX_SAMPLE_ROWS] if isinstance(data, np.ndarray) else data.head(MAX_SAMPLE_ROWS)
-
-
-def input_kind_for(sample: Any, has_feature_names: bool) -> str:
-    """``dataframe`` for a table given to an estimator fitted with column names; ``ndarray``
-    when it was fitted without them (on a numpy array) or the sample is an array."""
-    import pandas as pd
-
-    return "dataframe" if isinstance(sample, pd.DataFrame) and has_feature_names else "ndarray"
-
-
-def model_input(sample: Any, kind: str) -> Any:
-    """The sample as the estimator receives it (the same function runs in the worker)."""
-    import numpy as np
-    import pandas as pd
-
-    if kind not in INPUT_KINDS:
-        raise ValueError(f"unknown input kind {kind!r}")
-    if kind == "ndarray" and isinstance(sample, pd.DataFrame):
-        return sample.to_numpy()
-    if kind == "ndarray":
-        return np.asarray(sample)
-    return sample
 
 
 # ---------------------------------------------------------------------------------------------
@@ -388,7 +368,7 @@ def build_package(
     trusted = _trusted(trust, est)
     if runner is None:
         raise ValueError(
-            "package_estimator needs a runner (e.g. mlmanager.worker.estimator."
+            "package_estimator needs a runner (e.g. mlmanager.predict.estimator_runner."
             "WorkerEstimatorRunner): the core never loads model code itself"
         )
     run_with = runner

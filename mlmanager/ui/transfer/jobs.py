@@ -120,7 +120,7 @@ def package(estimator: Path, sample: Path, out_dir: Path, fmt: str, name: str | 
             cancel: Any = None) -> Done:
     """Package a bare estimator with the prediction worker (never loaded in this process)."""
     from mlmanager.core.transfer import package_estimator as packaging
-    from mlmanager.worker.estimator import WorkerEstimatorRunner
+    from mlmanager.predict.estimator_runner import WorkerEstimatorRunner
 
     runner = WorkerEstimatorRunner(python=python)
     r = packaging.build_package(estimator, sample, out_dir, fmt, name, trust or False, python,

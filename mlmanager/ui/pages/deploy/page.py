@@ -49,9 +49,9 @@ from mlmanager.ui.widgets.common import Badge, Banner
 
 if TYPE_CHECKING:
     from mlmanager.core.deploy.targets import DeployReport
+    from mlmanager.predict.worker_client import WorkerClient
     from mlmanager.ui.store import ModelEntry
     from mlmanager.ui.tasks import Task, TaskError
-    from mlmanager.worker.client import WorkerClient
 
 CACHE_KEY = "deploy-report"
 SUMMARY_WORDS = {"pass": "ready", "warn": "warnings", "fail": "not ready"}

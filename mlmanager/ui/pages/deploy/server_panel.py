@@ -50,10 +50,10 @@ from mlmanager.ui.widgets.common import SELECTABLE, Badge, CodeView, style_role
 
 if TYPE_CHECKING:
     from mlmanager.core.safety import SafetyReport
+    from mlmanager.predict.worker_client import WorkerClient
     from mlmanager.ui.pages.base import PageContext
     from mlmanager.ui.pages.deploy.payload_view import RequestSpec
     from mlmanager.ui.tasks import Task, TaskError
-    from mlmanager.worker.client import WorkerClient
 
 INTRO = (
     "Starts <b>mlflow models serve --env-manager local</b> for this model on 127.0.0.1 (not "
@@ -587,7 +587,7 @@ class ServerPanel(QWidget):
             if self._worker_factory is not None:
                 self._client = self._worker_factory()
             else:
-                from mlmanager.worker.client import WorkerClient
+                from mlmanager.predict.worker_client import WorkerClient
 
                 self._client = WorkerClient(timeout=120.0)
         return self._client

@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from mlmanager.core.deploy.local_server import LocalServer, ServeResult
     from mlmanager.core.deploy.request_bodies import PayloadCheck
     from mlmanager.core.safety import SafetyReport
+    from mlmanager.predict.worker_client import WorkerClient
     from mlmanager.ui.pages.deploy.payload_view import RequestSpec
     from mlmanager.ui.tasks import TaskState
-    from mlmanager.worker.client import WorkerClient
 
 POLL_SECONDS = 0.2
 STOP = "stop"

@@ -21,8 +21,8 @@ from mlmanager.core.errors import MlmanagerError
 
 if TYPE_CHECKING:
     from mlmanager.core.safety import SafetyReport
+    from mlmanager.predict.worker_client import LoadInfo, PredictResult, WorkerClient
     from mlmanager.ui.tasks import Task, TaskManager, TaskState
-    from mlmanager.worker.client import LoadInfo, PredictResult, WorkerClient
 
 DEFAULT_TIMEOUT = 120.0  # seconds, like `mlmanager predict`
 MAX_WARM = 3  # warm workers kept for recently used models
@@ -135,7 +135,7 @@ class WorkerPool:
     def _new(self) -> WorkerClient:
         if self._factory is not None:
             return self._factory()
-        from mlmanager.worker.client import WorkerClient
+        from mlmanager.predict.worker_client import WorkerClient
 
         return WorkerClient(python=self.python, timeout=DEFAULT_TIMEOUT, cache_dir=self.cache_dir)
 

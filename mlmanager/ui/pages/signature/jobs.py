@@ -113,7 +113,7 @@ def check_examples_job(state: Any, model_dir: str, old_sig: Signature | None) ->
 def worker_unavailable_reason(entry: Any) -> str | None:
     """Why predicting outputs is not possible for ``entry`` (None: it is)."""
     try:
-        from mlmanager.worker.client import WorkerClient  # noqa: F401
+        from mlmanager.predict.worker_client import WorkerClient  # noqa: F401
     except Exception as exc:  # noqa: BLE001 - any import problem disables the option
         return f"The prediction worker is not available ({type(exc).__name__}: {exc})"
     if entry is None or entry.doc is None:

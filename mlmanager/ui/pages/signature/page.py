@@ -69,7 +69,7 @@ def has_columns(sig: Signature | None) -> bool:
 
 
 def default_worker_factory() -> Any:
-    from mlmanager.worker.client import WorkerClient
+    from mlmanager.predict.worker_client import WorkerClient
 
     return WorkerClient()
 

@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import mlmanager
-from mlmanager import frozen
 from mlmanager.core.errors import InvalidError
 from mlmanager.core.safety import SafetyReport, sha256_file
+from mlmanager.predict.model_plan import read_plan
+from mlmanager.predict.worker_bootstrap import worker_argv
 from mlmanager.worker import protocol
 from mlmanager.worker.errors import (
     ModelRefusedError,
@@ -53,22 +53,11 @@ from mlmanager.worker.errors import (
     error_from_kind,
 )
 from mlmanager.worker.limits import Limits
-from mlmanager.worker.plan import DEFAULT_MAX_MODEL_BYTES, ModelPlan, read_plan, snapshot_folder
+from mlmanager.worker.plan import DEFAULT_MAX_MODEL_BYTES, ModelPlan, snapshot_folder
 
 ProgressFn = Callable[[float | None, str], None]
 CancelledFn = Callable[[], bool]  # the caller's cancel flag (e.g. TaskState.is_cancelled)
 
-_BOOTSTRAP = (
-    "import sys, os, importlib.util\n"
-    "pkg = sys.argv.pop(1)\n"
-    "spec = importlib.util.spec_from_file_location("
-    "'mlmanager', os.path.join(pkg, '__init__.py'), submodule_search_locations=[pkg])\n"
-    "mod = importlib.util.module_from_spec(spec)\n"
-    "sys.modules['mlmanager'] = mod\n"
-    "spec.loader.exec_module(mod)\n"
-    "import runpy\n"
-    "runpy.run_module('mlmanager.worker', run_name='__main__', alter_sys=True)\n"
-)
 _KEEP_ENV = {"PATH", "LANG", "LANGUAGE", "TZ", "LD_LIBRARY_PATH", "SYSTEMROOT", "SystemRoot",
              "WINDIR", "COMSPEC", "PATHEXT", "TERM"}
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -324,6 +313,34 @@ class WorkerClient:
                 predict_seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0,
             )
 
+    def request(self, op: str, args: dict[str, Any], *, timeout: float, what: str,
+                on_progress: ProgressFn | None = None,
+                clean: Callable[[dict[str, Any] | None], bool] | None = None,
+                cancelled: CancelledFn | None = None) -> dict[str, Any]:
+        """Send one request of another kind (``package``...) on a worker no trusted code ran in.
+
+        ``clean(reply)`` says whether the worker stays clean afterwards (``reply`` is None when
+        the model was refused); without it, or when the call fails, the worker is marked to
+        restart before its next job.
+        """
+        with self._lock:
+            self._begin(cancelled)
+            self._collect_pending()
+            if self._state is not None and self._state.tainted:
+                self._restart()  # trusted code ran there: never reuse it
+            keep = False
+            try:
+                data = self._call(op, args, timeout, what, on_progress)
+                keep = clean is not None and clean(data)
+                return data
+            except ModelRefusedError:
+                keep = clean is not None and clean(None)
+                raise
+            finally:
+                state = self._state
+                if state is not None and not keep:
+                    state.tainted = True
+
     def cancel(self) -> None:
         """Kill the worker now (any thread). The running call raises WorkerCancelled."""
         state = self._state
@@ -490,9 +507,13 @@ class WorkerClient:
 
     def _spawn(self) -> _Proc:
         workdir = Path(tempfile.mkdtemp(prefix="work-", dir=self._session))
-        # a frozen app has no `python -c`: it re-runs itself with a hidden flag (mlmanager.frozen)
-        argv = frozen.child_argv(frozen.WORKER, self.python) or [
-            self.python, "-I", "-c", _BOOTSTRAP, str(Path(mlmanager.__file__).resolve().parent)]
+        # the worker's own code, zipped, first on the child's path (a frozen app re-runs itself)
+        try:
+            argv = worker_argv(self.python, self.cache_dir)
+        except OSError as exc:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise WorkerStartError(f"cannot write the worker's code to {self.cache_dir}: "
+                                   f"{exc.strerror or exc}") from None
         argv += ["--limits", self.limits.to_json(), "--cache-dir", self.cache_dir]
         posix = os.name == "posix"
         cmd_r = cmd_w = evt_r = evt_w = -1

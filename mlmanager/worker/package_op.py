@@ -18,46 +18,39 @@ request, run in the same limited worker under the same safety rules as predictio
    as MLflow does; skops with ``skops.io.dumps``, refusing types outside the app's trusted
    list), load the result back and check it predicts the same, then create ``model_out``.
 
-Wiring (parent and child run the same mlmanager package): ``protocol.OPS`` needs ``"package"``
-and ``server.Server`` an ``op_package`` method delegating to :func:`op_package`;
-:func:`install` does both at runtime (idempotent) until they are added in those modules.
-The parent side is :class:`WorkerEstimatorRunner` (the runner of ``core.packaging``).
+The parent side is :class:`mlmanager.predict.estimator_runner.WorkerEstimatorRunner` (the
+runner of ``core.transfer.package_estimator``).
 """
 
 from __future__ import annotations
 
 import _compat_pickle
-import contextlib
 import hashlib
 import importlib
 import io
 import os
 import pickle
-import shutil
-import tempfile
-import threading
 import traceback
 import warnings
 from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
-from mlmanager.core.errors import InvalidError
-from mlmanager.core.safety import (
+from mlmanager.core.transfer.estimator_input import FORMATS, input_kind_for, model_input
+from mlmanager.core.verdict import (
     SAFE_LISTED,
     SafetyReport,
     classify_globals,
     is_dangerous_global,
     may_load,
 )
-from mlmanager.core.transfer.package_estimator import (
-    FORMATS,
-    INPUT_KINDS,
-    EstimatorJob,
-    EstimatorRun,
-)
-from mlmanager.core.transfer.staging import TransferCancelled
-from mlmanager.worker import protocol
+from mlmanager.worker import loaders, protocol
+from mlmanager.worker.frames import read_payload, write_payload
+from mlmanager.worker.loaders import APP_SKOPS_TRUSTED, LoadFailure
+from mlmanager.worker.plan import DEFAULT_MAX_MODEL_BYTES, read_inside
+from mlmanager.worker.scanner import list_pickle_globals, scan_pickle, scan_skops
+from mlmanager.worker.unpickler import BlockedGlobalError, restricted_loads
+from mlmanager.worker.versions import environment_versions, package_version
 
 OP = "package"
 JOBLIB_WRAPPER = ("joblib.numpy_pickle", "NumpyArrayWrapper")
@@ -65,40 +58,7 @@ BUILD_TOOLS = ("pip", "setuptools", "wheel")
 _QUIET = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
 
 
-# ============================================================================ wiring
-
-
-def install() -> None:
-    """Register the ``package`` op in this (worker) process: protocol + server. Idempotent."""
-    if OP not in protocol.OPS:
-        protocol.OPS = (*protocol.OPS, OP)
-    from mlmanager.worker import server
-
-    if not hasattr(server.Server, "op_package"):
-        server.Server.op_package = lambda self, rid, args: op_package(self, rid, args)  # type: ignore[attr-defined]
-
-
-def is_wired() -> bool:
-    """True when ``protocol.py`` and ``server.py`` themselves handle the ``package`` op."""
-    from mlmanager.worker import server
-
-    return OP in protocol.OPS and "op_package" in vars(server.Server)
-
-
-def worker_supports_package() -> bool:
-    """Whether a worker started now handles ``package``: wired in the modules, or started with
-    :data:`INSTALLING_BOOTSTRAP` (which registers the op before the server starts)."""
-    from mlmanager.worker import client
-
-    return is_wired() or getattr(client, "_BOOTSTRAP", None) == INSTALLING_BOOTSTRAP
-
-
-# ============================================================================ child side
-
-
 def _fail(kind: str, message: str, details: str = "", report: SafetyReport | None = None) -> Exception:
-    from mlmanager.worker.loaders import LoadFailure
-
     failure = LoadFailure(kind, message, details)
     if report is not None:
         failure.report = report  # type: ignore[attr-defined] # the server sends it with the error
@@ -112,8 +72,6 @@ def sniff_format(data: bytes) -> str:
         return "skops"
     if _compression(data) is not None:
         return "joblib"
-    from mlmanager.worker.scanner import list_pickle_globals
-
     head = list_pickle_globals(data[: 1 << 20])
     return "joblib" if JOBLIB_WRAPPER in head.globals else "pickle"
 
@@ -174,7 +132,6 @@ def _decompress(data: bytes, max_bytes: int) -> bytes:
 
 class _PlusWrapper:
     """The allowlist plus joblib's array placeholder (for classifying what a joblib file imports)."""
-
     def __init__(self, allowlist: Container[tuple[str, str]]) -> None:
         self.allowlist = allowlist
 
@@ -197,7 +154,6 @@ def load_joblib(data: bytes, allowlist: Container[tuple[str, str]], trusted_shas
     except ImportError:
         raise _fail("missing_dependency", "joblib is not installed in the worker's Python; it is "
                                           "needed to read .joblib files") from None
-    from mlmanager.worker.unpickler import BlockedGlobalError
 
     trusted = sha in trusted_shas
     seen: set[tuple[str, str]] = set()
@@ -262,8 +218,6 @@ def load_joblib(data: bytes, allowlist: Container[tuple[str, str]], trusted_shas
 
 
 def _versions() -> dict[str, str | None]:
-    from mlmanager.worker.loaders import environment_versions, package_version
-
     versions = environment_versions()
     for dist in BUILD_TOOLS:
         versions[dist] = package_version(dist)
@@ -284,7 +238,6 @@ def serialize(model: Any, fmt: str) -> tuple[bytes, list[str] | None]:
         import skops.io as sio
     except ImportError:
         raise _fail("missing_dependency", "skops is not installed in the worker's Python") from None
-    from mlmanager.worker.loaders import APP_SKOPS_TRUSTED
 
     try:
         blob = sio.dumps(model)
@@ -305,12 +258,9 @@ def _reload(blob: bytes, fmt: str, report: SafetyReport, trusted: bool, allowlis
     if fmt == "skops":
         import skops.io as sio
 
-        from mlmanager.worker.loaders import APP_SKOPS_TRUSTED
-
         return sio.loads(blob, trusted=list(APP_SKOPS_TRUSTED))
     if trusted or report.classification != SAFE_LISTED:
         return pickle.loads(blob)  # noqa: S301 - the same object the user trusted, just re-dumped
-    from mlmanager.worker.unpickler import restricted_loads
 
     return restricted_loads(blob, allowlist)
 
@@ -344,12 +294,6 @@ def _write_new(path: str, blob: bytes) -> None:
 
 def op_package(server: Any, rid: int, args: dict[str, Any]) -> dict[str, Any]:
     """The worker's ``package`` request (see the module docstring)."""
-    from mlmanager.core.transfer.package_estimator import input_kind_for, model_input
-    from mlmanager.worker import loaders
-    from mlmanager.worker.frames import read_payload, write_payload
-    from mlmanager.worker.plan import DEFAULT_MAX_MODEL_BYTES, read_inside
-    from mlmanager.worker.scanner import scan_pickle, scan_skops
-
     protocol.check_fields(args, {
         "estimator": (str, True), "format": (str, True), "input": (str, True),
         "output": (str, True), "model_out": (str, True), "trusted": (list, False),
@@ -423,188 +367,3 @@ def op_package(server: Any, rid: int, args: dict[str, Any]) -> dict[str, Any]:
         "warnings": [w["message"] for w in loaders.collect_warnings(records)][:100],
         "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
     }
-
-
-# ============================================================================ parent side
-
-
-def _request(client: Any, args: dict[str, Any], timeout: float, on_progress: Any) -> dict[str, Any]:
-    """Send the request through ``client`` (one call at a time, like its own calls).
-
-    Uses the client's plumbing (``_call`` under its lock); a public
-    ``WorkerClient.request(op, args, ...)`` would replace this helper. Like a load, a job whose
-    estimator was not SAFE-LISTED (trusted code ran) or that failed leaves the worker marked
-    for a restart before its next job.
-    """
-    with client._lock:  # noqa: SLF001 - see the docstring
-        client._begin()  # noqa: SLF001
-        client._collect_pending()  # noqa: SLF001
-        state = client._state  # noqa: SLF001
-        if state is not None and state.tainted:
-            client._restart()  # noqa: SLF001 - trusted code ran there: never reuse it
-        from mlmanager.worker.errors import ModelRefusedError
-
-        clean = False
-        try:
-            data = client._call(OP, args, timeout, "packaging the estimator", on_progress)  # noqa: SLF001
-            report = data.get("report")
-            clean = (isinstance(report, dict) and report.get("classification") == SAFE_LISTED
-                     and data.get("trusted") is False)
-            return data
-        except ModelRefusedError:
-            # refused before anything outside the allowlist ran (with trust given, a joblib
-            # file may have run trusted code before reaching the refused name)
-            clean = not args.get("trusted")
-            raise
-        finally:
-            state = client._state  # noqa: SLF001
-            if state is not None and not clean:
-                state.tainted = True
-
-
-def _strings(value: Any, what: str, limit: int = 1000) -> list[str]:
-    if not isinstance(value, list) or len(value) > limit or not all(
-        isinstance(v, str) and len(v) <= 4096 for v in value
-    ):
-        raise protocol.ProtocolError(f"{what} must be a list of strings")
-    return list(value)
-
-
-def run_from_reply(data: dict[str, Any], predictions: Any) -> EstimatorRun:
-    """Validate the (untrusted) reply and build the core's EstimatorRun."""
-    from mlmanager.worker.errors import WorkerProtocolError
-
-    try:
-        report = SafetyReport.from_dict(data.get("report"))
-        versions = data.get("versions")
-        if not isinstance(versions, dict) or len(versions) > 50 or not all(
-            isinstance(k, str) and (v is None or (isinstance(v, str) and len(v) < 200))
-            for k, v in versions.items()
-        ):
-            raise protocol.ProtocolError("versions must map names to version strings")
-        kind = data.get("input_kind")
-        if kind not in INPUT_KINDS:
-            raise protocol.ProtocolError("invalid input_kind")
-        source = data.get("source_format")
-        if source not in ("pickle", "joblib", "skops"):
-            raise protocol.ProtocolError("invalid source_format")
-        skops_types = data.get("skops_trusted_types")
-        if skops_types is not None:
-            skops_types = _strings(skops_types, "skops_trusted_types")
-        model_type = data.get("model_type")
-        if not isinstance(model_type, str):
-            raise protocol.ProtocolError("invalid model_type")
-        warns = _strings(data.get("warnings", []), "warnings", 100)
-        trusted = data.get("trusted")
-        if not isinstance(trusted, bool):
-            raise protocol.ProtocolError("invalid trusted flag")
-    except (ValueError, protocol.ProtocolError) as exc:
-        raise WorkerProtocolError(f"invalid reply to the package request: {exc}") from None
-    return EstimatorRun(
-        predictions=predictions, input_kind=kind, versions=dict(versions),
-        model_type=model_type[:1000], classification=report.classification, sha256=report.sha256,
-        source_format=source, skops_trusted_types=skops_types, trusted=trusted,
-        warnings=[w[:2000] for w in warns],
-    )
-
-
-class WorkerEstimatorRunner:
-    """The ``core.packaging`` runner that uses the prediction worker.
-
-    ``python``: the worker's interpreter (its versions end up in the requirements). A given
-    ``client`` is reused (and marked for restart afterwards); otherwise a fresh worker is
-    started for the job and stopped after it. ``cancel()`` may be called from any thread.
-    """
-
-    def __init__(self, python: str | os.PathLike[str] | None = None, *, client: Any = None,
-                 timeout: float = 600.0) -> None:
-        self.python = python
-        self.timeout = timeout
-        self._client = client
-        self._active: Any = None
-
-    def cancel(self) -> None:
-        client = self._active
-        if client is not None:
-            client.cancel()
-
-    def __call__(self, job: EstimatorJob) -> EstimatorRun:
-        from mlmanager.worker.client import WorkerClient
-        from mlmanager.worker.errors import WorkerCancelled
-        from mlmanager.worker.frames import read_payload, write_payload
-
-        if not worker_supports_package():
-            from mlmanager.worker.errors import WorkerStartError
-
-            raise WorkerStartError(
-                "this build's prediction worker does not handle the 'package' request yet "
-                "(mlmanager.worker.protocol.OPS and server.Server.op_package must include it; "
-                "see mlmanager.worker.estimator)"
-            )
-        client = self._client or WorkerClient(self.python, timeout=self.timeout)
-        self._active = client
-        io_dir = Path(tempfile.mkdtemp(prefix="mlmanager-package-"))
-        stop = threading.Event()
-        watcher = None
-        if job.cancel is not None:
-            watcher = threading.Thread(target=self._watch, args=(job.cancel, client, stop),
-                                       name="mlmanager-package-cancel", daemon=True)
-            watcher.start()
-
-        def progress(fraction: float | None, text: str) -> None:
-            if job.progress is not None:
-                job.progress(fraction, text)
-
-        try:
-            write_payload(job.sample, io_dir / "in")
-            (io_dir / "out").mkdir()
-            args = {
-                "estimator": str(Path(job.estimator_file).resolve()), "format": job.format,
-                "input": str(io_dir / "in"), "output": str(io_dir / "out"),
-                "model_out": str(Path(job.model_out).resolve()),
-                "trusted": list(job.trusted_sha256s),
-            }
-            data = _request(client, args, self.timeout, progress)
-            predictions = read_payload(io_dir / "out")
-            return run_from_reply(data, predictions)
-        except WorkerCancelled:
-            raise TransferCancelled("packaging cancelled; nothing was written") from None
-        except ValueError as exc:  # frames could not carry the sample
-            if isinstance(exc, InvalidError):
-                raise
-            raise InvalidError(f"the sample cannot be sent to the worker: {exc}") from None
-        finally:
-            stop.set()
-            if watcher is not None:
-                watcher.join(timeout=2)
-            self._active = None
-            shutil.rmtree(io_dir, ignore_errors=True)
-            if self._client is None:
-                client.close()
-
-    @staticmethod
-    def _watch(cancel: Any, client: Any, stop: threading.Event) -> None:
-        while not stop.wait(0.1):
-            with contextlib.suppress(Exception):
-                if cancel():
-                    client.cancel()
-                    return
-
-
-# A bootstrap for a worker that has the op registered before the server starts. Only needed
-# (and only used, by tests) while server.py/protocol.py do not wire the op themselves.
-INSTALLING_BOOTSTRAP = (
-    "import sys, os, importlib.util\n"
-    "pkg = sys.argv.pop(1)\n"
-    "spec = importlib.util.spec_from_file_location("
-    "'mlmanager', os.path.join(pkg, '__init__.py'), submodule_search_locations=[pkg])\n"
-    "mod = importlib.util.module_from_spec(spec)\n"
-    "sys.modules['mlmanager'] = mod\n"
-    "spec.loader.exec_module(mod)\n"
-    "from mlmanager.worker.limits import apply_limits_from_argv\n"
-    "applied = apply_limits_from_argv(sys.argv[1:])\n"
-    "from mlmanager.worker import estimator\n"
-    "estimator.install()\n"
-    "from mlmanager.worker.server import main\n"
-    "sys.exit(main(sys.argv[1:], applied))\n"
-)
