@@ -27,8 +27,10 @@ _SCALAR = {
     "double": {"type": "number", "format": "double"},
     "string": {"type": "string"},
     "binary": {"type": "string", "format": "byte", "description": "base64-encoded bytes"},
-    "datetime": {"type": "string", "format": "date-time"},
+    "datetime": {"type": "string", "description": "ISO 8601 date or date-time, e.g. 2024-01-01T00:00:00"},
 }
+# Not ``format: date-time``: that is RFC 3339 (a time zone is required), while MLflow reads and
+# writes naive ISO 8601 values (``pandas.to_datetime``, ``numpy.datetime64``), defaults included.
 
 
 def value_schema(t: Any, nullable: bool = False) -> dict[str, Any]:
@@ -80,7 +82,7 @@ def _dtype_schema(dtype: str) -> dict[str, Any]:
     if dtype == "bytes":
         return {"type": "string", "format": "byte"}
     if dtype.startswith("datetime64"):
-        return {"type": "string", "format": "date-time"}
+        return dict(_SCALAR["datetime"])
     return {}
 
 
@@ -176,7 +178,8 @@ def input_schemas(schema: Schema | None) -> dict[str, dict[str, Any]]:
 
 
 def _split_schema(names: list[str] | None, cell: dict[str, Any]) -> dict[str, Any]:
-    columns: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+    # unnamed columns are matched by position: pandas labels them 0, 1, ... (any label is fine)
+    columns: dict[str, Any] = {"type": "array", "items": {}}
     if names:
         columns["items"] = {"type": "string", "enum": names}
     return {
