@@ -199,12 +199,15 @@ def parse_requirements_text(
     read_reference: Callable[[str], str] | None = None,
     *,
     problems: list[str] | None = None,
+    constraints: list[str] | None = None,
     _depth: int = 0,
 ) -> list[str]:
     """Requirement lines as MLflow's ``_parse_requirements`` yields them.
 
     ``read_reference(name)`` returns the text of a ``-r``/``-c`` file (or raises
-    MlmanagerError); without it, such lines are dropped.
+    MlmanagerError); without it, such lines are dropped. ``constraints``: a list that takes the
+    lines of ``-c`` files (which only limit versions); without it they count as requirements,
+    as in MLflow's mismatch check.
     """
     lines = [_strip_inline_comment(s.strip()) for s in text.splitlines()]
     out: list[str] = []
@@ -212,9 +215,11 @@ def parse_requirements_text(
         if not line or line.startswith("#"):
             continue
         ref = None
+        is_constraint = False
         for prefix in ("-r ", "--requirement ", "-c ", "--constraint "):
             if line.startswith(prefix):
                 ref = line.split(maxsplit=1)[1].strip()
+                is_constraint = prefix in ("-c ", "--constraint ")
         if ref is None:
             out.append(line)
             continue
@@ -230,8 +235,10 @@ def parse_requirements_text(
             if problems is not None:
                 problems.append(f"cannot read referenced requirements file {ref}: {exc.message}")
             continue
-        out.extend(
-            parse_requirements_text(sub, read_reference, problems=problems, _depth=_depth + 1)
+        target = constraints if (is_constraint and constraints is not None) else out
+        target.extend(
+            parse_requirements_text(sub, read_reference, problems=problems,
+                                    constraints=constraints, _depth=_depth + 1)
         )
     return out
 
