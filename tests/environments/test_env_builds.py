@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 from env_models import write_blocking_package, write_model
 
-from mlmanager.core.environments.builder import ConsentRequired, build, preview
+from mlmanager.core.environments.builder import (
+    ConsentRequired,
+    build,
+    model_environment,
+    preview,
+)
 from mlmanager.core.environments.cache import METADATA, EnvironmentCache
 from mlmanager.core.environments.failures import EnvironmentBuildError
 from mlmanager.core.environments.plan import BuildOptions, plan_build
@@ -49,6 +54,16 @@ def test_dated_build_installs_the_numpy_of_the_day(sklearn_env) -> None:
     assert meta["python"] == str(env.python) and meta["strategy"] == "dated"
     assert Path(meta["log"]).is_file()
     assert not [p for p in env.path.parent.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_the_session_asks_for_a_models_ready_environment(
+        sklearn_env, sklearn_model: Path, shared_env_cache: Path, tmp_path: Path) -> None:
+    _, result = sklearn_env
+    cache = EnvironmentCache(shared_env_cache)
+    env = model_environment(sklearn_model, cache=cache)
+    assert env is not None and env.name == result.environment.name and env.python.is_file()
+    other = write_model(tmp_path / "other", requirements=["six==1.16.0"])
+    assert model_environment(other, cache=cache) is None
 
 
 def test_as_written_would_have_taken_todays_numpy(sklearn_model: Path, shared_env_cache: Path,

@@ -35,7 +35,13 @@ from mlmanager.core.environments.build_run import (
     direct_references,
     source_only,
 )
-from mlmanager.core.environments.cache import Environment, env_python, now_iso, tree_size
+from mlmanager.core.environments.cache import (
+    Environment,
+    EnvironmentCache,
+    env_python,
+    now_iso,
+    tree_size,
+)
 from mlmanager.core.environments.failures import (
     BuildCancelled,
     EnvironmentBuildError,
@@ -43,10 +49,12 @@ from mlmanager.core.environments.failures import (
     classify,
 )
 from mlmanager.core.environments.filelock import LockCancelled
-from mlmanager.core.environments.plan import Attempt, BuildPlan
+from mlmanager.core.environments.plan import Attempt, BuildOptions, BuildPlan, plan_build
 from mlmanager.core.environments.resolution import Resolution, resolve, write_lines
+from mlmanager.core.environments.spec import read_spec
 from mlmanager.core.environments.streaming import CancelledFn, LineFn
 from mlmanager.core.errors import WriteError
+from mlmanager.core.model.mlmodel import ModelDocument
 
 
 class ConsentRequired(EnvironmentBuildError):
@@ -308,3 +316,22 @@ def ready_environment(plan: BuildPlan) -> Environment | None:
         return env
     used = plan.cache.for_model(plan.spec.model)
     return used[0] if used else None
+
+
+def model_environment(model: str | os.PathLike[str] | ModelDocument, *,
+                      options: BuildOptions | None = None,
+                      cache: EnvironmentCache | None = None) -> Environment | None:
+    """The ready environment of ``model`` (a folder, MLmodel file, zip or open document), or
+    None when it is not built. Builds nothing and asks nothing: reads the model's environment
+    files and the cache (interpreters are looked up once per process). PythonUnavailableError
+    when no interpreter fits and nothing was built with another one."""
+    spec = read_spec(model)
+    cache = cache or EnvironmentCache()
+    try:
+        plan = plan_build(spec, options, cache)
+    except EnvironmentBuildError:
+        used = cache.for_model(spec.model)
+        if used:
+            return used[0]
+        raise
+    return ready_environment(plan)
