@@ -319,7 +319,9 @@ def parse_json_payload(
     if mode == "serving":
         if isinstance(doc, list):
             return _refuse(
-                out, f"Invalid input. {REQUIRED_INPUT_FORMAT}. Received a list.", '{"inputs": <this list>}'
+                out,
+                f"Invalid input. {REQUIRED_INPUT_FORMAT}. Received a list.",
+                bare_frame_fix(doc) or '{"inputs": <this list>}',
             )
         if not isinstance(doc, dict):
             return _refuse(
@@ -347,7 +349,8 @@ def parse_json_payload(
         if len(data) != 1:
             fix = "send exactly one of dataframe_split, dataframe_records, instances, inputs"
             if not data and "data" in doc:
-                fix = 'wrap the DataFrame: {"dataframe_split": {"columns": [...], "data": [...]}}'
+                fix = bare_frame_fix(doc) or (
+                    'wrap the DataFrame: {"dataframe_split": {"columns": [...], "data": [...]}}')
             elif not data:
                 fix = 'wrap the input: {"inputs": ...} (or dataframe_split/dataframe_records/instances)'
             return _refuse(
@@ -392,6 +395,34 @@ def parse_json_payload(
         out.failed = True
         out.errors.append(_invalid_problem(exc))
     return out
+
+
+def bare_frame_orient(value: Any) -> str | None:
+    """``split`` or ``records`` when ``value`` is a bare pandas DataFrame document (what a
+    model's ``input_example.json`` holds), else None."""
+    if isinstance(value, dict) and {"columns", "data"} <= set(value) <= {"columns", "data", "index"}:
+        return "split"
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return "records"
+    return None
+
+
+def bare_frame_fix(value: Any, inside: str | None = None, *, params: bool = False) -> str | None:
+    """What ``value`` is and the request body an endpoint needs instead, when it is a bare
+    DataFrame document (the whole file, or the value of the ``inside`` field); else None."""
+    orient = bare_frame_orient(value)
+    if orient is None:
+        return None
+    key = DF_SPLIT if orient == "split" else DF_RECORDS
+    if inside is None:
+        what = "this list" if orient == "records" else "this document"
+        return (f"this file is a pandas DataFrame in '{orient}' orient (how MLflow saves "
+                f"input_example.json), not a request body: an endpoint needs "
+                f'{{"{key}": <{what}>}}')
+    tail = ', "params": ...' if params else ""
+    return (f'"{inside}" holds a pandas DataFrame in \'{orient}\' orient (how MLflow saves an input '
+            f"example with params), which an endpoint does not unwrap: send "
+            f'{{"{key}": <the value of "{inside}">{tail}}}')
 
 
 def _refuse(out: Parsed, message: str, fix: str, kind: str = "payload_format") -> Parsed:

@@ -296,6 +296,8 @@ def _validate(
         result.warnings.extend(enforced.warnings)
         data = enforced.data
 
+    if mode == "serving" and payload.is_json and result.errors:
+        _explain_wrapped_frame(result, payload.document)
     out_params, p_errors, p_warnings = enforce_params(params_in, params_schema)
     result.errors.extend(p_errors)
     result.warnings.extend(p_warnings)
@@ -303,6 +305,25 @@ def _validate(
     result.valid = not result.errors
     result.data = data if result.valid else None
     return result
+
+
+def _explain_wrapped_frame(result: ValidationResult, document: Any) -> None:
+    """``{"inputs": {"columns": ..., "data": ...}}`` (how MLflow saves an input example with
+    params): an endpoint reads that as columns named "columns" and "data", so every problem
+    follows from one mistake; say that one, with the request the endpoint needs."""
+    from mlmanager.core.inputs.serving import bare_frame_fix, bare_frame_orient
+
+    if not isinstance(document, dict):
+        return
+    forms = [k for k in ("inputs", "instances") if k in document]
+    if len(forms) != 1 or bare_frame_orient(document[forms[0]]) != "split":
+        return
+    key = forms[0]
+    first = result.errors[0]
+    fix = bare_frame_fix(document[key], key, params="params" in document)
+    result.errors = [Problem(kind="payload_format", message=first.message, fix=fix, stage="parse", target="input")]
+    split_keys = {"columns", "data", "index"}  # what the endpoint took for columns
+    result.warnings = [w for w in result.warnings if not (w.kind == "extra_column" and w.column in split_keys)]
 
 
 def _raw_csv_column(payload: Payload) -> Any:
