@@ -1,0 +1,161 @@
+"""What the two local registry sources share: in-memory search and finding a version's folder.
+
+A local registry is small (it is read whole, once) and read-only. The folder of a version is
+looked up from where the store is *now*: ``storage_location`` and ``source`` hold absolute paths
+of the machine that wrote them, and stores get copied and moved, so the logged model's id or the
+run id and artifact path are looked up under the store's experiment folders when the recorded
+path does not exist here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from mlmanager.core.library.registry.entities import ModelVersion, RegisteredModel
+from mlmanager.core.library.registry.search import model_matcher, version_matcher
+from mlmanager.core.library.registry.source import (
+    Cancel,
+    Progress,
+    ReadOnlyRegistry,
+    RegistryNotFoundError,
+    not_found_alias,
+    not_found_model,
+    not_found_version,
+)
+
+_RUN_TAIL = re.compile(r"(?:^|/)([0-9a-f]{32})/artifacts(?:/(.*))?$")
+_RUNS_URI = re.compile(r"runs:/([0-9a-f]{32})(?:/(.*))?$")
+
+
+def _local_path(uri: str | None) -> str | None:
+    """A local path from a ``file://`` URI or a plain absolute path; else ``None``."""
+    if not uri:
+        return None
+    if uri.startswith("file:"):
+        parsed = urlparse(uri)
+        return unquote(parsed.path) or None
+    if os.path.isabs(uri):
+        return uri
+    return None
+
+
+def _is_model_dir(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "MLmodel"))
+
+
+class LocalRegistry(ReadOnlyRegistry):
+    """Read methods over :meth:`_load`; subclasses say where experiment folders are."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        self._models: list[RegisteredModel] | None = None
+
+    # -- to implement
+
+    def _load(self) -> list[RegisteredModel]:
+        raise NotImplementedError
+
+    def _experiment_roots(self) -> list[str]:
+        """Folders holding ``<experiment id>/`` folders (where artifacts are)."""
+        raise NotImplementedError
+
+    # -- reads
+
+    def models(self) -> list[RegisteredModel]:
+        if self._models is None:
+            self._models = sorted(self._load(), key=lambda m: m.name)
+        return self._models
+
+    def search_registered_models(
+        self, filter_string: str | None = None, *, cancel: Cancel | None = None
+    ) -> Iterator[list[RegisteredModel]]:
+        match = model_matcher(filter_string)  # a bad filter fails before the first page
+        models = self.models()
+        return iter([[m for m in models if match(m)]])
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        for m in self.models():
+            if m.name == name:
+                return m
+        raise not_found_model(name, self.location)
+
+    def search_model_versions(
+        self, filter_string: str | None = None, *, cancel: Cancel | None = None
+    ) -> Iterator[list[ModelVersion]]:
+        match = version_matcher(filter_string)
+        return iter([[v for m in self.models() for v in m.versions if match(v)]])
+
+    def get_model_version(self, name: str, version: str) -> ModelVersion:
+        found = self.get_registered_model(name).version(str(version))
+        if found is None:
+            raise not_found_version(name, str(version), self.location)
+        return found
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        model = self.get_registered_model(name)
+        version = model.aliases.get(alias)
+        if version is None:
+            raise not_found_alias(name, alias, self.location)
+        return self.get_model_version(name, version)
+
+    # -- files
+
+    def fetch_version(
+        self, version: ModelVersion, *, progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> Path:
+        """The version's model folder inside this store (nothing is copied)."""
+        return Path(self.model_folder(version))
+
+    def model_folder(self, version: ModelVersion) -> str:
+        recorded = _local_path(version.storage_location)
+        if recorded and _is_model_dir(recorded):
+            return recorded
+        candidates: list[str] = []
+        if version.model_id:
+            candidates += self._under_experiments(os.path.join("models", version.model_id,
+                                                               "artifacts"))
+        run_tail = self._run_tail(version)
+        if run_tail is not None:
+            candidates += self._under_experiments(run_tail)
+        source_path = _local_path(version.source)
+        if source_path:
+            candidates.append(source_path)
+        for path in candidates:
+            if _is_model_dir(path):
+                return path
+        raise RegistryNotFoundError(
+            f"the files of {version.name!r} version {version.version} are not in this store "
+            f"(the registry says {version.storage_location or version.source!r}); "
+            "was the store copied without its artifacts?",
+            self.location,
+        )
+
+    @staticmethod
+    def _run_tail(version: ModelVersion) -> str | None:
+        """``<run_id>/artifacts/<path>`` of a run-artifact source, if it is one."""
+        source = version.source or ""
+        match = _RUNS_URI.match(source)
+        if match is None:
+            match = _RUN_TAIL.search(source.replace("\\", "/"))
+        if match is None:
+            return None
+        run_id, path = match.group(1), match.group(2) or ""
+        return os.path.join(run_id, "artifacts", *[p for p in path.split("/") if p])
+
+    def _under_experiments(self, tail: str) -> list[str]:
+        out = []
+        for root in self._experiment_roots():
+            try:
+                names = sorted(os.listdir(root))
+            except OSError:
+                continue
+            for exp in names:
+                candidate = os.path.join(root, exp, tail)
+                if os.path.isdir(candidate):
+                    out.append(candidate)
+        return out

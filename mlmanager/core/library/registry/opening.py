@@ -1,0 +1,81 @@
+"""Open the registry a URI names: a server, a file store or an ``mlflow.db``.
+
+Accepted: ``http(s)://host[:port][/prefix]``; ``sqlite:///relative.db`` /
+``sqlite:////absolute.db``; ``file:///path`` or a plain path to a file store (the folder holding
+``models/`` and the experiment folders), to a folder holding one (``mlruns/``) or an
+``mlflow.db``, or to the ``mlflow.db`` file itself. ``None`` means ``$MLFLOW_TRACKING_URI``.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import unquote, urlparse
+
+from mlmanager.core.errors import ModelReadError
+from mlmanager.core.library.registry.filestore import FileStoreRegistry, is_file_store
+from mlmanager.core.library.registry.source import RegistrySource
+from mlmanager.core.library.registry.sqlite import SqliteRegistry
+from mlmanager.core.remote.auth import ENV_URI, ServerAuth, default_server_uri
+from mlmanager.core.remote.download import DownloadCache
+from mlmanager.core.remote.registry import ServerRegistry
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _is_sqlite_file(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16) == _SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def open_registry(
+    uri: str | None = None,
+    *,
+    auth: ServerAuth | None = None,
+    cache: DownloadCache | None = None,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+) -> RegistrySource:
+    """The registry source for ``uri`` (see the module docstring)."""
+    if uri is None:
+        uri = default_server_uri()
+        if uri is None:
+            raise ModelReadError(f"no registry given: pass --server URI or set {ENV_URI}")
+    if uri.startswith(("http://", "https://")):
+        return ServerRegistry(uri, auth, cache=cache, timeout=timeout, max_retries=max_retries)
+    if uri.startswith("sqlite:"):
+        path = uri[len("sqlite:"):]
+        if not path.startswith("///"):
+            raise ModelReadError("a SQLite URI reads sqlite:///relative.db or "
+                                 "sqlite:////absolute/path.db", uri)
+        return SqliteRegistry(unquote(path[3:].split("?", 1)[0]))
+    if uri.startswith("file:"):
+        path = unquote(urlparse(uri).path)
+    elif "://" in uri:
+        scheme = uri.split("://", 1)[0]
+        raise ModelReadError(
+            f"{scheme}:// registries are not supported; use an http(s):// MLflow server, a "
+            "file store folder, an mlflow.db file or a sqlite:/// URI", uri)
+    else:
+        path = os.path.expanduser(uri)
+    return _open_path(path)
+
+
+def _open_path(path: str) -> RegistrySource:
+    if os.path.isfile(path):
+        if _is_sqlite_file(path):
+            return SqliteRegistry(path)
+        raise ModelReadError("not an SQLite database (mlflow.db) nor a folder", path)
+    if not os.path.isdir(path):
+        raise ModelReadError("no such file or folder", path)
+    if is_file_store(path):
+        return FileStoreRegistry(path)
+    db = os.path.join(path, "mlflow.db")
+    if os.path.isfile(db):
+        return SqliteRegistry(db)
+    nested = os.path.join(path, "mlruns")
+    if is_file_store(nested):
+        return FileStoreRegistry(nested)
+    raise ModelReadError("neither a file store (mlruns/) nor a folder with an mlflow.db", path)
