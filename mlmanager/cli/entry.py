@@ -243,15 +243,17 @@ _BUILTIN_COMMANDS: dict[str, Callable[[Any], None]] = {
 # ``register(subparsers)`` adding its sub-parsers with ``set_defaults(func=...)``, where
 # ``func(args) -> int`` may raise core errors (mapped to exit codes here). Keep their
 # top-level imports light: they are imported whenever the CLI parses arguments.
-COMMAND_MODULES: tuple[str, ...] = ("mlmanager.cli.transfer", "mlmanager.cli.deploy",
-                                     "mlmanager.cli.env")
+COMMAND_MODULES: tuple[str, ...] = (
+    "mlmanager.cli.transfer", "mlmanager.cli.deploy", "mlmanager.cli.env", "mlmanager.cli.registry",
+)
 
 
 def build_gui_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mlmanager",
         description="mlmanager desktop app. Commands: inspect, scan, validate, predict, "
-        "signature, export, import, package, diff, copy, check-deploy, payload, openapi, env "
+        "signature, export, import, package, diff, copy, check-deploy, payload, openapi, env, "
+        "registry "
         "(see `mlmanager COMMAND --help`).",
     )
     parser.add_argument("--version", action="version", version=f"mlmanager {__version__}")

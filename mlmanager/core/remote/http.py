@@ -35,6 +35,7 @@ _SAFE_FOR_WRITES = frozenset({429, 503})
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 5
 DEFAULT_BACKOFF = 1.0
+CONNECT_RETRIES = 2
 MAX_BACKOFF = 30.0
 MAX_ERROR_BODY = 64 * 1024
 CHUNK = 1 << 20  # upload block size (http.client's default of 8 KiB costs CPU)
@@ -87,13 +88,25 @@ class Response:
         self.headers = raw.headers
         self._transport = transport
         self.what = what
+        self.received = 0
+        length = raw.headers.get("Content-Length")
+        self.expected = int(length) if length and length.isdigit() else None
 
     def read(self, size: int) -> bytes:
+        """Up to ``size`` bytes; ``b""`` at the end. A body shorter than its Content-Length
+        (the server died, a proxy cut it) raises :class:`TransferBrokenError`."""
         try:
-            return self.raw.read(size)
-        except (http.client.IncompleteRead, ConnectionError, TimeoutError, OSError, http.client.HTTPException) as exc:
+            data = self.raw.read(size)
+        except (http.client.IncompleteRead, ConnectionError, TimeoutError, OSError,
+                http.client.HTTPException) as exc:
             self._transport.drop_connection()
             raise self._transport.broken(self.what, exc) from None
+        self.received += len(data)
+        if not data and self.expected is not None and self.received < self.expected:
+            self._transport.drop_connection()
+            raise self._transport.broken(self.what, http.client.IncompleteRead(
+                b"", self.expected - self.received)) from None
+        return data
 
     def close(self) -> None:
         try:
@@ -271,8 +284,10 @@ class HttpTransport:
             try:
                 raw = self._send(method, path, body, all_headers, content_length)
             except ServerError as exc:
-                retry_ok = exc.error_code == "connect" or idempotent
-                if not retry_ok or attempt >= self.max_retries:
+                # nothing listening: two quick retries (a server restarting), then say so
+                limit = min(self.max_retries, CONNECT_RETRIES) if exc.error_code == "connect" \
+                    else self.max_retries if idempotent else 0
+                if attempt >= limit:
                     raise
                 self._wait(attempt, None, cancel)
                 attempt += 1
@@ -383,7 +398,8 @@ class HttpTransport:
         if isinstance(exc, TimeoutError):
             detail = f"no data for {self.timeout:g} s"
         elif isinstance(exc, http.client.IncompleteRead):
-            detail = f"the server stopped after {len(exc.partial):,} more bytes"
+            detail = f"{exc.expected:,} bytes were still to come" if exc.expected else \
+                "the body ended early"
         else:
             detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         return TransferBrokenError(

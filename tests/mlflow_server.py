@@ -1,0 +1,130 @@
+"""A real ``mlflow server`` for tests and benchmarks: loopback, free port, own process group.
+
+SQLite backend and ``--artifacts-destination`` in a folder of the caller's, ``--serve-artifacts``;
+``/health`` is polled until it answers (start-up takes several seconds, more on a busy machine);
+:meth:`MlflowServer.stop` ends the whole process group (uvicorn workers included), also when
+start-up failed. ``python`` selects the interpreter (another venv for an MLflow 2.x server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+START_TIMEOUT = 240.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MlflowServer:
+    def __init__(self, folder: Path, *, python: str = sys.executable,
+                 app_name: str | None = None, env: dict[str, str] | None = None,
+                 port: int | None = None) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.python = python
+        self.app_name = app_name
+        self.env = env or {}
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+        self.log_path = self.folder / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def db_uri(self) -> str:
+        return f"sqlite:///{self.folder / 'mlflow.db'}"
+
+    def command(self) -> list[str]:
+        cmd = [self.python, "-m", "mlflow", "server", "--host", "127.0.0.1",
+               "--port", str(self.port), "--backend-store-uri", self.db_uri,
+               "--artifacts-destination", str(self.folder / "artifacts"),
+               "--serve-artifacts", "--workers", "1"]
+        if self.app_name:
+            cmd += ["--app-name", self.app_name]
+        return cmd
+
+    def start(self, timeout: float = START_TIMEOUT) -> MlflowServer:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING_")}
+        env.update(self.env)
+        env.setdefault("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self._log = log
+        self.proc = subprocess.Popen(self.command(), cwd=self.folder, env=env, stdout=log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+        try:
+            self._wait_healthy(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pause = threading.Event()
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"mlflow server exited with {self.proc.returncode}:\n"
+                                   + self.log_tail())
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            pause.wait(0.25)  # polling a starting server, not timing a test
+        raise RuntimeError(f"mlflow server not healthy after {timeout:.0f} s:\n" + self.log_tail())
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once (a crash, not a shutdown)."""
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(15)
+        else:  # the leader is gone; its workers may not be
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(AttributeError, OSError):
+            self._log.close()
+
+    def __enter__(self) -> MlflowServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
