@@ -9,7 +9,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import pytest
 from corpus_paths import MODELS
 from registry_oracle import mlflowclient_view
 

@@ -44,10 +44,9 @@ def test_nothing_listening():
 
 
 def test_500_is_retried_then_explained():
-    with LoopbackServer(lambda s: Answer(500, b'{"error_code": "INTERNAL_ERROR", '
-                                              b'"message": "db is down"}')) as srv:
-        with pytest.raises(ServerError) as info:
-            list(_registry(srv.url).search_registered_models())
+    answer = Answer(500, b'{"error_code": "INTERNAL_ERROR", "message": "db is down"}')
+    with LoopbackServer(lambda s: answer) as srv, pytest.raises(ServerError) as info:
+        list(_registry(srv.url).search_registered_models())
     assert len(srv.seen) == 3  # 1 + 2 retries
     assert "HTTP 500 after 3 tries: INTERNAL_ERROR: db is down" in info.value.message
     assert info.value.path == srv.url
@@ -66,19 +65,19 @@ def test_503_then_ok_and_429_with_retry_after():
 
 
 def test_writes_are_not_retried_on_500():
-    with LoopbackServer(lambda s: Answer(500, b"{}")) as srv:
-        with pytest.raises(ServerError, match="HTTP 500"):
-            _registry(srv.url).rest.create_registered_model("m")
+    with LoopbackServer(lambda s: Answer(500, b"{}")) as srv, \
+            pytest.raises(ServerError, match="HTTP 500"):
+        _registry(srv.url).rest.create_registered_model("m")
     assert len(srv.seen) == 1  # the server may have acted: never sent twice
 
 
 @pytest.mark.parametrize("status", [200, 502])
 def test_an_html_page_is_named_as_such(status: int):
     page = b"<!DOCTYPE html><html><head><title>Sign in - Corp SSO</title></head></html>"
-    with LoopbackServer(lambda s: Answer(status, page, {"Content-Type": "text/html"})) as srv:
-        with pytest.raises(ServerError, match="HTML page instead of MLflow's JSON .*Sign in - "
-                                              "Corp SSO.*proxy"):
-            list(_registry(srv.url, max_retries=0).search_registered_models())
+    html = Answer(status, page, {"Content-Type": "text/html"})
+    with LoopbackServer(lambda s: html) as srv, pytest.raises(
+            ServerError, match="HTML page instead of MLflow's JSON .*Sign in - Corp SSO.*proxy"):
+        list(_registry(srv.url, max_retries=0).search_registered_models())
 
 
 def test_401_and_403_say_what_to_do():
@@ -88,15 +87,16 @@ def test_401_and_403_say_what_to_do():
         with pytest.raises(ServerError, match="refused the basic credentials"):
             list(_registry(srv.url, auth=ServerAuth("u", "p")).search_registered_models())
     body = b'{"error_code": "PERMISSION_DENIED", "message": "Permission denied"}'
-    with LoopbackServer(lambda s: Answer(403, body)) as srv:
-        with pytest.raises(ServerError, match=r"permission denied .*403 Forbidden.*administrator"):
-            _registry(srv.url).set_alias("m", "champion", "1")
+    with LoopbackServer(lambda s: Answer(403, body)) as srv, pytest.raises(
+            ServerError, match=r"permission denied .*403 Forbidden.*administrator"):
+        _registry(srv.url).set_alias("m", "champion", "1")
 
 
 def test_an_unknown_route_is_not_mlflow():
-    with LoopbackServer(lambda s: Answer(404, b"Not Found", {"Content-Type": "text/plain"})) as s:
-        with pytest.raises(ServerError, match="404 Not Found.*is this an MLflow tracking server"):
-            list(_registry(s.url).search_registered_models())
+    plain = Answer(404, b"Not Found", {"Content-Type": "text/plain"})
+    with LoopbackServer(lambda s: plain) as srv, pytest.raises(
+            ServerError, match="404 Not Found.*is this an MLflow tracking server"):
+        list(_registry(srv.url).search_registered_models())
 
 
 def test_a_slow_server_times_out():
@@ -225,6 +225,5 @@ def test_unsafe_names_in_a_listing_are_refused(tmp_path: Path):
             return Answer(body=b'{"artifact_uri": "mlflow-artifacts:/x"}')
         return Answer(body=b'{"files": [{"path": "../../.bashrc", "is_dir": false}]}')
 
-    with LoopbackServer(answer) as srv:
-        with pytest.raises(UnsafePathError, match="unsafe file name"):
-            _registry(srv.url, cache=DownloadCache(tmp_path)).fetch_version(ModelVersion("m", "1"))
+    with LoopbackServer(answer) as srv, pytest.raises(UnsafePathError, match="unsafe file name"):
+        _registry(srv.url, cache=DownloadCache(tmp_path)).fetch_version(ModelVersion("m", "1"))

@@ -15,7 +15,6 @@ from registry_oracle import log_sklearn_model, mlflowclient_view
 from mlmanager.core.library.registry.entities import registry_to_json
 from mlmanager.core.library.registry.opening import open_registry
 from mlmanager.core.library.registry.source import RegistryNotFoundError, list_all
-from mlmanager.core.remote.download import DownloadCache
 from mlmanager.core.remote.registry import ServerRegistry
 
 mlflow = pytest.importorskip("mlflow")
