@@ -1,4 +1,5 @@
-"""Shared fixtures: the model corpus copied into `tests/corpus` (see `corpus_paths.py`)."""
+"""Shared fixtures: the model corpus copied into `tests/corpus` (see `corpus_paths.py`), and
+the model factory's `built_model` (real models saved by old library versions: `support/`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 from corpus_paths import MODELS, WILD
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+pytest_plugins = ["support.fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
 
