@@ -41,8 +41,12 @@ def test_cache_key_follows_everything_in_the_recipe() -> None:
     python = find_interpreter(SKLEARN13_PY310.python)
     key = model_key(SKLEARN13_PY310, python)
     assert model_key(SKLEARN13_PY310, python) == key
-    assert model_key(replace(SKLEARN13_PY310, resolved_as_of="2024-02-01"), python) != key
-    assert model_key(replace(SKLEARN13_PY310, packages=("mlflow==2.9.1",)), python) != key
+    env = SKLEARN13_PY310.env
+    assert model_key(replace(SKLEARN13_PY310, env=replace(env, resolved_as_of="2024-02-01")),
+                     python) != key
+    assert model_key(replace(SKLEARN13_PY310, env=replace(env, packages=("mlflow==2.9.1",))),
+                     python) != key
+    assert model_key(replace(SKLEARN13_PY310, script="predict_oracle.py"), python) != key
     assert content_key({"a": 1, "b": [2]}) == content_key({"b": [2], "a": 1})
 
 
@@ -98,12 +102,13 @@ def test_concurrent_builders_of_one_entry_build_it_once(tmp_path: Path) -> None:
 
 
 def test_a_package_that_does_not_exist_fails_with_uv_output(tmp_path: Path) -> None:
-    broken = replace(SKLEARN13_PY310, name="broken-recipe",
-                     packages=("mlflow==2.9.2", "mlmanager-no-such-package==1.0"))
+    broken = replace(SKLEARN13_PY310, env=replace(
+        SKLEARN13_PY310.env, name="broken-recipe",
+        packages=("mlflow==2.9.2", "mlmanager-no-such-package==1.0")))
     with pytest.raises(RecipeBuildError) as caught:
         build_model(broken, tmp_path)
     message = str(caught.value)
-    assert "model recipe 'broken-recipe': installing" in message
+    assert "recipe 'broken-recipe': installing" in message
     assert "mlmanager-no-such-package" in message and "not found" in message
     assert "full log kept at" in message
     for kind in ("envs", "models"):
@@ -119,19 +124,12 @@ def test_an_unreachable_index_with_an_empty_cache_says_so(
     with pytest.raises(RecipeBuildError) as caught:
         build_model(SKLEARN13_PY310, tmp_path / "models")
     message = str(caught.value)
-    assert message.startswith("model recipe 'sklearn13-py310'")
-    assert "package index looks unreachable" in message
+    assert message.startswith("recipe 'sklearn13-py310'")
+    assert "The package index (PyPI) looks unreachable" in message
 
 
 # ---------------------------------------------------------------------------------------------
 # Every recipe: a real folder written by the pinned versions, and MLflow's predictions for it
-
-
-def _pinned(recipe, package: str) -> str | None:
-    for spec in recipe.packages:
-        if spec.lower().startswith(package + "=="):
-            return spec.split("==", 1)[1]
-    return None
 
 
 @pytest.mark.parametrize("name", RECIPES.names)
@@ -146,8 +144,7 @@ def test_recipe_builds_a_model_saved_by_its_pinned_versions(built_model, name: s
     assert model.python_version.startswith(recipe.python + ".")
     if recipe.flavor_version_key:
         flavor = mlmodel["flavors"][recipe.flavor]
-        package = {"sklearn": "scikit-learn"}.get(recipe.flavor, recipe.flavor)
-        assert flavor[recipe.flavor_version_key] == _pinned(recipe, package)
+        assert flavor[recipe.flavor_version_key] == recipe.env.pinned(recipe.flavor_package)
     saved_at = mlmodel["utc_time_created"]  # back-dated to the author's era
     assert saved_at == model.build_info["utc_time_created"] < recipe.resolved_as_of
     requirements = (model.model_dir / "requirements.txt").read_text().split()
@@ -167,7 +164,7 @@ def test_recipe_builds_a_model_saved_by_its_pinned_versions(built_model, name: s
     assert len(output["data"]) == n_rows or output["type"] == "dict"
 
     installed = {line.lower() for line in model.build_info["packages"]}
-    assert {spec.lower() for spec in recipe.packages if "==" in spec} <= installed
+    assert {spec.lower() for spec in recipe.env.packages if "==" in spec} <= installed
 
 
 def test_the_author_env_is_kept_and_runs_the_old_versions(built_model) -> None:

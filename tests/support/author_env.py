@@ -1,4 +1,6 @@
-"""The model author's environment: a pyenv interpreter, a uv-built venv with the recipe's pins.
+"""Environments built with uv from an `EnvSpec`: a pyenv interpreter, pinned packages resolved
+as of a day, wheels only. Model recipes build their author's environment here; tests that only
+need an old interpreter with old packages call `ensure_env` directly.
 
 Deliberately independent of `mlmanager.core.environments` (the product under test): the models
 and their oracles must not be made by the code they are used to check.
@@ -15,8 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build_cache import build_once, content_key
-from .model_recipes import Recipe
+from .build_cache import build_once, cache_root, content_key
+from .model_recipes import EnvSpec
 
 INSTALL_TIMEOUT_S = 20 * 60
 LOG_TAIL_LINES = 60
@@ -32,8 +34,8 @@ class RecipeBuildError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class AuthorEnv:
-    recipe: Recipe
+class BuiltEnv:
+    spec: EnvSpec
     folder: Path
 
     @property
@@ -102,7 +104,7 @@ def child_environ() -> dict[str, str]:
 
 
 def run_step(
-    recipe: Recipe, step: str, command: list[str], log: Path, *, cwd: Path | None = None,
+    name: str, step: str, command: list[str], log: Path, *, cwd: Path | None = None,
     timeout: float = INSTALL_TIMEOUT_S,
 ) -> None:
     """Run one build step, appending its output to `log`; raise a RecipeBuildError if it fails."""
@@ -121,11 +123,11 @@ def run_step(
         handle.write(f"$ {' '.join(command)}\n{output}\n[{step}: {status}, "
                      f"{time.monotonic() - started:.1f} s]\n\n")
     if failed:
-        raise RecipeBuildError(_failure_message(recipe, step, command, output, status, log))
+        raise RecipeBuildError(_failure_message(name, step, command, output, status, log))
 
 
 def _failure_message(
-    recipe: Recipe, step: str, command: list[str], output: str, status: str, log: Path
+    name: str, step: str, command: list[str], output: str, status: str, log: Path
 ) -> str:
     tail = "\n".join(output.rstrip().splitlines()[-LOG_TAIL_LINES:])
     hint = ""
@@ -136,30 +138,34 @@ def _failure_message(
             "(PYTHONPATH=tests python -m support.model_factory --build-all).\n"
         )
     return (
-        f"model recipe {recipe.name!r}: {step} failed ({status}){hint}\n"
+        f"recipe {name!r}: {step} failed ({status}){hint}\n"
         f"command: {' '.join(command)}\nlast lines of output:\n{tail}\n(full log kept at {log})"
     )
 
 
-def env_key(recipe: Recipe, interpreter: Path) -> str:
+def env_key(spec: EnvSpec, interpreter: Path) -> str:
     return content_key({
-        "kind": "author-env",
+        "kind": "env",
         "python": interpreter_version(interpreter),
         "interpreter": str(interpreter),
-        "packages": sorted(recipe.packages),
-        "resolved_as_of": recipe.resolved_as_of,
-        "wheels_only": recipe.wheels_only,
+        "packages": sorted(spec.packages),
+        "resolved_as_of": spec.resolved_as_of,
+        "wheels_only": spec.wheels_only,
     })
 
 
-def env_folder(recipe: Recipe, cache: Path, interpreter: Path) -> Path:
-    return cache / "envs" / f"{recipe.name}-{env_key(recipe, interpreter)}"
+def env_folder(spec: EnvSpec, cache: Path, interpreter: Path) -> Path:
+    return cache / "envs" / f"{spec.name}-{env_key(spec, interpreter)}"
 
 
-def ensure_author_env(recipe: Recipe, cache: Path) -> AuthorEnv:
-    """The recipe's environment, built with uv unless the cache has it."""
-    interpreter = find_interpreter(recipe.python)
-    final = env_folder(recipe, cache, interpreter)
+def ensure_env(spec: EnvSpec, cache: Path | None = None) -> BuiltEnv:
+    """The spec's environment, built with uv unless the cache has it (safe across processes).
+
+    Raises RecipeBuildError naming the spec, the failed step and uv's output.
+    """
+    cache = cache or cache_root()
+    interpreter = find_interpreter(spec.python)
+    final = env_folder(spec, cache, interpreter)
     logs = cache / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"{final.name}.log"
@@ -167,16 +173,15 @@ def ensure_author_env(recipe: Recipe, cache: Path) -> AuthorEnv:
     def build(temp: Path) -> None:
         log.write_text("")
         uv = str(find_uv())
-        exclude_newer = f"{recipe.resolved_as_of}T00:00:00Z"
-        run_step(recipe, "creating the environment", [
-            uv, "venv", "--seed", "--relocatable", "--exclude-newer", exclude_newer,
-            "--python", str(interpreter), str(temp),
+        dated = ["--exclude-newer", f"{spec.resolved_as_of}T00:00:00Z"] if spec.resolved_as_of else []
+        run_step(spec.name, "creating the environment", [
+            uv, "venv", "--seed", "--relocatable", *dated, "--python", str(interpreter), str(temp),
         ], log)
-        install = [uv, "pip", "install", "--python", str(temp / "bin" / "python"),
-                   "--exclude-newer", exclude_newer, "--compile-bytecode"]
-        if recipe.wheels_only:
+        install = [uv, "pip", "install", "--python", str(temp / "bin" / "python"), *dated,
+                   "--compile-bytecode"]  # the env is read-only afterwards: imports stay fast
+        if spec.wheels_only:
             install.append("--no-build")
-        run_step(recipe, "installing " + " ".join(recipe.packages), [*install, *recipe.packages], log)
+        run_step(spec.name, "installing " + " ".join(spec.packages), [*install, *spec.packages], log)
 
     build_once(final, build)
-    return AuthorEnv(recipe, final)
+    return BuiltEnv(spec, final)

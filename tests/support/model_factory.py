@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from .author_env import (
-    AuthorEnv,
+    BuiltEnv,
     RecipeBuildError,
-    ensure_author_env,
+    ensure_env,
     env_folder,
     env_key,
     find_interpreter,
@@ -89,7 +89,7 @@ class BuiltModel:
 
     def env_python(self) -> Path:
         """The author environment's interpreter (rebuilt from uv's cache if it was deleted)."""
-        return ensure_author_env(self.recipe, self.cache).python
+        return ensure_env(self.recipe.env, self.cache).python
 
     def copy_model(self, dest: Path) -> Path:
         """A writable copy of the model folder at `dest`."""
@@ -102,7 +102,7 @@ def model_key(recipe: Recipe, interpreter: Path) -> str:
     return content_key({
         "kind": "model",
         "format": FORMAT_VERSION,
-        "env": env_key(recipe, interpreter),
+        "env": env_key(recipe.env, interpreter),
         "recipe": asdict(recipe),
         "scripts": scripts,
     })
@@ -122,13 +122,13 @@ def build_model(recipe: Recipe | str, cache: Path | None = None) -> BuiltModel:
     final = model_folder(recipe, cache)
     built = build_once(final, lambda temp: _build_entry(recipe, cache, temp))
     if built and os.environ.get(KEEP_ENVS_VAR) == "0":
-        remove_entry(env_folder(recipe, cache, find_interpreter(recipe.python)))
+        remove_entry(env_folder(recipe.env, cache, find_interpreter(recipe.python)))
     return BuiltModel(recipe, final, cache)
 
 
 def _build_entry(recipe: Recipe, cache: Path, temp: Path) -> None:
     started = time.monotonic()
-    env = ensure_author_env(recipe, cache)
+    env = ensure_env(recipe.env, cache)
     env_ready = time.monotonic()
     log = temp / "build.log"
     work = temp / "work"
@@ -138,14 +138,14 @@ def _build_entry(recipe: Recipe, cache: Path, temp: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(AUTHOR_SCRIPTS / name, target)
     model_dir, input_path = temp / "model", temp / "input.json"
-    run_step(recipe, "training and saving the model",
+    run_step(recipe.name, "training and saving the model",
              [str(env.python), recipe.script, str(model_dir), str(input_path)],
              log, cwd=work, timeout=TRAIN_TIMEOUT_S)
     saved = time.monotonic()
     _check_saved(recipe, model_dir, input_path)
     saved_at = _backdate(model_dir / "MLmodel", recipe.resolved_as_of)
     # -I: the oracle sees only the model folder (its code_paths), not the training scripts
-    run_step(recipe, "predicting with MLflow in the author environment",
+    run_step(recipe.name, "predicting with MLflow in the author environment",
              [str(env.python), "-I", str(work / ORACLE_SCRIPT), str(model_dir), str(input_path),
               str(temp / "oracle.json")], log, cwd=temp, timeout=TRAIN_TIMEOUT_S)
     predicted = time.monotonic()
@@ -169,7 +169,7 @@ def _check_saved(recipe: Recipe, model_dir: Path, input_path: Path) -> None:
     missing = [p.name for p in (model_dir / "MLmodel", input_path) if not p.is_file()]
     if missing:
         raise RecipeBuildError(
-            f"model recipe {recipe.name!r}: the training script {recipe.script} exited without "
+            f"recipe {recipe.name!r}: the training script {recipe.script} exited without "
             f"writing {', '.join(missing)}"
         )
 
@@ -185,7 +185,7 @@ def _backdate(mlmodel: Path, day: str) -> str:
     return stamp
 
 
-def _freeze(env: AuthorEnv) -> list[str]:
+def _freeze(env: BuiltEnv) -> list[str]:
     done = subprocess.run(
         [str(find_uv()), "pip", "freeze", "--python", str(env.python)],
         capture_output=True, text=True, check=True, timeout=120,

@@ -18,27 +18,62 @@ ORACLE_SCRIPT = "predict_oracle.py"  # loads and predicts with the environment's
 
 
 @dataclass(frozen=True)
+class EnvSpec:
+    """An environment: a Python minor version and packages, resolved as of a day, from wheels.
+
+    Model recipes hold one; a test that only needs an interpreter with some old packages (no
+    model) can build one directly with `author_env.ensure_env`.
+    """
+
+    name: str  # names the cache folder and every error message
+    python: str  # major.minor, found under pyenv (any patch)
+    packages: tuple[str, ...]  # as `uv pip install` arguments
+    resolved_as_of: str | None = None  # YYYY-MM-DD for uv --exclude-newer; None: today's index
+    wheels_only: bool = True  # uv --no-build: never compile while building a test environment
+
+    def pinned(self, package: str) -> str | None:
+        """The exact version pinned for `package` (`name==X`), if any."""
+        for spec in self.packages:
+            name, _, version = spec.partition("==")
+            if version and name.strip().lower().replace("_", "-") == package:
+                return version.strip()
+        return None
+
+
+@dataclass(frozen=True)
 class Recipe:
     """One model, saved by a real old library stack in an environment built with uv."""
 
-    name: str
-    python: str  # major.minor, found under pyenv (any patch)
-    packages: tuple[str, ...]  # the author's pins, as `uv pip install` arguments
-    resolved_as_of: str  # YYYY-MM-DD: uv --exclude-newer; the MLmodel is back-dated to the day before
+    env: EnvSpec  # the author's environment; every model recipe pins mlflow and sets the day
     script: str  # training script in author_scripts/
     flavor: str  # the flavor save_model writes besides python_function
-    flavor_version_key: str | None = None  # the flavor's version field in MLmodel, if it has one
+    flavor_package: str | None = None  # the distribution the flavor records a version of
+    flavor_version_key: str | None = None  # that version's field in the MLmodel flavor
     extra_files: tuple[str, ...] = ()  # other files under author_scripts/ the script uses
-    wheels_only: bool = True  # uv --no-build: never compile while building a test model
     summary: str = ""
 
     @property
+    def name(self) -> str:
+        return self.env.name
+
+    @property
+    def python(self) -> str:
+        return self.env.python
+
+    @property
+    def resolved_as_of(self) -> str:
+        """The author's day: uv resolves as of it; the MLmodel is back-dated to the day before."""
+        if self.env.resolved_as_of is None:
+            raise ValueError(f"recipe {self.name}: a model recipe needs resolved_as_of")
+        return self.env.resolved_as_of
+
+    @property
     def mlflow_version(self) -> str:
-        """The pinned MLflow version (every recipe pins one exactly)."""
-        for spec in self.packages:
-            if spec.startswith("mlflow=="):
-                return spec.split("==", 1)[1]
-        raise ValueError(f"recipe {self.name} does not pin mlflow")
+        """The pinned MLflow version (every model recipe pins one exactly)."""
+        version = self.env.pinned("mlflow")
+        if version is None:
+            raise ValueError(f"recipe {self.name} does not pin mlflow")
+        return version
 
     @property
     def script_files(self) -> tuple[str, ...]:
@@ -62,12 +97,10 @@ class Catalogue:
 
 
 SKLEARN13_PY310 = Recipe(
-    name="sklearn13-py310",
-    python="3.10",
-    packages=("mlflow==2.9.2", "scikit-learn==1.3.2"),
-    resolved_as_of="2024-01-15",
+    EnvSpec("sklearn13-py310", "3.10", ("mlflow==2.9.2", "scikit-learn==1.3.2"), "2024-01-15"),
     script="sklearn13_pipeline.py",
     flavor="sklearn",
+    flavor_package="scikit-learn",
     flavor_version_key="sklearn_version",
     summary="scikit-learn 1.3.2 pipeline (SimpleImputer, OneHotEncoder, LogisticRegression); "
     "predicting it with scikit-learn >= 1.6 fails ('_fill_dtype')",
