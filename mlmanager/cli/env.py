@@ -3,7 +3,7 @@
 ::
 
     mlmanager env build MODEL [--python EXE] [--offline] [--yes] [--allow-other-python]
-                              [--allow-build] [--quiet] [--json]     # exit 0: ready
+                              [--allow-build] [--install-python] [--quiet] [--json]
     mlmanager env show MODEL [--python EXE] [--allow-other-python] [--resolve] [--json]
     mlmanager env list [--json]
     mlmanager env remove (ENV | --model MODEL) [--json]
@@ -66,7 +66,8 @@ def _plan(args: argparse.Namespace) -> BuildPlan:
     options = BuildOptions(
         python=args.python, offline=getattr(args, "offline", False),
         allow_other_python=args.allow_other_python,
-        allow_build=getattr(args, "allow_build", False))
+        allow_build=getattr(args, "allow_build", False),
+        allow_python_install=getattr(args, "install_python", False))
     return plan_build(read_spec(args.model), options, _cache(args))
 
 
@@ -320,6 +321,9 @@ def register(subparsers: Any) -> None:
                    help="agree to install the model's requirements (they run code from the index)")
     p.add_argument("--allow-build", action="store_true",
                    help="when no wheels resolve, build packages from source (can take minutes)")
+    p.add_argument("--install-python", action="store_true",
+                   help="when the model's Python minor is not here, download it with "
+                   "`uv python install` (online only)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress or installer log")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_build)

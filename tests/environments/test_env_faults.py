@@ -104,10 +104,10 @@ def test_a_package_that_does_not_exist(tmp_path: Path) -> None:
 def test_a_python_version_that_is_not_available(tmp_path: Path) -> None:
     model = _six_model(tmp_path, python="3.4.10")
     with pytest.raises(PythonUnavailableError) as err:
-        _plan(model, tmp_path / "cache", allow_python_install=False)
+        _plan(model, tmp_path / "cache")
     assert "Python 3.4 (the model asks for 3.4.10) is not available" in str(err.value)
     assert "--allow-other-python" in str(err.value)
-    plan = _plan(model, tmp_path / "cache", allow_python_install=False, allow_other_python=True)
+    plan = _plan(model, tmp_path / "cache", allow_other_python=True)
     assert plan.choice.match == "other-minor" and "may not load" in plan.choice.warning
 
 

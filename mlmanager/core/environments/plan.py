@@ -48,7 +48,7 @@ class BuildOptions:
     offline: bool = False
     allow_other_python: bool = False
     allow_build: bool = False
-    allow_python_install: bool = True  # uv python install, when online
+    allow_python_install: bool = False  # uv python install (online only): downloads a Python
     uv_cache_dir: str | None = None  # uv's package cache; None: uv's default
 
 
