@@ -174,7 +174,9 @@ class _Downloader:
         with self.proxy.open_file(remote, offset, self.cancel) as response:
             if offset and response.status != 206:
                 offset = 0  # the server ignored the range: start over
-            self.done += offset
+            if offset:
+                self.done += offset
+                self._tick(f.path, force=True)  # resumed: show where it starts
             with open(part, "r+b" if offset else "wb") as out:
                 out.seek(offset)
                 out.truncate()
