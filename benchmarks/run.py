@@ -62,6 +62,11 @@ JOBS: dict[int, Job] = {j.number: j for j in (
         "GUI responsiveness: longest event-loop stall while scanning 10,000 models and while "
         "predicting 100k rows",
         "no stall over 100 ms"),
+    Job(8, "registry", "benchmarks.bench_registry",
+        "a loopback mlflow server: listing 1,000 registered models x 3 versions (first page, "
+        "whole listing) vs MlflowClient's searches; downloading a 200 MB model vs MLflow's "
+        "download_artifacts",
+        "first page <= 0.3 s; whole listing and download no slower than MLflow's client"),
 )}
 
 
