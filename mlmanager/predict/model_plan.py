@@ -28,6 +28,33 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+#: flavor -> the package its ``*_version`` key names (MLflow writes e.g. ``xgb_version``)
+FLAVOR_PACKAGES = {
+    "sklearn": "scikit-learn", "xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost",
+    "onnx": "onnx", "pytorch": "torch", "tensorflow": "tensorflow", "keras": "keras",
+    "statsmodels": "statsmodels", "spacy": "spacy", "prophet": "prophet", "h2o": "h2o",
+    "transformers": "transformers", "sentence_transformers": "sentence-transformers",
+    "paddle": "paddlepaddle", "fastai": "fastai", "spark": "pyspark", "pmdarima": "pmdarima",
+}
+
+
+def saved_versions(doc: dict[str, Any], flavors: dict[str, Any]) -> tuple[str, ...]:
+    """``package==version`` for what saved the model: each flavor's version and MLflow's."""
+    out = {}
+    for name, conf in flavors.items():
+        package = FLAVOR_PACKAGES.get(str(name))
+        if package is None or not isinstance(conf, dict):
+            continue
+        for key, value in conf.items():
+            if str(key).endswith("_version") and key not in ("python_version", "onnx_runtime_version") \
+                    and isinstance(value, (str, int, float)):
+                out[package] = str(value)
+                break
+    if isinstance(doc.get("mlflow_version"), (str, int, float)):
+        out["mlflow"] = str(doc["mlflow_version"])
+    return tuple(f"{k}=={v}" for k, v in sorted(out.items()))
+
+
 def read_plan(model_dir: str | os.PathLike[str], *, max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> ModelPlan:
     """Read ``MLmodel`` (strict YAML) and decide what the worker must load."""
     root = Path(model_dir).resolve()
@@ -50,6 +77,7 @@ def read_plan(model_dir: str | os.PathLike[str], *, max_model_bytes: int = DEFAU
     sk = flavors.get("sklearn")
     sk = sk if isinstance(sk, dict) else None
     names = tuple(str(k) for k in flavors)
+    saved = saved_versions(doc, flavors)
     loader = _str_or_none(pyfunc.get("loader_module")) if pyfunc else None
     python_version = _str_or_none(pyfunc.get("python_version")) if pyfunc else None
     warnings: list[str] = []
@@ -86,7 +114,7 @@ def read_plan(model_dir: str | os.PathLike[str], *, max_model_bytes: int = DEFAU
             sklearn_version=_str_or_none(sk.get("sklearn_version")),
             python_version=python_version,
             skops_trusted_types=tuple(str(t) for t in listed),
-            code=checked_code(sk) or checked_code(pyfunc), flavors=names,
+            code=checked_code(sk) or checked_code(pyfunc), flavors=names, saved_versions=saved,
             warnings=tuple(warnings),
         )
     if pyfunc is None:
@@ -121,6 +149,6 @@ def read_plan(model_dir: str | os.PathLike[str], *, max_model_bytes: int = DEFAU
         root=str(root), kind="pyfunc", model_file=primary,
         serialization_format=None, predict_fn="predict", loader_module=str(loader),
         sklearn_version=_str_or_none(sk.get("sklearn_version")) if sk else None,
-        python_version=python_version, code=checked_code(pyfunc), flavors=names,
+        python_version=python_version, code=checked_code(pyfunc), flavors=names, saved_versions=saved,
         compression=compression, warnings=tuple(warnings),
     )

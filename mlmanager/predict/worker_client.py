@@ -18,7 +18,6 @@ from any thread and kills the child.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import queue
@@ -26,15 +25,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlmanager.core.child_process import EOF, ChildProcess, ChildStartError, Session, read_lines
 from mlmanager.core.errors import InvalidError
 from mlmanager.core.safety import SafetyReport, sha256_file
 from mlmanager.predict.model_plan import read_plan
@@ -58,11 +56,6 @@ from mlmanager.worker.plan import DEFAULT_MAX_MODEL_BYTES, ModelPlan, snapshot_f
 ProgressFn = Callable[[float | None, str], None]
 CancelledFn = Callable[[], bool]  # the caller's cancel flag (e.g. TaskState.is_cancelled)
 
-_KEEP_ENV = {"PATH", "LANG", "LANGUAGE", "TZ", "LD_LIBRARY_PATH", "SYSTEMROOT", "SystemRoot",
-             "WINDIR", "COMSPEC", "PATHEXT", "TERM"}
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
-_EOF = object()
 _SIGNAL_HINTS = {
     "SIGXCPU": "the worker hit its CPU time limit",
     "SIGKILL": "the worker was killed (out of memory?)",
@@ -112,6 +105,7 @@ class LoadInfo:
     warnings: tuple[ModelWarning, ...]
     seconds: float
     python: str
+    loader: str = ""  # restricted unpickler | pickle | skops | mlflow.pyfunc (mlflow X)
 
     @property
     def classification(self) -> str:
@@ -136,17 +130,16 @@ class PredictResult:
 
 @dataclass
 class _Proc:
-    popen: subprocess.Popen[bytes]
-    cmd: Any  # writable binary file
+    child: ChildProcess
     events: queue.Queue[Any]
-    log: bytearray
-    log_lock: threading.Lock
-    log_thread: threading.Thread
     workdir: Path
     hello: dict[str, Any] | None = None
     cancelled: bool = False
     tainted: bool = False  # trusted model code ran (or may have): never reuse for another job
-    garbage: int = 0
+
+    @property
+    def popen(self) -> subprocess.Popen[bytes]:
+        return self.child.popen
 
 
 @dataclass
@@ -196,16 +189,15 @@ class WorkerClient:
         self.extra_env = dict(extra_env or {})
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._session = Path(tempfile.mkdtemp(prefix="mlmanager-worker-"))
-        for sub in ("home", "tmp", "io"):
-            (self._session / sub).mkdir(mode=0o700)
+        self._session_dirs = Session("mlmanager-worker-")
+        self._session = self._session_dirs.root
+        (self._session / "io").mkdir(mode=0o700)
         self._state: _Proc | None = None
         self._pending: _Pending | None = None
         self._loaded: LoadInfo | None = None
         self._load_error: BaseException | None = None
         self._last_load: tuple[str, frozenset[str]] | None = None
         self._closed = False
-        self._finalizer = weakref.finalize(self, _cleanup, [None], self._session)
 
     # ------------------------------------------------------------------ public API
     @property
@@ -346,7 +338,7 @@ class WorkerClient:
         state = self._state
         if state is not None:
             state.cancelled = True
-            _kill(state.popen)
+            state.child.kill()
 
     def close(self) -> None:
         """Stop the worker and delete the session folder."""
@@ -354,12 +346,8 @@ class WorkerClient:
         state = self._state
         self._state = None
         if state is not None:
-            _kill(state.popen)
-            with contextlib.suppress(Exception):
-                state.popen.wait(timeout=5)
-            with contextlib.suppress(Exception):
-                state.cmd.close()
-        self._finalizer()
+            state.child.close()
+        self._session_dirs.remove()
 
     def __enter__(self) -> WorkerClient:
         return self
@@ -454,6 +442,7 @@ class WorkerClient:
             saved_versions={"sklearn": plan.sklearn_version, "python": plan.python_version},
             warnings=tuple(_warnings(data.get("warnings", []))),
             seconds=time.perf_counter() - pending.started, python=self.python,
+            loader=str(data.get("loader") or "")[:200],
         )
         if state is not None:
             state.tainted = state.tainted or trusted or report.classification != "SAFE-LISTED"
@@ -488,15 +477,6 @@ class WorkerClient:
             raise WorkerStartError(f"Python interpreter not found: {text}")
         return found
 
-    def _env(self, workdir: Path) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k in _KEEP_ENV or k.startswith("LC_")}
-        home = str(self._session / "home")
-        tmp = str(self._session / "tmp")
-        env.update({"HOME": home, "USERPROFILE": home, "TMPDIR": tmp, "TEMP": tmp, "TMP": tmp})
-        env.update({name: "1" for name in _THREAD_VARS})
-        env.update(self.extra_env)
-        return env
-
     def _ensure(self) -> _Proc:
         state = self._state
         if state is not None and state.popen.poll() is None:
@@ -506,62 +486,26 @@ class WorkerClient:
         return self._spawn()
 
     def _spawn(self) -> _Proc:
-        workdir = Path(tempfile.mkdtemp(prefix="work-", dir=self._session))
-        # the worker's own code, zipped, first on the child's path (a frozen app re-runs itself)
+        workdir = self._session_dirs.folder("work-")
         try:
+            # the worker's own code, zipped, first on the child's path (a frozen app re-runs itself)
             argv = worker_argv(self.python, self.cache_dir)
         except OSError as exc:
             shutil.rmtree(workdir, ignore_errors=True)
             raise WorkerStartError(f"cannot write the worker's code to {self.cache_dir}: "
                                    f"{exc.strerror or exc}") from None
         argv += ["--limits", self.limits.to_json(), "--cache-dir", self.cache_dir]
-        posix = os.name == "posix"
-        cmd_r = cmd_w = evt_r = evt_w = -1
         try:
-            if posix:
-                cmd_r, cmd_w = os.pipe()
-                evt_r, evt_w = os.pipe()
-                argv += ["--fds", f"{cmd_r},{evt_w}"]
-                popen = subprocess.Popen(
-                    argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT, pass_fds=(cmd_r, evt_w), cwd=workdir,
-                    env=self._env(workdir), close_fds=True, start_new_session=True,
-                )
-                os.close(cmd_r)
-                os.close(evt_w)
-                cmd = os.fdopen(cmd_w, "wb", buffering=0)
-                events_file = os.fdopen(evt_r, "rb", buffering=0)
-                log_file = popen.stdout
-            else:  # Windows: the child swaps its stdin/stdout for the channel itself
-                argv += ["--stdio"]
-                popen = subprocess.Popen(
-                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                    cwd=workdir, env=self._env(workdir),
-                    creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
-                )
-                cmd, events_file, log_file = popen.stdin, popen.stdout, popen.stderr
-        except OSError as exc:
-            for fd in (cmd_r, cmd_w, evt_r, evt_w):
-                if fd >= 0:
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
+            child = ChildProcess(argv, cwd=workdir, env=self._session_dirs.env(extra=self.extra_env),
+                                 channel="fds", log_limit=self.stderr_limit, name="worker")
+        except ChildStartError:
             shutil.rmtree(workdir, ignore_errors=True)
-            raise WorkerStartError(f"cannot start the worker with {self.python}: {exc}") from None
+            raise WorkerStartError(f"cannot start the worker with {self.python}") from None
+        assert child.replies is not None
         events: queue.Queue[Any] = queue.Queue()
-        log = bytearray()
-        log_lock = threading.Lock()
-        log_thread = threading.Thread(
-            target=_read_log, args=(log_file, log, log_lock, self.stderr_limit),
-            name="mlmanager-worker-log", daemon=True,
-        )
-        state = _Proc(popen=popen, cmd=cmd, events=events, log=log, log_lock=log_lock,
-                      log_thread=log_thread, workdir=workdir)
-        threading.Thread(target=_read_events, args=(events_file, events, state),
-                         name="mlmanager-worker-events", daemon=True).start()
-        log_thread.start()
+        read_lines(child.replies, events, _decode_reply, protocol.MAX_LINE, name="worker")
+        state = _Proc(child=child, events=events, workdir=workdir)
         self._state = state
-        self._finalizer.detach()
-        self._finalizer = weakref.finalize(self, _cleanup, [popen], self._session)
         return state
 
     def _reset(self) -> None:
@@ -570,11 +514,7 @@ class WorkerClient:
         self._pending = None
         if state is None:
             return
-        _kill(state.popen)
-        with contextlib.suppress(Exception):
-            state.popen.wait(timeout=5)
-        with contextlib.suppress(Exception):
-            state.cmd.close()
+        state.child.close()
         shutil.rmtree(state.workdir, ignore_errors=True)
 
     def _restart(self) -> None:
@@ -590,9 +530,9 @@ class WorkerClient:
         try:
             view = memoryview(data)
             while view:
-                written = state.cmd.write(view)
+                written = state.child.commands.write(view)  # type: ignore[union-attr]
                 view = view[written or 0:]
-            state.cmd.flush()
+            state.child.commands.flush()  # type: ignore[union-attr]
         except (BrokenPipeError, OSError, ValueError):
             raise self._death(state, op) from None
         return rid
@@ -622,7 +562,7 @@ class WorkerClient:
                 if state.popen.poll() is not None and state.events.empty():
                     raise self._death(state, what) from None
                 continue
-            if msg is _EOF:
+            if msg is EOF:
                 raise self._death(state, what)
             if msg["type"] == "hello":
                 state.hello = msg["data"]
@@ -648,24 +588,18 @@ class WorkerClient:
                 except ValueError:
                     report = None
             return ModelRefusedError(message, report=report)
-        return error_from_kind(kind, message, err.get("details", ""), err.get("path"))
+        return error_from_kind(kind, message, err.get("details", ""), err.get("path"),
+                               mismatch=err.get("mismatch") is True)
 
     def _protocol_failure(self, message: str) -> WorkerProtocolError:
         self._reset()
         return WorkerProtocolError(f"the worker broke the protocol: {message}")
 
     def _tail(self, state: _Proc, limit: int = 8000) -> str:
-        with state.log_lock:
-            data = bytes(state.log[-limit:])
-        return data.decode("utf-8", "replace")
+        return state.child.log_tail(limit)
 
     def _death(self, state: _Proc, what: str) -> WorkerError:
-        try:
-            rc = state.popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            _kill(state.popen)
-            rc = state.popen.wait()
-        state.log_thread.join(timeout=2)
+        rc = state.child.wait(timeout=10)
         tail = self._tail(state)
         cancelled, started = state.cancelled, state.hello is not None
         if self._state is state:
@@ -729,63 +663,6 @@ def _dedupe(items: list[ModelWarning]) -> list[ModelWarning]:
     return out
 
 
-def _read_events(file: Any, events: queue.Queue[Any], state: _Proc) -> None:
-    reader = protocol.LineReader()
-    try:
-        while True:
-            try:
-                chunk = file.read1(1 << 16) if hasattr(file, "read1") else file.read(1 << 16)
-            except (OSError, ValueError):
-                break
-            if not chunk:
-                break
-            for line in reader.feed(chunk):
-                try:
-                    events.put(protocol.validate_response(protocol.decode_line(line)))
-                except protocol.ProtocolError:
-                    state.garbage += 1
-        state.garbage += reader.dropped
-    finally:
-        with contextlib.suppress(Exception):
-            file.close()
-        events.put(_EOF)
-
-
-def _read_log(file: Any, log: bytearray, lock: threading.Lock, limit: int) -> None:
-    try:
-        while True:
-            try:
-                chunk = file.read1(1 << 16) if hasattr(file, "read1") else file.read(1 << 16)
-            except (OSError, ValueError):
-                break
-            if not chunk:
-                break
-            with lock:
-                log += chunk
-                if len(log) > limit:
-                    del log[: len(log) - limit]
-    finally:
-        with contextlib.suppress(Exception):
-            file.close()
-
-
-def _kill(popen: subprocess.Popen[bytes]) -> None:
-    if popen.poll() is not None:
-        return
-    try:
-        if os.name == "posix":
-            os.killpg(popen.pid, signal.SIGKILL)  # the worker leads its own process group
-        else:
-            popen.kill()
-    except (ProcessLookupError, PermissionError, OSError):
-        with contextlib.suppress(OSError):
-            popen.kill()
-
-
-def _cleanup(popens: list[subprocess.Popen[bytes] | None], session: Path) -> None:
-    for popen in popens:
-        if popen is not None:
-            _kill(popen)
-            with contextlib.suppress(Exception):
-                popen.wait(timeout=5)
-    shutil.rmtree(session, ignore_errors=True)
+def _decode_reply(line: bytes) -> dict[str, Any]:
+    """A validated reply; a forged or garbled line raises ProtocolError and is dropped (T28)."""
+    return protocol.validate_response(protocol.decode_line(line))

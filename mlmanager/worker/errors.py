@@ -14,8 +14,12 @@ from mlmanager.core.errors import MlmanagerError
 class WorkerError(MlmanagerError):
     """Base of every failure around the worker process."""
 
-    def __init__(self, message: str, path: str | None = None, *, details: str = "") -> None:
+    def __init__(self, message: str, path: str | None = None, *, details: str = "",
+                 mismatch: bool = False) -> None:
         self.details = details  # e.g. the worker's stderr tail or a traceback
+        # the model needs other versions (or a package) than this interpreter has: running it
+        # in the model's own environment is the fix to offer
+        self.mismatch = mismatch
         super().__init__(message, path)
 
 
@@ -96,7 +100,8 @@ _KINDS: dict[str, type[WorkerError]] = {
 ERROR_KINDS = (*_KINDS, "unsafe_path", "read_failed")
 
 
-def error_from_kind(kind: str, message: str, details: str = "", path: str | None = None) -> Exception:
+def error_from_kind(kind: str, message: str, details: str = "", path: str | None = None,
+                    mismatch: bool = False) -> Exception:
     """Build the parent-side exception for a worker ``error`` message."""
     from mlmanager.core.errors import ModelReadError, UnsafePathError
 
@@ -107,4 +112,4 @@ def error_from_kind(kind: str, message: str, details: str = "", path: str | None
     cls = _KINDS.get(kind, WorkerError)
     if cls is ModelRefusedError:
         return ModelRefusedError(message, path)
-    return cls(message, path, details=details)
+    return cls(message, path, details=details, mismatch=mismatch)

@@ -4,8 +4,10 @@
   ``pickle.loads`` only when the user trusted that exact SHA-256 (CONTAINS-CODE/UNTRUSTED).
 * skops: ``skops.io.loads(trusted=APP_SKOPS_TRUSTED + types the user trusted)``; the MLmodel's
   ``skops_trusted_types`` is never applied (security.md s01).
-* custom pyfunc and other flavors: ``mlflow.pyfunc.load_model`` on a private copy of the
-  folder, only when trusted and only if the worker's interpreter has mlflow.
+* any other flavor, and a trusted scikit-learn model that is not SAFE-LISTED: the worker
+  interpreter's own ``mlflow.pyfunc.load_model`` on a private copy of the folder (what MLflow
+  itself does in that environment), only when trusted and only if that interpreter has mlflow.
+  A trusted scikit-learn pickle in an interpreter without mlflow loads with ``pickle.loads``.
 
 The bytes loaded are always the bytes that were hashed and scanned (TOCTOU, T30).
 """
@@ -34,11 +36,16 @@ APP_SKOPS_TRUSTED = (
 class LoadFailure(Exception):
     """Loading failed; ``kind`` is the protocol error kind."""
 
-    def __init__(self, kind: str, message: str, details: str = "") -> None:
+    def __init__(self, kind: str, message: str, details: str = "", mismatch: bool = False) -> None:
         self.kind = kind
+        self.mismatch = mismatch  # versions or a package differ from what saved the model
         self.message = message
         self.details = details
         super().__init__(message)
+
+
+#: how a model was loaded (stated beside the results)
+RESTRICTED, PICKLE, SKOPS, MLFLOW = "restricted unpickler", "pickle", "skops", "mlflow.pyfunc"
 
 
 @dataclass
@@ -48,6 +55,7 @@ class LoadedModel:
     report: SafetyReport
     trusted: bool
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    loader: str = RESTRICTED
 
     @property
     def model_type(self) -> str:
@@ -55,7 +63,7 @@ class LoadedModel:
         return f"{cls.__module__}.{cls.__qualname__}"
 
     def predict(self, data: Any, params: dict[str, Any] | None) -> Any:
-        if self.plan.kind == "pyfunc":
+        if self.loader == MLFLOW:
             if params:
                 return self.model.predict(data, params=params)
             return self.model.predict(data)
@@ -149,6 +157,23 @@ def load_skops(data: bytes, report: SafetyReport, trusted: bool) -> Any:
     return sio.loads(data, trusted=types)
 
 
+def has_mlflow() -> bool:
+    """Whether this interpreter can import mlflow (without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("mlflow") is not None
+
+
+def through_mlflow(plan: ModelPlan, report: SafetyReport, trusted: bool) -> bool:
+    """Load with the environment's own mlflow? Always for other flavors; for a scikit-learn
+    pickle only when it runs code anyway (trusted, not SAFE-LISTED) and mlflow is there. A
+    skops file never: MLflow would apply the MLmodel's own skops_trusted_types (security.md s01)."""
+    if plan.kind == "pyfunc":
+        return True
+    return (trusted and report.classification != SAFE_LISTED and plan.serialization_format != "skops"
+            and "python_function" in plan.flavors and has_mlflow())
+
+
 def load_pyfunc(model_dir: str, plan: ModelPlan, trusted: bool) -> Any:
     if not trusted:
         raise LoadFailure("refused", "custom pyfunc models run the folder's code: trust it first")
@@ -164,8 +189,8 @@ def load_pyfunc(model_dir: str, plan: ModelPlan, trusted: bool) -> Any:
     return mlflow.pyfunc.load_model(model_dir)
 
 
-def check_predictable(model: Any, plan: ModelPlan) -> None:
-    if plan.kind == "pyfunc":
+def check_predictable(model: Any, plan: ModelPlan, loader: str) -> None:
+    if loader == MLFLOW:
         if not callable(getattr(model, "predict", None)):
             raise LoadFailure("load_failed", "the loaded pyfunc model has no predict()")
         return

@@ -45,6 +45,7 @@ class ModelPlan:
     code: str | None = None
     compression: str | None = None  # pyfunc python_model_compression: lzma, bzip2 or gzip
     flavors: tuple[str, ...] = ()
+    saved_versions: tuple[str, ...] = ()  # "package==version" from MLmodel (flavors, mlflow)
     warnings: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,6 +53,7 @@ class ModelPlan:
         data["skops_trusted_types"] = list(self.skops_trusted_types)
         data["flavors"] = list(self.flavors)
         data["warnings"] = list(self.warnings)
+        data["saved_versions"] = list(self.saved_versions)
         return data
 
     @classmethod
@@ -66,7 +68,7 @@ class ModelPlan:
             if data.get(key) is not None and not isinstance(data[key], str):
                 raise ValueError(f"model plan field {key} must be a string")
         values = dict(data)
-        for key in ("skops_trusted_types", "flavors", "warnings"):
+        for key in ("skops_trusted_types", "flavors", "warnings", "saved_versions"):
             seq = data.get(key, [])
             if not isinstance(seq, list) or not all(isinstance(s, str) for s in seq):
                 raise ValueError(f"model plan field {key} must be a list of strings")

@@ -139,13 +139,15 @@ def validate_response(obj: dict[str, Any]) -> dict[str, Any]:
         err = obj.get("error")
         if not isinstance(err, dict):
             raise ProtocolError("error must be an object")
-        _only_keys(err, {"kind", "message", "details", "path", "report"}, "error")
+        _only_keys(err, {"kind", "message", "details", "path", "report", "mismatch"}, "error")
         _check_str(err.get("kind"), "error.kind", 64)
         _check_str(err.get("message"), "error.message", 20_000)
         if "details" in err:
             _check_str(err["details"], "error.details", 200_000)
         if err.get("path") is not None:
             _check_str(err["path"], "error.path", 8192)
+        if "mismatch" in err and not isinstance(err["mismatch"], bool):
+            raise ProtocolError("error.mismatch must be a boolean")
         if err.get("report") is not None and not isinstance(err["report"], dict):
             raise ProtocolError("error.report must be an object")
     else:

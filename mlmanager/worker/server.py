@@ -25,12 +25,14 @@ from mlmanager.core.errors import InvalidError, MlmanagerError, ModelReadError, 
 from mlmanager.core.verdict import (
     CONTAINS_CODE,
     KNOWN_DANGEROUS,
+    SAFE_LISTED,
     UNPARSEABLE,
     SafetyReport,
     may_load,
 )
 from mlmanager.worker import protocol
 from mlmanager.worker.loaders import LoadedModel, LoadFailure
+from mlmanager.worker.mismatch import explain_load_failure, saved_versions
 from mlmanager.worker.plan import (
     DEFAULT_MAX_MODEL_BYTES,
     ModelPlan,
@@ -51,6 +53,7 @@ class Server:
         self.limits = limits
         self._allowlist: Any = None
         self.model: LoadedModel | None = None
+        self.saved: dict[str, str] = {}  # versions that saved the model being loaded
         self.workdir = tempfile.mkdtemp(prefix="model-", dir=os.getcwd())
         self._progress_at = 0.0
 
@@ -66,8 +69,11 @@ class Server:
         self.send({"v": protocol.VERSION, "id": rid, "type": "result", "data": data})
 
     def fail(self, rid: int, kind: str, message: str, details: str = "",
-             report: SafetyReport | None = None, path: str | None = None) -> None:
+             report: SafetyReport | None = None, path: str | None = None,
+             mismatch: bool = False) -> None:
         error: dict[str, Any] = {"kind": kind, "message": message[:20_000], "details": details[-100_000:]}
+        if mismatch:
+            error["mismatch"] = True
         if report is not None:
             error["report"] = report.to_dict()
         if path is not None:
@@ -112,7 +118,8 @@ class Server:
         try:
             self.reply(rid, handler(rid, req["args"]))
         except LoadFailure as exc:
-            self.fail(rid, exc.kind, exc.message, exc.details, getattr(exc, "report", None))
+            self.fail(rid, exc.kind, exc.message, exc.details, getattr(exc, "report", None),
+                      mismatch=exc.mismatch)
         except MemoryError:
             limit = self.limits.get("address_space")
             where = f" (worker memory limit {limit / (1 << 30):.1f} GiB)" if isinstance(limit, int) else ""
@@ -127,7 +134,10 @@ class Server:
             self.fail(rid, "internal", str(exc), traceback.format_exc())
         except Exception as exc:
             kind = {"predict": "predict_failed", "load": "load_failed"}.get(req["op"], "internal")
-            self.fail(rid, kind, _describe(exc), traceback.format_exc())
+            message, mismatch = _describe(exc), False
+            if req["op"] in ("load", "predict"):
+                message, mismatch = explain_load_failure(exc, self.saved)
+            self.fail(rid, kind, message, traceback.format_exc(), mismatch=mismatch)
 
     @property
     def allowlist(self) -> Any:
@@ -222,6 +232,7 @@ class Server:
         plan = self._plan(args)
         trusted_set = set(protocol.string_list(args.get("trusted", []), "trusted", 100_000, 64))
         self.model = None
+        self.saved = saved_versions(plan)
         copy_dir = None
         if plan.kind == "pyfunc":
             copy_dir = tempfile.mkdtemp(prefix="copy-", dir=self.workdir)
@@ -241,10 +252,15 @@ class Server:
             warnings.simplefilter("always")
             for category in _QUIET_WARNINGS:
                 warnings.simplefilter("ignore", category)
-            if plan.kind == "pyfunc":
-                assert copy_dir is not None
+            loader = loaders.RESTRICTED if report.classification == SAFE_LISTED else loaders.PICKLE
+            if loaders.through_mlflow(plan, report, trusted):
+                if copy_dir is None:  # a scikit-learn model: mlflow loads a private copy
+                    copy_dir = self._private_copy(plan, data, args)
                 model = loaders.load_pyfunc(copy_dir, plan, trusted)
+                loader = loaders.MLFLOW
             else:
+                if plan.serialization_format == "skops":
+                    loader = loaders.SKOPS
                 if trusted:
                     loaders.add_code_path(plan.root, plan)
                 if plan.serialization_format == "skops":
@@ -252,13 +268,27 @@ class Server:
                 else:
                     model = loaders.load_pickle(data, report, trusted, self.allowlist)
         del data
-        loaders.check_predictable(model, plan)
+        loaders.check_predictable(model, plan, loader)
         warns += loaders.collect_warnings(records)
-        self.model = LoadedModel(model=model, plan=plan, report=report, trusted=trusted, warnings=warns)
+        self.model = LoadedModel(model=model, plan=plan, report=report, trusted=trusted, warnings=warns,
+                                 loader=loader)
+        if loader == loaders.MLFLOW:
+            loader += f" (mlflow {versions.get('mlflow') or '?'})"
         return {
             "report": report.to_dict(), "trusted": trusted, "model_type": self.model.model_type,
+            "loader": loader,
             "versions": versions, "warnings": warns, "seconds": time.perf_counter() - started,
         }
+
+    def _private_copy(self, plan: ModelPlan, data: bytes, args: dict[str, Any]) -> str:
+        """Copy the folder for mlflow to load; the model file is the very bytes scanned (T30)."""
+        copy_dir = tempfile.mkdtemp(prefix="copy-", dir=self.workdir)
+        snapshot_folder(plan.root, copy_dir, self._max_bytes(args))
+        assert plan.model_file is not None
+        target = os.path.join(copy_dir, *plan.model_file.split("/"))
+        with open(target, "wb") as fh:
+            fh.write(data)
+        return copy_dir
 
     def op_predict(self, rid: int, args: dict[str, Any]) -> dict[str, Any]:
         from mlmanager.worker import loaders

@@ -235,7 +235,7 @@ def test_real_server_rejects_what_we_reject(servers: dict[str, LocalServer]) -> 
 
 @pytest.mark.slow
 def test_server_is_stopped_and_only_on_loopback(servers: dict[str, LocalServer]) -> None:
-    from mlmanager.core.deploy.local_server import group_alive
+    from mlmanager.core.child_process import group_alive
 
     server = servers[STOPPED]
     assert server.running

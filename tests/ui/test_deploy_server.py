@@ -39,7 +39,7 @@ def test_local_server_trust_stop_and_answers_like_the_worker(
 ) -> None:
     """One flow (server start-up costs seconds): decline trust, then trust and stop while the
     server starts, then run it for real, compare with the worker, send a bad body, Stop."""
-    from mlmanager.core.deploy.local_server import group_alive
+    from mlmanager.core.child_process import group_alive
 
     page, model = _open_server_tab(qtbot, deploy_window, tmp_path)
     panel = page.server

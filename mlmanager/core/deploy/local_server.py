@@ -1,23 +1,20 @@
 """Try a request on a real local MLflow scoring server (``mlflow models serve``), on loopback only.
 
 The server runs ``<python> -m mlflow models serve -m DIR --env-manager local -h 127.0.0.1 -p PORT``
-with the interpreter the caller names (the prediction worker's), in its own process group, with a
-throw-away HOME and working folder. It loads (unpickles) the model, so it runs only for a model
+with the interpreter the caller names (the prediction worker's), started like every helper of the
+app (``core.child_process``): its own process group, a scrubbed environment, a throw-away HOME
+and working folder, its output in a log file. It loads (unpickles) the model, so it runs only for a model
 the user trusts: ``trusted=True`` must be passed explicitly. The server is always stopped
 (SIGTERM to the group, then SIGKILL), and requests never go through a proxy.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -25,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlmanager.core.child_process import ChildProcess, ChildStartError, Session
 from mlmanager.core.errors import InvalidError, MlmanagerError
 
 LOOPBACK = "127.0.0.1"
 LOG_TAIL_BYTES = 8000
-_KEEP_ENV = ("LANG", "LC_ALL", "TZ", "LD_LIBRARY_PATH", "SYSTEMROOT", "SystemRoot", "TERM")
 
 
 class LocalServerError(MlmanagerError):
@@ -132,10 +129,9 @@ class LocalServer:
         self.check_mlflow = check_mlflow
         self.port = 0
         self.startup_seconds = 0.0
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._work: Path | None = None
-        self._log_path: Path | None = None
-        self._log = None
+        self._proc: ChildProcess | None = None
+        self._session: Session | None = None
+        self._last_log = ""  # the log of a stopped server
         self.command: list[str] = []
 
     # -- life cycle -------------------------------------------------------------------------
@@ -146,10 +142,7 @@ class LocalServer:
                 f"mlflow is not importable by {self.python}: install it there (pip install mlflow) "
                 "or pick an interpreter that has it"
             )
-        self._work = Path(tempfile.mkdtemp(prefix="mlmanager-serve-"))
-        (self._work / "home").mkdir()
-        self._log_path = self._work / "server.log"
-        self._log = open(self._log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self._session = Session("mlmanager-serve-")
         self.port = free_port()
         self.command = [
             self.python, "-m", "mlflow", "models", "serve",
@@ -158,26 +151,18 @@ class LocalServer:
             "-h", LOOPBACK,
             "-p", str(self.port),
         ]
-        env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
-        bindir = os.path.dirname(self.python)  # the env's uvicorn, not the caller's
-        env["PATH"] = os.pathsep.join(p for p in (bindir, os.environ.get("PATH", "")) if p)
-        env["HOME"] = str(self._work / "home")
-        env["PYTHONNOUSERSITE"] = "1"
-        env["MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT"] = str(int(self.request_timeout))
+        env = self._session.env(
+            path_first=os.path.dirname(self.python),  # the env's uvicorn, not the caller's
+            extra={"MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT": str(int(self.request_timeout))},
+            threads=None,
+        )
         started = time.monotonic()
         try:
-            self._proc = subprocess.Popen(
-                self.command,
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
-                cwd=self._work,
-                env=env,
-                start_new_session=(os.name == "posix"),
-            )
-        except OSError as exc:
-            self.stop()
-            raise LocalServerError(f"cannot run {self.python}: {exc.strerror or exc}") from None
+            self._proc = ChildProcess(self.command, cwd=self._session.root, env=env,
+                                      log_path=self._session.root / "server.log", name="local server")
+        except ChildStartError as exc:
+            self.cleanup()
+            raise LocalServerError(f"cannot run {self.python}: {exc.message}") from None
         try:
             self._wait_ready(started)
         except LocalServerError as exc:
@@ -217,17 +202,15 @@ class LocalServer:
         """Stop the server (terminate the process group, then kill it) and clean up."""
         proc, self._proc = self._proc, None
         if proc is not None:
-            _stop_process(proc)
-        if self._log is not None:
-            with contextlib.suppress(OSError):
-                self._log.close()
-            self._log = None
+            proc.stop()
+            self._last_log = proc.log_tail(LOG_TAIL_BYTES)
+            proc.close()
 
     def cleanup(self) -> None:
         self.stop()
-        if self._work is not None:
-            shutil.rmtree(self._work, ignore_errors=True)
-            self._work = None
+        if self._session is not None:
+            self._session.remove()
+            self._session = None
 
     def __enter__(self) -> LocalServer:
         return self.start()
@@ -237,7 +220,7 @@ class LocalServer:
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._proc is not None and self._proc.alive
 
     @property
     def pid(self) -> int | None:
@@ -281,65 +264,7 @@ class LocalServer:
         return ServeResult(status, text, decoded, ctype, time.monotonic() - started)
 
     def log_tail(self, limit: int = LOG_TAIL_BYTES) -> str:
-        if self._log_path is None or not self._log_path.exists():
-            return ""
-        try:
-            if self._log is not None:
-                self._log.flush()
-            data = self._log_path.read_bytes()
-        except OSError:
-            return ""
-        return data[-limit:].decode("utf-8", "replace")
-
-
-def group_alive(pgid: int) -> bool:
-    """Whether a process of group ``pgid`` is still running (zombies do not count)."""
-    proc_dir = Path("/proc")
-    if proc_dir.is_dir():
-        for entry in proc_dir.iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(")") + 2:].split()
-            if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
-                return True
-        return False
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def _stop_process(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-    """SIGTERM the server's process group (uvicorn runs as a child), wait, then SIGKILL it."""
-    if os.name == "posix":
-        pgid = proc.pid  # started with start_new_session: the group is ours alone
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=grace)
-        while group_alive(pgid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=grace)
-        return
-    with contextlib.suppress(OSError):
-        proc.terminate()
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(OSError):
-            proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=grace)
-
+        return self._proc.log_tail(limit) if self._proc is not None else self._last_log
 
 def try_local_server(
     model_dir: str | os.PathLike[str],
