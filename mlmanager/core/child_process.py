@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -180,21 +180,11 @@ class ChildProcess:
 
     # ------------------------------------------------------------------ log
     def _read_log(self, stream: Any) -> None:
-        try:
-            while True:
-                try:
-                    chunk = stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16)
-                except (OSError, ValueError):
-                    break
-                if not chunk:
-                    break
-                with self._log_lock:
-                    self._log += chunk
-                    if len(self._log) > self.log_limit:
-                        del self._log[: len(self._log) - self.log_limit]
-        finally:
-            with contextlib.suppress(Exception):
-                stream.close()
+        for chunk in _chunks(stream):
+            with self._log_lock:
+                self._log += chunk
+                if len(self._log) > self.log_limit:
+                    del self._log[: len(self._log) - self.log_limit]
 
     def log_tail(self, limit: int = 8000) -> str:
         """The end of what the process printed (its stdout and stderr)."""
@@ -293,6 +283,56 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+def _chunks(stream: Any) -> Iterator[bytes]:
+    """What a pipe delivers, as it comes, until it closes (then the stream is closed)."""
+    try:
+        while True:
+            try:
+                chunk = stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16)
+            except (OSError, ValueError):
+                return
+            if not chunk:
+                return
+            yield chunk
+    finally:
+        with contextlib.suppress(Exception):
+            stream.close()
+
+
+class LineSplitter:
+    """Split a byte stream into lines; lines longer than ``max_line`` are dropped whole.
+
+    Both ends use it: the parent on a helper's replies, the worker on its requests (the
+    worker carries this module: keep it stdlib-only and Python 3.7-compatible)."""
+
+    def __init__(self, max_line: int = 4 << 20) -> None:
+        self.max_line = max_line
+        self._buf = bytearray()
+        self._skipping = False
+        self.dropped = 0  # number of oversize lines thrown away
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        self._buf += chunk
+        while True:
+            nl = self._buf.find(b"\n")
+            if nl < 0:
+                if len(self._buf) > self.max_line:
+                    self._buf.clear()
+                    if not self._skipping:
+                        self.dropped += 1
+                    self._skipping = True
+                return
+            line = bytes(self._buf[:nl])
+            del self._buf[: nl + 1]
+            if self._skipping:
+                self._skipping = False
+                continue
+            if len(line) > self.max_line:
+                self.dropped += 1
+                continue
+            yield line
+
+
 def read_lines(stream: BinaryIO, lines: queue.Queue[Any], decode: Callable[[bytes], Any],
                max_line: int = 4 << 20, name: str = "helper") -> threading.Thread:
     """Start a thread that splits ``stream`` into lines, puts ``decode(line)`` on ``lines``
@@ -300,34 +340,13 @@ def read_lines(stream: BinaryIO, lines: queue.Queue[Any], decode: Callable[[byte
     :data:`EOF` when the stream ends."""
 
     def run() -> None:
-        buffer = bytearray()
-        skipping = False
+        splitter = LineSplitter(max_line)
         try:
-            while True:
-                try:
-                    chunk = stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16)
-                except (OSError, ValueError):
-                    break
-                if not chunk:
-                    break
-                buffer += chunk
-                while True:
-                    nl = buffer.find(b"\n")
-                    if nl < 0:
-                        if len(buffer) > max_line:
-                            buffer.clear()
-                            skipping = True
-                        break
-                    line = bytes(buffer[:nl])
-                    del buffer[: nl + 1]
-                    if skipping or len(line) > max_line:
-                        skipping = False
-                        continue
+            for chunk in _chunks(stream):
+                for line in splitter.feed(chunk):
                     with contextlib.suppress(ValueError):
                         lines.put(decode(line))
         finally:
-            with contextlib.suppress(Exception):
-                stream.close()
             lines.put(EOF)
 
     thread = threading.Thread(target=run, name=f"mlmanager-{name}-lines", daemon=True)

@@ -36,6 +36,7 @@ from mlmanager import frozen
 CARRIED = (
     "mlmanager/__init__.py",
     "mlmanager/core/__init__.py",
+    "mlmanager/core/child_process.py",
     "mlmanager/core/errors.py",
     "mlmanager/core/verdict.py",
     "mlmanager/core/transfer/__init__.py",

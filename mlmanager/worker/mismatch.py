@@ -80,15 +80,19 @@ def explain_load_failure(exc: BaseException, saved: dict[str, str]) -> tuple[str
         package = package_of(name)
         top = name.split(".")[0]
         have = package_version(package)
-        if have is None and importlib.util.find_spec(top) is None:
+        missing = f"No module named '{name}'"
+        if have is None and not top.startswith("_") and importlib.util.find_spec(top) is None:
             hint = f" (saved with {package} {saved[package]})" if saved.get(package) else ""
-            return (f"The model needs the package {package} (module {name}), which this Python "
+            return (f"{missing}: the model needs the package {package}, which this Python "
                     f"({python_version()}) does not have{hint}.", True)
-        diffs = [d for d in _differences(saved) if d[0] in (package, "Python")]
-        where = f"{package} {have}" if have else f"this Python's {top}"
+        # a submodule an installed package no longer has, or a private module of another
+        # library version (an old scikit-learn pickle names '_loss'): versions differ
+        diffs = _differences(saved)
+        if have is not None:
+            diffs = [d for d in diffs if d[0] in (package, "Python")] or diffs
         lead = _phrase(diffs) + ": " if diffs else ""
-        return (f"{lead}the model needs the module {name}, which {where} does not have "
-                "(another version saved it).", True)
+        return (f"{lead}{missing}: the model refers to a module this Python's libraries do not "
+                "have (another version of a library saved it).", True)
     diffs = _differences(saved)
     if not diffs:
         return text, False

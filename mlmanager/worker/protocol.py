@@ -12,7 +12,6 @@ Child -> parent: ``{"v": 1, "id": N, "type": "hello"|"result"|"error"|"progress"
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 VERSION = 1
@@ -55,37 +54,6 @@ def decode_line(line: bytes) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise ProtocolError("a message must be a JSON object")
     return obj
-
-
-class LineReader:
-    """Split a byte stream into lines; lines longer than ``max_line`` are dropped whole."""
-
-    def __init__(self, max_line: int = MAX_LINE) -> None:
-        self.max_line = max_line
-        self._buf = bytearray()
-        self._skipping = False
-        self.dropped = 0  # number of oversize lines thrown away
-
-    def feed(self, chunk: bytes) -> Iterator[bytes]:
-        self._buf += chunk
-        while True:
-            nl = self._buf.find(b"\n")
-            if nl < 0:
-                if len(self._buf) > self.max_line:
-                    self._buf.clear()
-                    if not self._skipping:
-                        self.dropped += 1
-                    self._skipping = True
-                return
-            line = bytes(self._buf[:nl])
-            del self._buf[: nl + 1]
-            if self._skipping:
-                self._skipping = False
-                continue
-            if len(line) > self.max_line:
-                self.dropped += 1
-                continue
-            yield line
 
 
 def _check_str(value: Any, what: str, limit: int = MAX_STR) -> str:

@@ -21,6 +21,7 @@ import traceback
 import warnings
 from typing import Any
 
+from mlmanager.core.child_process import LineSplitter
 from mlmanager.core.errors import InvalidError, MlmanagerError, ModelReadError, UnsafePathError
 from mlmanager.core.verdict import (
     CONTAINS_CODE,
@@ -95,7 +96,7 @@ class Server:
             "pid": os.getpid(), "python": f"{info.major}.{info.minor}.{info.micro}",
             "executable": sys.executable, "limits": self.limits, "protocol": protocol.VERSION,
         }})
-        reader = protocol.LineReader()
+        reader = LineSplitter(protocol.MAX_LINE)
         while True:
             chunk = os.read(self.cmd_fd, 1 << 16)
             if not chunk:

@@ -95,7 +95,7 @@ def test_a_missing_package_is_named(make_client, tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError) as caught:
         client.load(folder, {client.scan(folder).sha256})
     assert caught.value.mismatch
-    assert "needs the package lightgbm (module lightgbm)" in caught.value.message
+    assert "No module named 'lightgbm': the model needs the package lightgbm" in caught.value.message
     assert "saved with lightgbm 3.3.5" in caught.value.message
 
 
@@ -106,9 +106,13 @@ def test_explanations() -> None:
     text, mismatch = explain_load_failure(err, {"scikit-learn": "0.24.2"})
     assert mismatch
     assert text.startswith(f"saved with scikit-learn 0.24.2, running {package_version('scikit-learn')}: "
-                           "the model needs the module sklearn.ensemble._gb_losses")
+                           "No module named 'sklearn.ensemble._gb_losses'")
     code_err = TypeError("code() argument 13 must be str, not int")
     text, mismatch = explain_load_failure(code_err, {"python": "3.8.10", "scikit-learn": "0.24.2"})
     assert mismatch and text.startswith(f"saved with Python 3.8.10, running {python_version()}: TypeError")
+    private = ModuleNotFoundError("No module named '_loss'", name="_loss")
+    text, mismatch = explain_load_failure(private, {"scikit-learn": "1.5.2"})
+    assert mismatch and text.startswith(f"saved with scikit-learn 1.5.2, running {package_version('scikit-learn')}: "
+                                        "No module named '_loss': the model refers to a module")
     same = {"python": python_version(), "scikit-learn": package_version("scikit-learn")}
     assert explain_load_failure(ValueError("bad input"), same) == ("ValueError: bad input", False)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import worker_builders as wb
 
+from mlmanager.core.child_process import LineSplitter
 from mlmanager.core.errors import (
     InvalidError,
     MLmodelNotFoundError,
@@ -187,7 +188,7 @@ def test_protocol_lines_are_capped_and_validated() -> None:
     line = protocol.encode(protocol.request("ping", 3))
     assert line.endswith(b"\n") and line.count(b"\n") == 1
     assert protocol.validate_request(protocol.decode_line(line[:-1]))["op"] == "ping"
-    reader = protocol.LineReader(max_line=100)
+    reader = LineSplitter(max_line=100)
     chunks = [b"x" * 250, b"y" * 10 + b"\n", b'{"a":1}\n{"b"', b":2}\n"]
     lines = [line for chunk in chunks for line in reader.feed(chunk)]
     assert lines == [b'{"a":1}', b'{"b":2}'] and reader.dropped == 1
