@@ -198,7 +198,12 @@ def _add_predict(sub: Any) -> None:
         "(runs the model's code with your permissions, in the worker)",
     )
     p.add_argument("--timeout", type=float, default=120.0, help="seconds (default 120)")
-    p.add_argument("--python", help="interpreter to run the worker in (a venv or conda env)")
+    p.add_argument(
+        "--env", default=None, metavar="app|model|PATH",
+        help="where the model runs: app (this app's Python, the default), model (the model's own "
+        "environment, built with `mlmanager env build MODEL`), or the path of a Python interpreter",
+    )
+    p.add_argument("--python", help="the same as --env PATH")
     p.add_argument(
         "--ignore-signature",
         action="store_true",

@@ -26,8 +26,8 @@ IGNORE_SIGNATURE_HINT = (
 def run_predict(args: argparse.Namespace) -> int:
     from mlmanager.core.inputs.validation import validate_file
     from mlmanager.core.model.mlmodel import load_model
-    from mlmanager.predict.worker_client import WorkerClient
-    from mlmanager.worker.errors import ModelRefusedError
+    from mlmanager.predict.session import MODEL, PredictionSession, runtime_for
+    from mlmanager.worker.errors import ModelRefusedError, WorkerError
 
     params = _parse_params(args.params)
     with load_model(args.model) as doc:
@@ -38,14 +38,15 @@ def run_predict(args: argparse.Namespace) -> int:
                 args.model,
             )
         model_dir = str(doc.root)
-        client = WorkerClient(python=args.python, timeout=args.timeout)
+        runtime = runtime_for(args.env or args.python, model_dir)
+        session = PredictionSession(model_dir, runtime, timeout=args.timeout)
         try:
             try:
                 doc.readable_signature(args.model)
             except UnreadableSignatureError as exc:
                 if not args.ignore_signature:
                     raise UnreadableSignatureError(f"{exc.message}\n{IGNORE_SIGNATURE_HINT}", exc.path) from None
-            client.start_load(model_dir)
+            session.start()  # the worker loads the model while this process reads the input
             result = validate_file(doc, args.input, mode=args.mode, encoding=args.encoding, params=params,
                                    ignore_signature=args.ignore_signature)
             if not result.valid:
@@ -55,16 +56,22 @@ def run_predict(args: argparse.Namespace) -> int:
                     sys.stderr.write(result.summary() + "\n")
                 return EXIT_INVALID
             try:
-                info = client.load(model_dir)
+                info = session.load()
             except ModelRefusedError as exc:
                 report = exc.report
                 if args.trust and report is not None and report.needs_trust and report.sha256:
-                    info = client.load(model_dir, {report.sha256})
+                    session.trust(report.sha256)
+                    info = session.load()
                 else:
                     return _refused(exc, args.json)
-            prediction = client.predict(result.data, result.params or None, timeout=args.timeout)
+            prediction = session.predict(result.data, params=result.params or None)
+        except WorkerError as exc:
+            if exc.mismatch and runtime.kind != MODEL:
+                exc.message += ("\nRun it in the model's own environment: `mlmanager env build MODEL`, "
+                                "then predict with --env model.")
+            raise
         finally:
-            client.close()
+            session.close()
 
     predictions = to_jsonable(prediction.predictions)
     warnings = [w.message for w in result.warnings] + [str(w) for w in prediction.warnings]
@@ -82,6 +89,7 @@ def run_predict(args: argparse.Namespace) -> int:
                     "trusted": info.trusted,
                 },
                 "seconds": round(prediction.seconds, 6),
+                "ran_by": prediction.ran_by.to_dict(),
             }
         )
     else:
@@ -93,6 +101,7 @@ def run_predict(args: argparse.Namespace) -> int:
         sys.stderr.write(
             f"{_count(predictions)} prediction(s) in {prediction.seconds:.3f} s "
             f"[{info.classification}{', trusted' if info.trusted else ''}]{where}\n"
+            f"ran by {prediction.ran_by.text()}\n"
         )
     return EXIT_OK
 

@@ -257,9 +257,12 @@ class WorkerClient:
             self._start_load(model_dir, frozenset(trusted_sha256s), on_progress)
             return self._finish_load(timeout)
 
-    def predict(self, data: Any, params: Mapping[str, Any] | None = None, *,
+    def predict(self, data: Any = None, params: Mapping[str, Any] | None = None, *,
+                folder: str | os.PathLike[str] | None = None,
                 timeout: float | None = None, cancelled: CancelledFn | None = None) -> PredictResult:
-        """Predict with the loaded model. ``data``: DataFrame, ndarray, dict of arrays, JSON."""
+        """Predict with the loaded model. ``data``: DataFrame, ndarray, dict of arrays, JSON;
+        or ``folder``: a frames folder already written (by the input helper), sent by reference:
+        the data never passes through this process."""
         from mlmanager.worker.frames import FrameError, encode_value, read_payload, write_payload
 
         with self._lock:
@@ -279,8 +282,10 @@ class WorkerClient:
             out_dir = self._session / "io" / f"out-{rid}"
             try:
                 try:
-                    write_payload(data, in_dir)
-                    args: dict[str, Any] = {"input": str(in_dir), "output": str(out_dir)}
+                    if folder is None:
+                        write_payload(data, in_dir)
+                    args: dict[str, Any] = {"input": str(in_dir if folder is None else folder),
+                                            "output": str(out_dir)}
                     if params:
                         args["params"] = encode_value(dict(params))
                 except FrameError as exc:
@@ -607,8 +612,10 @@ class WorkerClient:
         if cancelled:
             return WorkerCancelled(f"{what[0].upper()}{what[1:]} was cancelled", details=tail)
         if not started:
+            last = next((line.strip() for line in reversed(tail.splitlines()) if line.strip()), "")
+            why = f": {last[:500]}" if last else ""
             return WorkerStartError(
-                f"The worker could not start with {self.python} (exit code {rc})", details=tail
+                f"The worker could not start with {self.python} (exit code {rc}){why}", details=tail
             )
         if rc < 0:
             try:

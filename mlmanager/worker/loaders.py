@@ -38,7 +38,8 @@ class LoadFailure(Exception):
 
     def __init__(self, kind: str, message: str, details: str = "", mismatch: bool = False) -> None:
         self.kind = kind
-        self.mismatch = mismatch  # versions or a package differ from what saved the model
+        # versions or a package differ from what saved the model (a missing loader is one too)
+        self.mismatch = mismatch or kind == "missing_dependency"
         self.message = message
         self.details = details
         super().__init__(message)
