@@ -105,6 +105,12 @@ class RanBy:
         loader = f"; loaded with {self.loader}" if self.loader else ""
         return f"{', '.join(parts)} ({self.runtime.description}){loader}"
 
+    def short(self) -> str:
+        """``Python 3.10.13, scikit-learn 1.1.1 (the model's environment)``: for a results header."""
+        main = next(((n, v) for n, v in self.packages.items() if n in ("scikit-learn", "mlflow")), None)
+        what = f"Python {self.python_version}" + (f", {main[0]} {main[1]}" if main else "")
+        return f"{what} ({self.runtime.description})"
+
     def to_dict(self) -> dict[str, Any]:
         return {"where": self.runtime.kind, "description": self.runtime.description,
                 "interpreter": self.runtime.python, "environment": self.runtime.environment,
@@ -142,6 +148,7 @@ class PredictionSession:
         self.timeout = timeout
         self.trusted: set[str] = set(trusted)
         self._own_client = client is None
+        self._info: LoadInfo | None = None
         self.client = client or WorkerClient(self.runtime.python, timeout=timeout, cache_dir=cache_dir)
 
     # -- trust and loading ---------------------------------------------------------------------
@@ -159,15 +166,18 @@ class PredictionSession:
 
     def load(self, *, on_progress: Callable[[float | None, str], None] | None = None,
              cancelled: CancelledFn | None = None) -> LoadInfo:
-        return self.client.load(self.model_dir, frozenset(self.trusted), timeout=self.timeout,
-                                on_progress=on_progress, cancelled=cancelled)
+        self._info = self.client.load(self.model_dir, frozenset(self.trusted), timeout=self.timeout,
+                                      on_progress=on_progress, cancelled=cancelled)
+        return self._info
 
     # -- predicting ------------------------------------------------------------------------------
     def predict(self, data: Any = None, *, folder: str | os.PathLike[str] | None = None,
                 params: Mapping[str, Any] | None = None,
                 cancelled: CancelledFn | None = None) -> SessionResult:
         """Predict on ``data`` (a value) or on ``folder`` (a frames folder, by reference)."""
-        info = self.load(cancelled=cancelled)
+        info = self._info
+        if info is None or self.client.loaded is not info:  # not loaded yet, or the worker died
+            info = self.load(cancelled=cancelled)
         result = self.client.predict(data, params or None, folder=folder, timeout=self.timeout,
                                      cancelled=cancelled)
         return SessionResult(result.predictions, result.warnings, info,

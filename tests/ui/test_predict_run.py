@@ -6,6 +6,7 @@ The worker is real: hostile and slow models are built at test time (tests/worker
 from __future__ import annotations
 
 import json
+import platform
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,9 @@ def test_drop_an_input_file_checks_and_predicts_it(qtbot, predict_window, tmp_pa
     assert page.results.model.rowCount() == 5
     assert page.results.isVisibleTo(page)
     assert "5 predictions" in page.results.header.text()
+    # every result says what ran it
+    assert f"Python {platform.python_version()}, scikit-learn" in page.results.header.text()
+    assert "(this app's Python)" in page.results.header.text()
     assert predict_window.prompter.calls == []
 
 

@@ -557,6 +557,8 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
                   f"(model {r.predict_seconds:.2f} s)")
         if outcome.info.trusted:
             header += "  ·  trusted model"
+        if outcome.ran_by is not None:
+            header += f"  ·  {outcome.ran_by.short()}"
         warnings = [w.message for w in r.warnings]
         labels = st.opened.row_labels if st.opened is not None and outcome.note is None else None
         self.results.show_table(outcome.table, outcome.prediction_columns, header=header,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from mlmanager.core.errors import MlmanagerError
+from mlmanager.predict.session import PredictionSession, RanBy, Runtime, app_runtime, python_runtime
 
 if TYPE_CHECKING:
     from mlmanager.core.safety import SafetyReport
@@ -52,6 +53,7 @@ class RunOutcome:
     prediction_columns: list[Any] = field(default_factory=list)
     note: str | None = None
     summaries: list[Any] = field(default_factory=list)  # summary_chart.Summary per column
+    ran_by: RanBy | None = None  # the Python and packages that ran it
 
 
 @dataclass
@@ -179,6 +181,10 @@ class WorkerPool:
     def keys(self) -> list[str]:
         return list(self._clients)
 
+    def runtime(self) -> Runtime:
+        """Where this pool's workers run."""
+        return python_runtime(self.python) if self.python else app_runtime()
+
 
 def _tainted(client: WorkerClient) -> bool:
     info = client.loaded
@@ -242,7 +248,8 @@ class RunController(QObject):
         if self._run_task is not None:
             return False
         client = self.pool.client_for(request.model_key)
-        task = self.tasks.start(_run_task, client, request, name=f"predict {request.model_key}")
+        task = self.tasks.start(_run_task, client, self.pool.runtime(), request,
+                                name=f"predict {request.model_key}")
         task.state.on_cancel(client.cancel)
         self._run_task = task
         self._running_key = request.model_key
@@ -300,7 +307,8 @@ def _prewarm_task(state: TaskState, client: WorkerClient, model_dir: str, truste
     return None
 
 
-def _run_task(state: TaskState, client: WorkerClient, req: RunRequest) -> RunOutcome | RunFailure:
+def _run_task(state: TaskState, client: WorkerClient, runtime: Runtime,
+              req: RunRequest) -> RunOutcome | RunFailure:
     from mlmanager.cli.predict import predictions_frame
     from mlmanager.worker.errors import WorkerError
 
@@ -309,15 +317,17 @@ def _run_task(state: TaskState, client: WorkerClient, req: RunRequest) -> RunOut
     def loading(fraction: float | None, text: str) -> None:
         state.progress(0, -1, text or "Loading the model…")
 
+    session = PredictionSession(req.model_dir, runtime, trusted=req.trusted, timeout=req.timeout,
+                                client=client)
     try:
         state.progress(0, -1, "Loading the model…", force=True)
-        info = client.load(req.model_dir, req.trusted, timeout=req.timeout, on_progress=loading,
-                           cancelled=state.is_cancelled)
+        info = session.load(on_progress=loading, cancelled=state.is_cancelled)
         if state.cancelled:
             raise _cancelled()
         rows = f"{req.rows:,} row{'s' if req.rows != 1 else ''}" if req.rows else "the input"
         state.progress(0, -1, f"Predicting {rows}…", force=True)
-        result = client.predict(req.data, req.params or None, timeout=req.timeout, cancelled=state.is_cancelled)
+        done = session.predict(req.data, params=req.params, cancelled=state.is_cancelled)
+        result = done.raw
     except (WorkerError, MlmanagerError) as exc:
         # a kill from Cancel can land before the client armed its own cancel flag for the
         # call; it then reads as a crash (SIGKILL): the task's flag tells the truth
@@ -331,7 +341,8 @@ def _run_task(state: TaskState, client: WorkerClient, req: RunRequest) -> RunOut
     frame = predictions_frame(result.predictions)
     table, pred_cols, note = join_results(req.join_with, frame)
     summaries = [summarize(frame.iloc[:, i].rename(str(c))) for i, c in enumerate(frame.columns[:MAX_SUMMARIES])]
-    return RunOutcome(req.model_key, info, result, frame, seconds, table, pred_cols, note, summaries)
+    return RunOutcome(req.model_key, info, result, frame, seconds, table, pred_cols, note, summaries,
+                      done.ran_by)
 
 
 def _cancelled() -> Exception:
