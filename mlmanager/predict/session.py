@@ -56,7 +56,13 @@ def app_runtime() -> Runtime:
 
 
 def python_runtime(python: str | os.PathLike[str]) -> Runtime:
+    """An interpreter the user picked (this app's own one reads as such)."""
     path = os.fspath(python)
+    try:
+        if os.path.samefile(path, sys.executable):
+            return app_runtime()
+    except OSError:
+        pass  # missing: the worker client says so when it starts
     return Runtime(PYTHON, path, f"the interpreter {path}")
 
 

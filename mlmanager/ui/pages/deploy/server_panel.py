@@ -494,7 +494,7 @@ class ServerPanel(QWidget):
         if answer.ok:
             n = len(answer.predictions) if isinstance(answer.predictions, list) else 1
             self.worker_title.setText(f"mlmanager's prediction (worker): {n} row{'s' if n != 1 else ''} · "
-                                      f"{answer.seconds:.1f} s")
+                                      f"{answer.seconds:.1f} s · {answer.ran_by}")
             self.worker_view.setPlainText(pretty_json({"predictions": answer.predictions}))
         elif answer.rejected is not None:
             self.worker_title.setText("mlmanager's prediction (worker): not run")

@@ -75,6 +75,7 @@ class WorkerAnswer:
     rejected: PayloadCheck | None = None  # mlmanager's rules reject the body: nothing was run
     failure: Any = None  # predict.run_controller.RunFailure
     warnings: list[str] = field(default_factory=list)
+    ran_by: str = ""  # the Python and packages that ran it
 
     @property
     def ok(self) -> bool:
@@ -220,6 +221,7 @@ def worker_task(state: TaskState, client: WorkerClient, model_dir: str, trusted:
     import time
 
     from mlmanager.core.deploy.request_bodies import json_value
+    from mlmanager.predict.session import PredictionSession, python_runtime
     from mlmanager.ui.pages.predict.run_controller import describe_failure
     from mlmanager.worker.errors import WorkerError
 
@@ -233,14 +235,15 @@ def worker_task(state: TaskState, client: WorkerClient, model_dir: str, trusted:
     state.on_cancel(client.cancel)
     state.check()
     started = time.perf_counter()
+    session = PredictionSession(model_dir, python_runtime(client.python), trusted=trusted, client=client)
     try:
-        client.load(model_dir, trusted, cancelled=state.is_cancelled)
+        session.load(cancelled=state.is_cancelled)
         state.check()
-        result = client.predict(check.result.data, check.result.params or None, cancelled=state.is_cancelled)
+        result = session.predict(check.result.data, params=check.result.params, cancelled=state.is_cancelled)
     except (WorkerError, MlmanagerError) as exc:
         return WorkerAnswer(token, failure=describe_failure(exc))
     return WorkerAnswer(token, json_value(result.predictions), time.perf_counter() - started,
-                        warnings=[str(w) for w in result.warnings])
+                        warnings=[str(w) for w in result.warnings], ran_by=result.ran_by.short())
 
 
 def close_client_task(state: TaskState, client: WorkerClient) -> None:
