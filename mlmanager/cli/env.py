@@ -3,7 +3,8 @@
 ::
 
     mlmanager env build MODEL [--python EXE] [--offline] [--yes] [--allow-other-python]
-                              [--allow-build] [--install-python] [--quiet] [--json]
+                              [--allow-build] [--install-python] [--load [--trust]]
+                              [--quiet] [--json]     # exit 0: ready (and, with --load, loaded)
     mlmanager env show MODEL [--python EXE] [--allow-other-python] [--resolve] [--json]
     mlmanager env list [--json]
     mlmanager env remove (ENV | --model MODEL) [--json]
@@ -157,12 +158,47 @@ def cmd_build(args: argparse.Namespace) -> int:
         _err(f"mlmanager: {exc}")
         return EXIT_UNREADABLE
     env = result.environment
+    loaded, load_error = (_load(args, env) if args.load else (None, None))
     if args.json:
-        _json(_build_json(result))
+        data = _build_json(result)
+        if args.load:
+            data["load"] = loaded if loaded is not None else {"error": load_error}
+        _json(data)
     else:
         how = "reused" if result.reused else f"built in {result.seconds:.1f} s"
         _out("\n".join([f"ready: {env.name} ({how})", *environment_text(env)]))
+        if loaded is not None:
+            _out(f"loaded: {loaded['model_type']} with {loaded['loader']} "
+                 f"[{loaded['classification']}{', trusted' if loaded['trusted'] else ''}] "
+                 f"in {loaded['seconds']:.1f} s")
+    if load_error is not None:
+        _err(f"mlmanager: the environment is ready, but the model does not load in it: {load_error}")
+        return EXIT_UNREADABLE
     return EXIT_OK
+
+
+def _load(args: argparse.Namespace, env: Environment) -> tuple[dict[str, Any] | None, str | None]:
+    """Load the model in ``env`` through a prediction session: (facts, None) or (None, why)."""
+    from mlmanager.core.errors import MlmanagerError
+    from mlmanager.predict.session import PredictionSession, environment_runtime
+    from mlmanager.worker.errors import ModelRefusedError
+
+    _cache(args).touch(env, args.model)
+    try:
+        with PredictionSession(args.model, environment_runtime(env)) as session:
+            report = session.scan()
+            if report.needs_trust and args.trust and report.sha256:
+                session.trust(report.sha256)
+            info = session.load()
+    except ModelRefusedError as exc:
+        hint = " (pass --trust to run it)" if exc.report is not None and exc.report.needs_trust else ""
+        return None, f"{exc.message}{hint}"
+    except MlmanagerError as exc:
+        return None, exc.message
+    return {"model_type": info.model_type, "loader": info.loader, "classification": info.classification,
+            "trusted": info.trusted, "seconds": round(info.seconds, 3),
+            "python": info.versions.get("python"),
+            "packages": {k: v for k, v in info.versions.items() if k != "python" and v}}, None
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -324,6 +360,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--install-python", action="store_true",
                    help="when the model's Python minor is not here, download it with "
                    "`uv python install` (online only)")
+    p.add_argument("--load", action="store_true",
+                   help="then load the model in the environment (the prediction worker), as a "
+                   "prediction would; exit 0 only when it loads")
+    p.add_argument("--trust", action="store_true",
+                   help="with --load: run a model whose files contain code or imports outside the "
+                   "allowlist (runs the model's code with your permissions, in the worker)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress or installer log")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_build)

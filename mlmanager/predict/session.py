@@ -24,6 +24,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlmanager.core.environments.builder import build as build_environment
+from mlmanager.core.environments.builder import model_environment
+from mlmanager.core.environments.cache import Environment, EnvironmentCache
+from mlmanager.core.environments.plan import plan_build
+from mlmanager.core.environments.spec import read_spec
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.safety import SafetyReport
 from mlmanager.predict.worker_client import LoadInfo, ModelWarning, PredictResult, WorkerClient
@@ -81,12 +86,30 @@ def runtime_for(choice: str | None, model_dir: str | os.PathLike[str] | None = N
 
 
 def model_runtime(model_dir: str | os.PathLike[str], *, build: bool = False, consent: bool = False,
-                  on_progress: ProgressFn | None = None, cancelled: CancelledFn | None = None) -> Runtime:
+                  on_progress: ProgressFn | None = None, cancelled: CancelledFn | None = None,
+                  cache: EnvironmentCache | None = None) -> Runtime:
     """The model's own environment (``mlmanager.core.environments``): the ready one, or built
-    now when ``build`` (installing needs ``consent``). Raises ModelEnvironmentError."""
-    raise ModelEnvironmentError(
-        "this build cannot build model environments yet; pick an interpreter that has the "
-        "model's packages (--env PATH)", str(model_dir))
+    now when ``build`` (the first build installs packages: it needs ``consent``). Raises
+    ModelEnvironmentError when it is not built, EnvironmentBuildError when it cannot be."""
+    cache = cache or EnvironmentCache()
+    env = model_environment(model_dir, cache=cache)
+    if env is None:
+        if not build:
+            raise ModelEnvironmentError(
+                "the model's own environment is not built yet: build it with `mlmanager env build "
+                "MODEL` (or in the Environment tab), then predict with --env model", str(model_dir))
+        plan = plan_build(read_spec(model_dir), cache=cache)
+        env = build_environment(plan, consent=consent, on_progress=on_progress,
+                                cancelled=cancelled).environment
+    cache.touch(env, os.fspath(model_dir))
+    return environment_runtime(env)
+
+
+def environment_runtime(env: Environment) -> Runtime:
+    """A built model environment as a :class:`Runtime`."""
+    return Runtime(MODEL, str(env.python),
+                   f"the model's environment {env.name}, Python {env.python_version}",
+                   environment=env.name, notes=(env.strategy_label,))
 
 
 @dataclass(frozen=True)
