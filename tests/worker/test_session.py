@@ -19,7 +19,6 @@ from mlmanager.core.safety import CONTAINS_CODE
 from mlmanager.predict.session import (
     APP,
     PYTHON,
-    ModelEnvironmentError,
     PredictionSession,
     runtime_for,
 )
@@ -72,11 +71,6 @@ def test_a_session_in_another_interpreter(tmp_path: Path, models_dir: Path) -> N
     assert result.ran_by.packages["numpy"].startswith("1.")
     assert str(python) in result.ran_by.text()
     assert result.predictions.shape == (len(frame),)
-
-
-def test_the_models_environment_is_not_built_here_yet(tmp_path: Path, models_dir: Path) -> None:
-    with pytest.raises(ModelEnvironmentError, match="--env PATH"):
-        runtime_for("model", models_dir / "housing_rf_regressor")
 
 
 def test_the_cli_predicts_with_env_path_and_says_what_ran_it(capsys, models_dir: Path) -> None:
