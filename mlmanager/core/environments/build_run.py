@@ -61,8 +61,9 @@ class BuildRun:
         self.check()
         self.log("$ " + " ".join(argv))
         try:
+            # cwd: the cache folder, so no project's pyproject.toml/uv.toml changes the build
             result = run_command(argv, env=self.installer.environ(), on_line=self.log,
-                                 cancelled=self.cancelled)
+                                 cancelled=self.cancelled, cwd=str(self.plan.cache.root))
         except OSError as exc:
             raise AttemptFailed(Failure("installer", f"{argv[0]} cannot run: {exc.strerror or exc}")) from None
         if result.cancelled:

@@ -22,6 +22,7 @@ import errno
 import json
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,7 +209,8 @@ def preview(plan: BuildPlan, *, on_log: LineFn | None = None,
             continue
         if not _runnable(attempt, last):
             continue
-        work = plan.cache.new_temp(plan.name, attempt.recipe)
+        # outside the cache: a build's clean-up of stale folders must not take it away
+        work = Path(tempfile.mkdtemp(prefix="mlmanager-resolve-"))
         try:
             return resolve(run, attempt, work)
         except AttemptFailed as exc:
