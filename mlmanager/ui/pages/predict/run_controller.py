@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from mlmanager.ui.tasks import Task, TaskManager, TaskState
 
 DEFAULT_TIMEOUT = 120.0  # seconds, like `mlmanager predict`
+MODEL_ENV_HINT = ("\n\nRun it in the model's own environment: build it in the Environment tab "
+                  "(or `mlmanager env build MODEL`), then predict there.")
 MAX_WARM = 3  # warm workers kept for recently used models
 MAX_SUMMARIES = 16  # prediction columns summarised (predict_proba of many classes...)
 
@@ -68,6 +70,9 @@ class RunFailure:
     report: SafetyReport | None = None
     level: str = "error"  # error | warning | info
     model_key: str = ""
+    # the model needs other versions or packages than this Python has: its own environment
+    # (Environment tab, `mlmanager env build`) is the fix to offer
+    mismatch: bool = False
 
 
 @dataclass
@@ -100,6 +105,10 @@ def describe_failure(exc: BaseException, what: str = "the prediction") -> RunFai
     if isinstance(exc, e.ModelRefusedError):
         return RunFailure("refused", "The model file was not loaded", msg, details,
                           report=getattr(exc, "report", None), level="warning")
+    if isinstance(exc, (e.ModelLoadError, e.PredictionError)) and exc.mismatch:
+        kind = "missing_dependency" if isinstance(exc, e.MissingDependencyError) else "load_failed"
+        return RunFailure(kind, "The model needs its own environment", msg + MODEL_ENV_HINT, details,
+                          mismatch=True)
     if isinstance(exc, e.MissingDependencyError):
         return RunFailure("missing_dependency", "A package the model needs is missing", msg, details)
     if isinstance(exc, e.ModelLoadError):
