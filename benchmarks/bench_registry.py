@@ -101,9 +101,10 @@ def run(quick: bool = False, repeat: int | None = None) -> list[Row]:
         url = server.url
         auth = ServerAuth()
         setup = ServerRegistry(url, auth, cache=DownloadCache(work / "setup-cache"))
-        setup.register_model_folder(_big_model(work, megabytes), "template")
+        model = _big_model(work, megabytes)
+        setup.register_model_folder(model, "template")
         _clone(server.folder / "mlflow.db", "template", N_MODELS, N_VERSIONS)
-        big = setup.register_model_folder(_big_model(work, megabytes), "big-model")
+        big = setup.register_model_folder(model, "big-model")
         client = MlflowClient(tracking_uri=url, registry_uri=url)
         download_uri = client.get_model_version_download_uri("big-model", big.version)
 

@@ -4,12 +4,17 @@ A version's files are reached through ``/api/2.0/mlflow-artifacts/artifacts/<pat
 are resolved to such a path: ``models:/m-<id>`` (a logged model: its ``artifact_uri``),
 ``models:/NAME/N`` (``model-versions/get-download-uri``), ``runs:/<run>/<path>`` (the run's
 ``artifact_uri``), ``mlflow-artifacts:/<path>`` and ``http(s)://.../mlflow-artifacts/artifacts/
-<path>``. Folders are listed level by level. Any other location (``s3://``, ``file://`` on the
+<path>``. Folders are listed level by level. Uploads are one streamed PUT per file, or, for
+files of 500 MiB and more on servers that hand out presigned part URLs (``server-info``), a
+multipart upload, as MLflow's client does. Any other location (``s3://``, ``file://`` on the
 server's disk) is not reachable through the server, and the error says so.
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import os
 import posixpath
 import re
 from collections.abc import Callable
@@ -23,6 +28,11 @@ from mlmanager.core.remote.rest import MlflowRestClient
 from mlmanager.core.transfer.staging import CancelFn, TransferCancelled
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
+MPU = "/api/2.0/mlflow-artifacts/mpu"
+SERVER_INFO = "/api/3.0/mlflow/server-info"
+# MLflow's own thresholds (MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE / _CHUNK_SIZE)
+MULTIPART_MIN = 500 << 20
+MULTIPART_CHUNK = 10 << 20
 _PROXY_MARK = "/mlflow-artifacts/artifacts"
 _LOGGED_MODEL = re.compile(r"models:/(m-[0-9a-f]{32})/?(.*)$")
 _RUNS = re.compile(r"runs:/([^/]+)/?(.*)$")
@@ -55,6 +65,7 @@ class ArtifactProxy:
     def __init__(self, rest: MlflowRestClient) -> None:
         self.rest = rest
         self.http = rest.http
+        self._multipart: bool | None = None
 
     # -- resolving
 
@@ -139,6 +150,95 @@ class ArtifactProxy:
         headers = {"Range": f"bytes={offset}-", "Accept": "*/*"} if offset else {"Accept": "*/*"}
         return self.http.request("GET", self.url(path), headers=headers, cancel=cancel)
 
+    def multipart_enabled(self, cancel: CancelFn | None = None) -> bool:
+        """Does the server hand out presigned part URLs (``server-info``, MLflow 3 with a cloud
+        artifact store), or does ``MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD`` ask for it?"""
+        if self._multipart is None:
+            enabled = _env_true("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD")
+            if not enabled:
+                try:
+                    info = self.http.request_json("GET", SERVER_INFO, cancel=cancel)
+                    enabled = bool(info.get("multipart_uploads_enabled"))
+                except ServerError as exc:
+                    if exc.error_code == "connect":
+                        raise
+                    enabled = False  # MLflow 2 or an older 3.x: no server-info, no multipart
+            self._multipart = enabled
+        return self._multipart
+
+    def upload(self, local_path: str, path: str, size: int, content_type: str,
+               cancel: CancelFn | None = None,
+               on_bytes: Callable[[int], None] | None = None) -> None:
+        """One file to ``path``: in parts for large files when the server supports it (as
+        MLflow's client does), else one streamed PUT."""
+        minimum = _env_int("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", MULTIPART_MIN)
+        if size >= minimum and self.multipart_enabled(cancel):
+            self.put_multipart(local_path, path, size, cancel, on_bytes)
+        else:
+            self.put_file(local_path, path, size, content_type, cancel, on_bytes)
+
+    def put_multipart(self, local_path: str, path: str, size: int,
+                      cancel: CancelFn | None = None,
+                      on_bytes: Callable[[int], None] | None = None) -> None:
+        """``mpu/create`` -> PUT each part to its presigned URL -> ``mpu/complete``; aborted on
+        any failure, so no half-assembled object stays behind."""
+        chunk = max(1, _env_int("MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE", MULTIPART_CHUNK))
+        parts = max(1, -(-size // chunk))
+        endpoint = "/" + quote(path.strip("/"), safe="/")
+        name = posixpath.basename(path)
+        created = self.http.request_json("POST", MPU + "/create" + endpoint,
+                                         body={"path": name, "num_parts": parts}, cancel=cancel)
+        upload_id = created.get("upload_id")
+        try:
+            done = []
+            with open(local_path, "rb") as fh:
+                for cred in sorted(created.get("credentials", []),
+                                   key=lambda c: int(c["part_number"])):
+                    number = int(cred["part_number"])
+                    fh.seek((number - 1) * chunk)
+                    data = fh.read(chunk)
+                    etag = self._put_part(cred["url"], data, cred.get("headers") or {}, cancel)
+                    done.append({"part_number": number, "etag": etag, "url": cred["url"]})
+                    if on_bytes is not None:
+                        on_bytes(len(data))
+            if len(done) != parts:
+                raise ServerError(f"the server gave {len(done)} part URLs for {parts} parts",
+                                  self.http.base_url)
+            self.http.request_json("POST", MPU + "/complete" + endpoint, body={
+                "path": name, "upload_id": upload_id, "parts": done}, cancel=cancel)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.http.request_json("POST", MPU + "/abort" + endpoint,
+                                       body={"path": name, "upload_id": upload_id})
+            raise
+
+    def _put_part(self, url: str, data: bytes, headers: dict[str, str],
+                  cancel: CancelFn | None) -> str:
+        """PUT one part to a presigned URL (usually the cloud store, not the server)."""
+        if cancel is not None and cancel():
+            raise TransferCancelled("upload cancelled", self.http.base_url)
+        parts = urlsplit(url)
+        if parts.scheme == "https":
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                parts.hostname, parts.port, timeout=self.http.timeout)
+        else:
+            conn = http.client.HTTPConnection(parts.hostname, parts.port,
+                                              timeout=self.http.timeout)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        try:
+            conn.request("PUT", target, body=data, headers=headers)
+            response = conn.getresponse()
+            body = response.read(4096)
+            if response.status // 100 != 2:
+                raise ServerError(f"uploading a part to {parts.hostname} failed with HTTP "
+                                  f"{response.status}: {body[:200]!r}", self.http.base_url,
+                                  status=response.status)
+            return response.headers.get("ETag", "")
+        except OSError as exc:
+            raise self.http.connection_error(exc) from None
+        finally:
+            conn.close()
+
     def put_file(self, local_path: str, path: str, size: int, content_type: str,
                  cancel: CancelFn | None = None,
                  on_bytes: Callable[[int], None] | None = None) -> None:
@@ -170,6 +270,17 @@ class _Reader:
 
     def close(self) -> None:
         self.raw.close()
+
+
+def _env_true(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ[name])
+    except (KeyError, ValueError):
+        return default
 
 
 def _join(base: str, sub: str) -> str:

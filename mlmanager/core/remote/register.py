@@ -160,7 +160,7 @@ def _upload(proxy: ArtifactProxy, root: str, files: list[tuple[str, int]], artif
         local = os.path.join(root, *rel.split("/"))
         for attempt in range(2):
             try:
-                proxy.put_file(local, f"{base}/{rel}", size, content_type, cancel, on_bytes)
+                proxy.upload(local, f"{base}/{rel}", size, content_type, cancel, on_bytes)
                 break
             except ServerError as exc:
                 done = start
