@@ -5,9 +5,9 @@ with 1,000 registered models x 3 versions (rows cloned from one MLflow wrote, so
 as MLflow fills it) and one version holding a 200 MB model (``--quick``: 50 MB), then times, in
 interleaved rounds (in-process, imports excluded):
 
-* first page: mlmanager's first ``search_registered_models`` page (100 models with all their
+* first page: mlmanager's first ``search_registered_models`` page (50 models with all their
   versions and aliases: what the library paints first) vs ``MlflowClient.search_registered_models
-  (max_results=100)``'s first page;
+  (max_results=50)`` (the same 50 models with their latest versions only);
 * whole listing: every model with every version: mlmanager's pages vs
   ``MlflowClient.search_registered_models`` (paged) + ``search_model_versions`` (paged);
 * download of the 200 MB version into an empty folder: mlmanager's ``fetch_version`` (into a
@@ -89,7 +89,7 @@ def run(quick: bool = False, repeat: int | None = None) -> list[Row]:
     from mlmanager.core.library.registry.source import list_all
     from mlmanager.core.remote.auth import ServerAuth
     from mlmanager.core.remote.download import DownloadCache
-    from mlmanager.core.remote.registry import ServerRegistry
+    from mlmanager.core.remote.registry import FIRST_PAGE, ServerRegistry
 
     repeat = repeat or (3 if quick else 5)
     megabytes = 50 if quick else 200
@@ -121,7 +121,8 @@ def run(quick: bool = False, repeat: int | None = None) -> list[Row]:
             return sum(len(m.versions) for m in models)
 
         def theirs_first() -> int:
-            return len(MlflowClient(tracking_uri=url).search_registered_models(max_results=100))
+            return len(MlflowClient(tracking_uri=url).search_registered_models(
+                max_results=FIRST_PAGE))
 
         def theirs_all() -> int:
             c = MlflowClient(tracking_uri=url)

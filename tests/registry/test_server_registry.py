@@ -197,9 +197,35 @@ def test_paging_through_1000_registered_models(tracking):
                   1000, 3)
     source = ServerRegistry(tracking.url)
     pages = list(source.search_registered_models(f"name LIKE '{prefix}p%'"))
-    assert [len(p) for p in pages] == [100, 900]  # a small first page, then big ones
+    assert [len(p) for p in pages] == [50, 950]  # a small first page, then big ones
     models = [m for p in pages for m in p]
     assert [m.name for m in models] == [f"{prefix}p{i:04d}" for i in range(1000)]
     assert all([v.version for v in m.versions] == ["1", "2", "3"] for m in models)
     wanted = f"name LIKE '{prefix}p%'"
     assert registry_to_json(models) == mlflowclient_view(tracking.url, wanted, wanted)
+
+
+def test_run_context_and_tracking_searches(tracking):
+    from mlflow import MlflowClient
+
+    prefix = _prefix()
+    mlflow.set_experiment(f"{prefix}exp")
+    info = log_sklearn_model()
+    mlflow.register_model(info.model_uri, f"{prefix}ctx")
+    source = ServerRegistry(tracking.url)
+    version = source.get_model_version(f"{prefix}ctx", "1")
+    context = source.run_context(version)
+    run = MlflowClient().get_run(version.run_id)
+    assert context.run_id == run.info.run_id and context.name == run.info.run_name
+    assert context.params == run.data.params == {"alpha": "1"}
+    assert context.metrics == run.data.metrics
+    assert context.history == {"rmse": [(0, 1.0), (1, 0.5), (2, 1.0 / 3)]}
+    assert context.tags == run.data.tags
+    rest = source.rest
+    experiments = [e for page in rest.paged(rest.search_experiments) for e in page]
+    exp = next(e for e in experiments if e["name"] == f"{prefix}exp")
+    runs = [r for page in rest.paged(rest.search_runs, [exp["experiment_id"]]) for r in page]
+    assert [r["info"]["run_id"] for r in runs] == [version.run_id]
+    models = [m for page in rest.paged(rest.search_logged_models, [exp["experiment_id"]])
+              for m in page]
+    assert [m["info"]["model_id"] for m in models] == [info.model_id]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -29,7 +30,7 @@ from mlmanager.core.remote.http import HttpTransport
 from mlmanager.core.remote.register import register_model_folder
 from mlmanager.core.remote.rest import REGISTERED_MODELS_PAGE_MAX, MlflowRestClient
 
-FIRST_PAGE = 100
+FIRST_PAGE = 50  # enough rows to fill the library view at its first paint
 MAX_FILTER_CHARS = 4000  # names per model-versions/search request, by the length of the filter
 VERSIONS_PAGE = 10_000
 
@@ -67,6 +68,23 @@ def model_from_json(doc: dict) -> RegisteredModel:
         creation_timestamp=_int(doc.get("creation_timestamp")),
         last_updated_timestamp=_int(doc.get("last_updated_timestamp")),
     )
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """The run a version came from: what the version overview shows beside the model.
+
+    ``history`` holds the steps of every metric logged at more than one step (for sparklines).
+    """
+
+    run_id: str
+    name: str | None
+    status: str | None
+    experiment_id: str | None
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    history: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
 
 def _int(value: object) -> int | None:
@@ -193,6 +211,43 @@ class ServerRegistry:
         if local is not None:  # a server on this machine without --serve-artifacts
             return local
         return self.cache.fetch(self.proxy, uri, progress=progress, cancel=cancel)
+
+    # -- context
+
+    def run_context(self, version: ModelVersion, *, cancel: Cancel | None = None,
+                    with_history: bool = True) -> RunContext | None:
+        """``runs/get`` of the version's run (``None`` without one), and ``metrics/get-history``
+        for each metric logged at more than one step."""
+        run_id = version.run_id
+        if not run_id and version.model_id:
+            info = self.rest.get_logged_model(version.model_id, cancel).get("info", {})
+            run_id = info.get("source_run_id") or None
+        if not run_id:
+            return None
+        run = self.rest.get_run(run_id, cancel)
+        info, data = run.get("info", {}), run.get("data", {})
+        metrics: dict[str, float] = {}
+        steps: dict[str, set[int]] = {}
+        for m in data.get("metrics", []):
+            metrics[m["key"]] = float(m["value"])
+            steps.setdefault(m["key"], set()).add(int(m.get("step", 0)))
+        history: dict[str, list[tuple[int, float]]] = {}
+        if with_history:
+            for key in sorted(metrics):
+                points = self.rest.get_metric_history(run_id, key, cancel)
+                if len({int(p.get("step", 0)) for p in points}) > 1:
+                    history[key] = sorted((int(p.get("step", 0)), float(p["value"]))
+                                          for p in points)
+        return RunContext(
+            run_id=run_id,
+            name=info.get("run_name") or None,
+            status=info.get("status") or None,
+            experiment_id=info.get("experiment_id") or None,
+            metrics=metrics,
+            params={p["key"]: text_or_empty(p.get("value")) for p in data.get("params", [])},
+            tags=_tags(data.get("tags")),
+            history=history,
+        )
 
     # -- writes
 
