@@ -22,6 +22,25 @@ from pathlib import Path
 
 START_TIMEOUT = 240.0
 
+# Kills the server's process group once the test process is gone: a test run killed from
+# outside (a timeout, Ctrl-C twice) never runs its fixtures' teardown, and an orphaned server
+# with its uvicorn workers would keep a port and CPU until the machine reboots.
+_WATCHDOG = """
+import os, signal, sys, time
+owner, group = int(sys.argv[1]), int(sys.argv[2])
+while True:
+    try:
+        os.kill(owner, 0)
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        break
+    time.sleep(1.0)
+try:
+    os.killpg(group, signal.SIGKILL)
+except (ProcessLookupError, PermissionError):
+    pass
+"""
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -63,11 +82,17 @@ class MlflowServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING_")}
         env.update(self.env)
         env.setdefault("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
+        # MLflow 3's server otherwise starts a job runner with seven huey consumer processes
+        # per server: nothing we test uses server-side jobs, and they cost a busy CI its CPU
+        env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self._log = log
         self.proc = subprocess.Popen(self.command(), cwd=self.folder, env=env, stdout=log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True)
+        subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self.proc.pid)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             self._wait_healthy(timeout)
         except BaseException:
