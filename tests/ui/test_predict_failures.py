@@ -23,7 +23,7 @@ def test_a_missing_package_offers_the_models_environment(tmp_path: Path) -> None
     with WorkerClient(cache_dir=tmp_path / "cache", timeout=120) as client, pytest.raises(ModelLoadError) as caught:
         client.load(folder, {client.scan(folder).sha256})
     failure = describe_failure(caught.value)
-    assert failure.mismatch and failure.title == "The model needs its own environment"
+    assert failure.mismatch and failure.title == "The model could not be loaded"
     assert "No module named 'lightgbm'" in failure.message and failure.message.endswith(MODEL_ENV_HINT)
 
 

@@ -106,9 +106,9 @@ def describe_failure(exc: BaseException, what: str = "the prediction") -> RunFai
         return RunFailure("refused", "The model file was not loaded", msg, details,
                           report=getattr(exc, "report", None), level="warning")
     if isinstance(exc, (e.ModelLoadError, e.PredictionError)) and exc.mismatch:
-        kind = "missing_dependency" if isinstance(exc, e.MissingDependencyError) else "load_failed"
-        return RunFailure(kind, "The model needs its own environment", msg + MODEL_ENV_HINT, details,
-                          mismatch=True)
+        failure = describe_failure(type(exc)(msg + MODEL_ENV_HINT, details=details), what)
+        failure.mismatch = True
+        return failure
     if isinstance(exc, e.MissingDependencyError):
         return RunFailure("missing_dependency", "A package the model needs is missing", msg, details)
     if isinstance(exc, e.ModelLoadError):
