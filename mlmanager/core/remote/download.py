@@ -137,6 +137,7 @@ class _Downloader:
         self.total = sum(f.size or 0 for f in files)
         self.done = 0
         self._last = 0.0
+        self.view = memoryview(bytearray(CHUNK))  # one buffer for every chunk of every file
 
     def _tick(self, item: str, force: bool = False) -> None:
         if self.cancel is not None and self.cancel():
@@ -177,15 +178,17 @@ class _Downloader:
             if offset:
                 self.done += offset
                 self._tick(f.path, force=True)  # resumed: show where it starts
-            with open(part, "r+b" if offset else "wb") as out:
+            with open(part, "r+b" if offset else "wb", buffering=0) as out:
                 out.seek(offset)
                 out.truncate()
                 while True:
-                    chunk = response.read(CHUNK)
-                    if not chunk:
+                    n = response.readinto(self.view)
+                    if not n:
                         break
-                    out.write(chunk)
-                    self.done += len(chunk)
+                    written = 0
+                    while written < n:  # an unbuffered write may be partial
+                        written += out.write(self.view[written:n]) or 0
+                    self.done += n
                     self._tick(f.path)
         size = part.stat().st_size
         if f.size is not None and size != f.size:

@@ -108,6 +108,21 @@ class Response:
                 b"", self.expected - self.received)) from None
         return data
 
+    def readinto(self, buffer: memoryview) -> int:
+        """Fill ``buffer`` (no copy); 0 at the end; a short body raises as :meth:`read` does."""
+        try:
+            n = self.raw.readinto(buffer)
+        except (http.client.IncompleteRead, ConnectionError, TimeoutError, OSError,
+                http.client.HTTPException) as exc:
+            self._transport.drop_connection()
+            raise self._transport.broken(self.what, exc) from None
+        self.received += n
+        if not n and self.expected is not None and self.received < self.expected:
+            self._transport.drop_connection()
+            raise self._transport.broken(self.what, http.client.IncompleteRead(
+                b"", self.expected - self.received)) from None
+        return n
+
     def close(self) -> None:
         try:
             self.raw.close()
