@@ -183,8 +183,7 @@ def _load(args: argparse.Namespace, env: Environment) -> tuple[dict[str, Any] | 
     from mlmanager.predict.session import PredictionSession, environment_runtime
     from mlmanager.worker.errors import ModelRefusedError
 
-    _cache(args).touch(env, args.model)
-    try:
+    try:  # build() already recorded this model's use of the environment
         with PredictionSession(args.model, environment_runtime(env)) as session:
             report = session.scan()
             if report.needs_trust and args.trust and report.sha256:
