@@ -36,6 +36,8 @@ def test_exact_then_same_minor() -> None:
     choice = choose_interpreter("3.10.12", interpreters=HERE)
     assert choice.match == "same-minor" and choice.interpreter.version == "3.10.13"
     assert "3.10.12" in choice.reason and choice.warning is None
+    minor_only = choose_interpreter("3.8", interpreters=HERE)  # conda.yaml's "python=3.8"
+    assert minor_only.match == "exact" and minor_only.interpreter.version == "3.8.18"
 
 
 def test_a_newer_python_than_any_here_falls_back_one_minor_with_a_note() -> None:

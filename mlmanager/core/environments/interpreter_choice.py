@@ -124,6 +124,10 @@ def choose_interpreter(
                                      f"Python {wanted} as the model asks ({interp.source})")
     want_minor = _minor(wanted)
     same = [i for i in found if i.minor == want_minor]
+    if same and len(version_tuple(wanted)) < 3:  # "3.8": any patch is what was asked for
+        return InterpreterChoice(same[0], wanted, "exact",
+                                 f"Python {same[0].version} for the {wanted} the model asks for "
+                                 f"({same[0].source})")
     if same:
         interp = same[0]
         return InterpreterChoice(
