@@ -156,7 +156,7 @@ class ChildProcess:
             self._log_thread = threading.Thread(target=self._read_log, args=(log_source,),
                                                 name=f"mlmanager-{name}-log", daemon=True)
             self._log_thread.start()
-        self._finalizer = weakref.finalize(self, _kill_group, self.popen)
+        self._finalizer = weakref.finalize(self, kill_group, self.popen)
 
     # ------------------------------------------------------------------ state
     @property
@@ -206,7 +206,7 @@ class ChildProcess:
     def kill(self) -> None:
         """SIGKILL the whole process group now (any thread)."""
         self.killed = True
-        _kill_group(self.popen)
+        kill_group(self.popen)
 
     def stop(self, grace: float = 10.0) -> None:
         """SIGTERM the group, wait up to ``grace`` for it to go, then SIGKILL what is left."""
@@ -224,7 +224,7 @@ class ChildProcess:
                 popen.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 popen.wait(timeout=grace)
-        _kill_group(popen, group=True)
+        kill_group(popen, group=True)
         with contextlib.suppress(subprocess.TimeoutExpired):
             popen.wait(timeout=grace)
 
@@ -247,7 +247,7 @@ class ChildProcess:
             self._log_file = None
 
 
-def _kill_group(popen: subprocess.Popen[bytes], group: bool = False) -> None:
+def kill_group(popen: subprocess.Popen[bytes], group: bool = False) -> None:
     """SIGKILL the process group the child leads (just the child elsewhere)."""
     if popen.poll() is not None and not group:
         return

@@ -193,5 +193,5 @@ def test_a_cancelled_command_is_killed_with_its_children() -> None:
 
 def test_a_command_streams_its_lines_in_order() -> None:
     result = run_command([sys.executable, "-c", "import sys\nfor i in range(5): print(i)\n"
-                          "sys.stderr.write('err\\n'); sys.exit(3)"])
-    assert result.returncode == 3 and result.lines == ["0", "1", "2", "3", "4", "err"]
+                          "sys.stdout.flush(); sys.stderr.write('err\\nlast'); sys.exit(3)"])
+    assert result.returncode == 3 and result.lines == ["0", "1", "2", "3", "4", "err", "last"]

@@ -13,15 +13,16 @@ happens only when the caller dies.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
-import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from mlmanager.core.child_process import kill_group
 
 LineFn = Callable[[str], None]
 CancelledFn = Callable[[], bool]  # the caller's cancel flag (e.g. TaskState.is_cancelled)
@@ -45,6 +46,17 @@ class CommandResult:
         return "\n".join(self.lines)
 
 
+def _pump(stream: Any, lines: queue.Queue[str | None]) -> None:
+    """Lines (a last one without a newline too) from ``stream`` to ``lines``; None at the end."""
+    try:
+        for raw in iter(stream.readline, b""):
+            lines.put(raw.decode("utf-8", "replace").rstrip("\r\n"))
+    except (OSError, ValueError):
+        pass
+    finally:
+        lines.put(None)
+
+
 _PDEATHSIG: list[Callable[[], None] | None] = []
 
 
@@ -66,29 +78,6 @@ def _parent_death_signal() -> Callable[[], None] | None:
                 prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
     _PDEATHSIG.append(fn)
     return fn
-
-
-def _kill_group(popen: subprocess.Popen[bytes]) -> None:
-    if popen.poll() is not None:
-        return
-    try:
-        if os.name == "posix":
-            os.killpg(popen.pid, signal.SIGKILL)
-        else:
-            popen.kill()
-    except (ProcessLookupError, PermissionError, OSError):
-        with contextlib.suppress(OSError):
-            popen.kill()
-
-
-def _pump(stream: object, lines: queue.Queue[str | None]) -> None:
-    try:
-        for raw in iter(stream.readline, b""):  # type: ignore[attr-defined]
-            lines.put(raw.decode("utf-8", "replace").rstrip("\r\n"))
-    except (OSError, ValueError):
-        pass
-    finally:
-        lines.put(None)
 
 
 def run_command(
@@ -115,7 +104,7 @@ def run_command(
     )
     pending: queue.Queue[str | None] = queue.Queue()
     reader = threading.Thread(target=_pump, args=(popen.stdout, pending), daemon=True,
-                              name="installer-output")
+                              name="mlmanager-installer-lines")
     reader.start()
     tail: list[str] = []
     was_cancelled = False
@@ -123,7 +112,7 @@ def run_command(
         while True:
             if cancelled is not None and cancelled():
                 was_cancelled = True
-                _kill_group(popen)
+                kill_group(popen)
                 break
             try:
                 line = pending.get(timeout=POLL_SECONDS)
@@ -137,7 +126,7 @@ def run_command(
             if on_line is not None:
                 on_line(line)
     except BaseException:
-        _kill_group(popen)
+        kill_group(popen)
         raise
     finally:
         returncode = popen.wait()
