@@ -217,15 +217,15 @@ def gui_runs(csv: Path, folder: Path, repeat: int, cache_home: Path) -> list[dic
         come back into this process too), with no tab update: the cost of that phase alone."""
         import threading
 
-        from mlmanager.ui.pages.predict.prep import CheckArgs
+        from mlmanager.predict.input_helper import CheckArgs
 
-        prep = page.services.prep
+        helper = page.services.input_helper
         ticks: list[float] = []
         beat = QTimer()
         beat.setTimerType(Qt.TimerType.PreciseTimer)
         beat.setInterval(TICK_MS)
         beat.timeout.connect(lambda: ticks.append(time.perf_counter()))
-        thread = threading.Thread(target=lambda: prep.open_file(csv, check=CheckArgs(str(folder), "serving")))
+        thread = threading.Thread(target=lambda: helper.open_file(csv, check=CheckArgs(str(folder), "serving")))
         beat.start()
         thread.start()
         wait_for(lambda: not thread.is_alive())

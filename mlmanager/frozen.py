@@ -5,7 +5,7 @@ app's ``sys.executable`` is the app itself, which has no ``-c``; instead it is s
 with a hidden first argument naming the child::
 
     <bundle>/mlmanager --mlmanager-worker --limits JSON --cache-dir DIR --fds R,W
-    <bundle>/mlmanager --mlmanager-prep
+    <bundle>/mlmanager --mlmanager-input-helper
 
 The bundle's runtime hook (``packaging/pyi_rth_mlmanager.py``) calls :func:`run_child_if_requested`
 before any other code, so the worker still applies its rlimits before it imports anything else,
@@ -23,12 +23,12 @@ import sys
 from collections.abc import Sequence
 
 WORKER = "mlmanager.worker"
-PREP = "mlmanager.ui.pages.predict.prep_child"
+INPUT_HELPER = "mlmanager.predict.input_helper_child"
 
 #: hidden first argument -> the child module it runs
 CHILD_FLAGS: dict[str, str] = {
     "--mlmanager-worker": WORKER,
-    "--mlmanager-prep": PREP,
+    "--mlmanager-input-helper": INPUT_HELPER,
 }
 _FLAG_FOR = {module: flag for flag, module in CHILD_FLAGS.items()}
 
@@ -46,7 +46,7 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def child_argv(module: str, python: str | os.PathLike[str] | None = None) -> list[str] | None:
-    """The command prefix that runs ``module`` (:data:`WORKER` or :data:`PREP`) from the bundle.
+    """The command prefix that runs ``module`` (:data:`WORKER` or :data:`INPUT_HELPER`) from the bundle.
 
     ``python`` is the interpreter the parent would use (None: this one). Returns None when the
     app is not frozen or another interpreter was chosen: use ``[python, "-I", "-c", ...]``.
@@ -78,13 +78,13 @@ def run_child(module: str, args: Sequence[str]) -> int:
         except SystemExit as exc:
             return _exit_code(exc.code)
         return 0
-    if module == PREP:
+    if module == INPUT_HELPER:
         import importlib
 
         sys.argv = [sys.argv[0], *args]
         # by name: the worker imports this module and must not depend on mlmanager.ui (the
         # input helper itself is Qt-free, and so is its package's __init__)
-        return int(importlib.import_module(PREP).main())
+        return int(importlib.import_module(INPUT_HELPER).main())
     raise ValueError(f"unknown child {module!r}")
 
 

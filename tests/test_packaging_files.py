@@ -196,7 +196,7 @@ def test_about_stays_light() -> None:
 
 def test_child_argv_outside_a_bundle_is_none() -> None:
     assert frozen.child_argv(frozen.WORKER) is None
-    assert frozen.child_argv(frozen.PREP, sys.executable) is None
+    assert frozen.child_argv(frozen.INPUT_HELPER, sys.executable) is None
     with pytest.raises(ValueError):
         frozen.child_argv("mlmanager.cli")
 
@@ -204,7 +204,7 @@ def test_child_argv_outside_a_bundle_is_none() -> None:
 def test_child_argv_in_a_bundle(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert frozen.child_argv(frozen.WORKER) == [sys.executable, "--mlmanager-worker"]
-    assert frozen.child_argv(frozen.PREP, sys.executable) == [sys.executable, "--mlmanager-prep"]
+    assert frozen.child_argv(frozen.INPUT_HELPER, sys.executable) == [sys.executable, "--mlmanager-input-helper"]
     other = tmp_path / "python3"
     other.write_text("")
     assert frozen.child_argv(frozen.WORKER, other) is None  # --python: the usual bootstrap
@@ -252,8 +252,8 @@ def test_worker_runs_through_the_frozen_entry(bundle_stand_in: Path, tmp_path: P
 
 
 def test_input_helper_runs_through_the_frozen_entry(bundle_stand_in: Path) -> None:
-    argv = frozen.child_argv(frozen.PREP)
-    assert argv == [str(bundle_stand_in), "--mlmanager-prep"]
+    argv = frozen.child_argv(frozen.INPUT_HELPER)
+    assert argv == [str(bundle_stand_in), "--mlmanager-input-helper"]
     proc = subprocess.run(argv, input=b'{"id": 7, "op": "ping", "args": {}}\n', capture_output=True,
                           timeout=60)
     assert proc.returncode == 0, proc.stderr.decode()

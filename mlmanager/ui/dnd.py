@@ -37,7 +37,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QMimeData, QObject, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
-from mlmanager.ui.paths import PathVerdict, classify_path
+from mlmanager.core.library.paths import PathVerdict, classify_path
 
 LIBRARY_MIME = "application/x-mlmanager-library"
 DRAG_ZIP_MAX_BYTES = 16 << 20

@@ -27,6 +27,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSplitter, QWidget
 
+from mlmanager.core.library.paths import MODEL as KIND_MODEL
+from mlmanager.core.library.paths import TRACKING, PathVerdict, classify_path, model_key
 from mlmanager.ui import icons
 from mlmanager.ui import library_panel as lp
 from mlmanager.ui.dnd import DropHandler
@@ -35,8 +37,6 @@ from mlmanager.ui.model_view import MainStack, ModelView
 from mlmanager.ui.models.library import GROUP, MODEL, SOURCE, LibraryModel, Node
 from mlmanager.ui.pages.base import ModelPage, PageContext
 from mlmanager.ui.pages.registry import preload_page
-from mlmanager.ui.paths import MODEL as KIND_MODEL
-from mlmanager.ui.paths import TRACKING, PathVerdict, classify_path, model_key
 from mlmanager.ui.prompter import Prompter
 from mlmanager.ui.scanning import ScanController, ScanSummary
 from mlmanager.ui.settings import Settings

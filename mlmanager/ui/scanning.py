@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
+from mlmanager.core.library.paths import model_key
 from mlmanager.ui.models.library import LibraryModel, Node, ScanRecord
-from mlmanager.ui.paths import model_key
 from mlmanager.ui.tasks import Task, TaskError, TaskManager, TaskState
 
 

@@ -27,7 +27,7 @@ from mlmanager.core.errors import (
     UnsafePathError,
     YamlError,
 )
-from mlmanager.ui.paths import MLMODEL, model_key
+from mlmanager.core.library.paths import MLMODEL, model_key
 from mlmanager.ui.tasks import Task, TaskError, TaskManager, TaskState
 
 DEBOUNCE_MS = 150

@@ -34,11 +34,11 @@ def xdg_cache(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture(scope="session")
 def predict_services(xdg_cache: Path) -> Iterator[Any]:
+    from mlmanager.predict.input_helper import InputHelper
     from mlmanager.ui.pages.predict.page import PredictServices
-    from mlmanager.ui.pages.predict.prep import PrepClient
     from mlmanager.ui.pages.predict.run_controller import WorkerPool
 
-    services = PredictServices(WorkerPool(2, cache_dir=str(xdg_cache / "mlmanager")), PrepClient(),
+    services = PredictServices(WorkerPool(2, cache_dir=str(xdg_cache / "mlmanager")), InputHelper(),
                                owned=False)
     yield services
     services.close()

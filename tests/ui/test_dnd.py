@@ -9,8 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, QUrl
 from ui_helpers import drag_enter, drop, wait_idle
 
+from mlmanager.core.library.paths import MODEL, REJECT, TRACKING, classify_path
 from mlmanager.ui.dnd import mime_for_paths
-from mlmanager.ui.paths import MODEL, REJECT, TRACKING, classify_path
 from mlmanager.ui.store import EntryState
 
 _enter, _drop = drag_enter, drop

@@ -23,12 +23,12 @@ from predict_support import (
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import QDateTimeEdit, QLineEdit, QStyleOptionViewItem
 
+from mlmanager.core.inputs.fixes import Fix
 from mlmanager.core.inputs.problems import Problem
 from mlmanager.core.signature.schema import Signature
+from mlmanager.predict.input_helper import CheckArgs
 from mlmanager.ui.pages.predict.grid_editor import GridEditor, layout_for, parse_cell
 from mlmanager.ui.pages.predict.input_model import InputModel
-from mlmanager.ui.pages.predict.payloads import Fix
-from mlmanager.ui.pages.predict.prep import CheckArgs
 from mlmanager.ui.pages.predict.problems_view import SignatureFixRequest, data_fixes_for
 from mlmanager.ui.pages.predict.results_model import ResultsModel, join_results
 from mlmanager.ui.pages.predict.summary_chart import SummaryChart, chart_lib, summarize
@@ -144,9 +144,9 @@ def test_typed_rows_get_the_signature_types(predict_services, tmp_path: Path) ->
             [3, 4, 0.5, None, False, "b", "2024-03-06T00:00:00", [], 1.0]]
     names = [c["name"] for c in ALL_TYPES]
     types = [c.signature_type for c in layout_for(_signature(ALL_TYPES)).columns]
-    prep = predict_services.prep
+    helper = predict_services.input_helper
     for mode in ("python", "serving"):
-        opened = prep.open_rows(names, types, rows, check=CheckArgs(str(model), mode))
+        opened = helper.open_rows(names, types, rows, check=CheckArgs(str(model), mode))
         dtypes = {k: str(v) for k, v in opened.display.dtypes.items()}
         assert dtypes["i"] == "int32" and dtypes["n"] == "int64" and dtypes["f"] == "float32"
         assert dtypes["d"] == "float64" and dtypes["b"] == "bool" and dtypes["t"] == "datetime64[ns]"
@@ -156,7 +156,7 @@ def test_typed_rows_get_the_signature_types(predict_services, tmp_path: Path) ->
 def test_tensor_rows(predict_services, tmp_path: Path) -> None:
     model = copy_tree(MODELS / "sensor_tensor_logreg", tmp_path / "sensor")
     for mode in ("python", "serving"):
-        opened = predict_services.prep.open_rows(["0", "1", "2", "3"], [None] * 4,
+        opened = predict_services.input_helper.open_rows(["0", "1", "2", "3"], [None] * 4,
                                                  [[0.1, 0.2, 0.3, 0.4], [1, 2, 3, 4]], tensor_dtype="float64",
                                                  check=CheckArgs(str(model), mode))
         assert opened.kind == "tensor" and opened.display.shape == (2, 4)

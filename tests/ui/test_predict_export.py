@@ -85,8 +85,8 @@ def test_input_is_copied_as_a_request_and_a_curl_command(qtbot, predict_window, 
     assert json.loads(words[7]) == request
 
     sensor = copy_tree(MODELS / "sensor_tensor_logreg", tmp_path / "sensor")
-    opened = predict_services.prep.open_file(MODELS / "sensor_tensor_logreg.input2.json")
-    tensor = json.loads(predict_services.prep.payload_text(opened.input_id))
+    opened = predict_services.input_helper.open_file(MODELS / "sensor_tensor_logreg.input2.json")
+    tensor = json.loads(predict_services.input_helper.payload_text(opened.input_id))
     assert set(tensor) == {"inputs"} and len(tensor["inputs"][0]) == 4
     assert validate_input(load_model(sensor).signature, read_json_payload(json.dumps(tensor)), "serving").valid
 

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 from ui_helpers import wait_idle
 
-from mlmanager.ui.preview import TEXT_CAP
+from mlmanager.core.model.artifact_preview import TEXT_CAP
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ class FakeClient:
 
 
 def test_model_file_shows_scan_not_bytes(qtbot, window, tmp_model: Path, monkeypatch) -> None:
-    from mlmanager.ui import preview
+    from mlmanager.ui.pages import artifact_preview as preview
 
     FakeClient.instances.clear()
     monkeypatch.setattr(preview, "worker_client_class", lambda: FakeClient)
@@ -129,7 +129,7 @@ def test_model_file_shows_scan_not_bytes(qtbot, window, tmp_model: Path, monkeyp
 
 
 def test_scan_not_available(qtbot, window, tmp_model: Path, monkeypatch) -> None:
-    from mlmanager.ui import preview
+    from mlmanager.ui.pages import artifact_preview as preview
 
     def missing():
         raise ImportError("no worker")

@@ -14,9 +14,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from ui_helpers import drag_enter, drop, wait_idle
 
+from mlmanager.core.library.paths import model_key
 from mlmanager.ui.dnd import LIBRARY_MIME, library_mime_data, mime_for_paths
 from mlmanager.ui.models.library import ScanRecord
-from mlmanager.ui.paths import model_key
 from mlmanager.ui.store import EntryState
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from mlmanager.core.sizes import format_size
 from mlmanager.ui import icons
 from mlmanager.ui.models.tree import TreeModel, TreeNode
-from mlmanager.ui.widgets.common import format_size
 
 HEADERS = ["Name", "Size", "Kind"]
 Index = QModelIndex | QPersistentModelIndex

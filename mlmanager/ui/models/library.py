@@ -25,9 +25,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont, QIcon
 
+from mlmanager.core.library.paths import model_key
 from mlmanager.ui import icons, theme
 from mlmanager.ui.dnd import DragFiles, library_mime_data
-from mlmanager.ui.paths import model_key
 
 GROUP = "group"
 SOURCE = "source"

@@ -23,18 +23,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.core.model.artifact_preview import PreviewData, preview_kind
+from mlmanager.core.sizes import format_size
 from mlmanager.ui import icons
 from mlmanager.ui.models.artifacts import ArtifactTreeModel
 from mlmanager.ui.models.tables import RowsModel
 from mlmanager.ui.models.tree import SortRole
+from mlmanager.ui.pages.artifact_preview import load_preview
 from mlmanager.ui.pages.base import ModelPage, PageContext
 from mlmanager.ui.pages.mlmodel import MAX_HIGHLIGHT_LINES, YamlHighlighter
-from mlmanager.ui.preview import PreviewData, load_preview, preview_kind
 from mlmanager.ui.widgets.common import (
     Badge,
     CodeView,
     compact_rows,
-    format_size,
     muted_label,
     style_role,
 )

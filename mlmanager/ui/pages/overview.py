@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlmanager.ui import facts, theme
+from mlmanager.core.model import badges as model_badges
+from mlmanager.core.sizes import format_size
+from mlmanager.ui import theme
 from mlmanager.ui.models.tables import RowsModel, params_rows, schema_rows
 from mlmanager.ui.pages.base import ModelPage, PageContext
 from mlmanager.ui.widgets.common import (
@@ -33,7 +35,6 @@ from mlmanager.ui.widgets.common import (
     CodeView,
     compact_rows,
     format_created,
-    format_size,
     muted_label,
     section_label,
     style_role,
@@ -241,7 +242,7 @@ class OverviewPage(ModelPage):
 
     # ------------------------------------------------------------------------------------------
 
-    def _set_badges(self, infos: list[facts.BadgeInfo]) -> None:
+    def _set_badges(self, infos: list[model_badges.BadgeInfo]) -> None:
         for b in self.badges:
             self.badges_row.removeWidget(b)
             b.hide()  # until deleteLater runs it would still paint, at a stale size
@@ -275,9 +276,9 @@ class OverviewPage(ModelPage):
             return
         self.error_box.hide()
         self.facts_box.show()
-        self._set_badges(facts.badges(doc))
+        self._set_badges(model_badges.badges(doc))
         self._fill(self.model_form, self._model_rows(entry))
-        self._fill(self.source_form, facts.source_facts(doc, entry.info))
+        self._fill(self.source_form, model_badges.source_facts(doc, entry.info))
         sig = doc.signature
         if sig is None:
             self.signature.hide()
@@ -308,7 +309,7 @@ class OverviewPage(ModelPage):
             for key, value in cfg.items():
                 if key.endswith("_version") and key not in ("python_version",) and value:
                     rows.append((_version_label(key), str(value), f"flavors.{name}.{key}"))
-        fmt, model_file = facts.serialization(doc)
+        fmt, model_file = model_badges.serialization(doc)
         rows.append(("Serialization", f"{fmt or 'unknown'}" + (f"  ({model_file})" if model_file else ""),
                      "How the model object is stored on disk"))
         arts = entry.artifacts or []
@@ -336,12 +337,12 @@ class OverviewPage(ModelPage):
         self.error_box.show()
         err = entry.error
         if entry.state.value == "missing":
-            self._set_badges([facts.BadgeInfo("missing", "warning", "Folder missing",
+            self._set_badges([model_badges.BadgeInfo("missing", "warning", "Folder missing",
                                               f"{entry.path} no longer exists")])
             self.error_hint.setText("The folder was moved or deleted. mlmanager watches for it "
                                     "and reloads the model if it comes back.")
         elif err is not None:
-            self._set_badges([facts.BadgeInfo("error", "error", err.title, err.message)])
+            self._set_badges([model_badges.BadgeInfo("error", "error", err.title, err.message)])
             self.error_hint.setText(err.hint or err.message)
         else:
             self._set_badges([])

@@ -50,19 +50,6 @@ def style_role(widget: QWidget, role: str) -> None:
         widget.setContentsMargins(0, 6, 0, 0)
 
 
-def format_size(n: Any) -> str:
-    if not isinstance(n, (int, float)) or isinstance(n, bool):
-        return "—"
-    if n < 1024:
-        return f"{int(n)} B"
-    value = float(n)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        value /= 1024
-        if value < 1024 or unit == "TiB":
-            return f"{value:.1f} {unit}"
-    return f"{n} B"
-
-
 def parse_utc(value: Any) -> dt.datetime | None:
     """MLmodel's naive-UTC ``YYYY-MM-DD HH:MM:SS[.ffffff]`` as an aware datetime."""
     if isinstance(value, dt.datetime):

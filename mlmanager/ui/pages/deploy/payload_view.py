@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.core.jsonsafe import pretty_json
 from mlmanager.ui import icons
-from mlmanager.ui.pages.deploy.jsontext import pretty_json
 from mlmanager.ui.widgets.common import SELECTABLE, Badge, ElidedLabel, monospace_font, muted_label
 
 if TYPE_CHECKING:

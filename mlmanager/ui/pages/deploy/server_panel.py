@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.core.jsonsafe import pretty_json
 from mlmanager.ui import icons
-from mlmanager.ui.pages.deploy.jsontext import pretty_json
 from mlmanager.ui.pages.deploy.server_session import (
     STOP,
     Comparison,

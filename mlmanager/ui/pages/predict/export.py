@@ -17,8 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mlmanager.core.deploy.serving_body import INVOCATIONS_URL, curl_command
 from mlmanager.core.errors import InvalidError, WriteError
-from mlmanager.ui.pages.predict.payloads import INVOCATIONS_URL, curl_command
 
 EXAMPLE_FILE = "input_example.json"
 SERVING_EXAMPLE_FILE = "serving_input_example.json"
@@ -69,12 +69,12 @@ def example_texts(data: Any, params: dict[str, Any] | None = None) -> tuple[str,
 
     example, serving, info = example_files(data)
     if params:
-        from mlmanager.ui.pages.predict.payloads import _json_default
+        from mlmanager.core.jsonsafe import json_default
 
-        example = json.dumps({"inputs": json.loads(example), "params": params}, default=_json_default)
+        example = json.dumps({"inputs": json.loads(example), "params": params}, default=json_default)
         serving_obj = json.loads(serving)
         serving_obj["params"] = params
-        serving = json.dumps(serving_obj, default=_json_default, indent=2)
+        serving = json.dumps(serving_obj, default=json_default, indent=2)
         info["params"] = "true"
     return example, serving, info
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlmanager.predict.input_helper import InputHelperError
 from mlmanager.ui.pages.predict import export
-from mlmanager.ui.pages.predict.prep import PrepError
 from mlmanager.ui.pages.predict.problems_view import SignatureFixRequest
 
 if TYPE_CHECKING:
@@ -108,13 +108,13 @@ class ExportMixin:
         opened, reopen, params = st.opened, st.reopen, self._params()
 
         def make(state: TaskState) -> str:
-            prep = self.services.prep
+            helper = self.services.input_helper
             try:
-                text = prep.payload_text(opened.input_id, params)
-            except PrepError:
+                text = helper.payload_text(opened.input_id, params)
+            except InputHelperError:
                 if reopen is None:
                     raise
-                text = prep.payload_text(reopen(prep).input_id, params)
+                text = helper.payload_text(reopen(helper).input_id, params)
             return export.curl_for(text) if curl else text
 
         def done(text: str) -> None:

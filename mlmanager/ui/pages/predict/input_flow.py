@@ -6,16 +6,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlmanager.ui.pages.predict.input_panel import INPUT_FILTER
-from mlmanager.ui.pages.predict.payloads import Fix
-from mlmanager.ui.pages.predict.prep import (
+from mlmanager.core.inputs.fixes import Fix
+from mlmanager.predict.input_helper import (
     CheckArgs,
     CheckOutcome,
+    InputHelper,
+    InputHelperError,
     OpenedInput,
-    PrepClient,
-    PrepError,
 )
-from mlmanager.ui.pages.predict.prep_child import UNREADABLE_SIGNATURE
+from mlmanager.predict.input_helper_child import UNREADABLE_SIGNATURE
+from mlmanager.ui.pages.predict.input_panel import INPUT_FILTER
 from mlmanager.ui.pages.predict.state import K_MODE, ModelState, Opener
 
 if TYPE_CHECKING:
@@ -23,28 +23,28 @@ if TYPE_CHECKING:
 
 
 
-def _prep_call(state: TaskState, prep: PrepClient, fn: Callable[[PrepClient], Any]) -> Any:
-    """Run one helper call; expected failures come back as the result (a PrepError)."""
-    state.on_cancel(prep.cancel)
+def _helper_call(state: TaskState, helper: InputHelper, fn: Callable[[InputHelper], Any]) -> Any:
+    """Run one helper call; expected failures come back as the result (an InputHelperError)."""
+    state.on_cancel(helper.cancel)
     try:
-        return fn(prep)
-    except PrepError as exc:
+        return fn(helper)
+    except InputHelperError as exc:
         return exc
 
 
-def _check_call(state: TaskState, prep: PrepClient, opened: OpenedInput, reopen: Opener | None,
+def _check_call(state: TaskState, helper: InputHelper, opened: OpenedInput, reopen: Opener | None,
                 check: CheckArgs) -> Any:
-    state.on_cancel(prep.cancel)
+    state.on_cancel(helper.cancel)
     args = (check.model_dir, check.mode, check.params)
     try:
         try:
-            return opened, prep.check(opened.input_id, *args, ignore_signature=check.ignore_signature)
-        except PrepError as exc:
+            return opened, helper.check(opened.input_id, *args, ignore_signature=check.ignore_signature)
+        except InputHelperError as exc:
             if exc.kind not in ("input", "crashed") or reopen is None:
                 raise
-            again = reopen(prep)  # the helper restarted (cancel, crash): open the input again
-            return again, prep.check(again.input_id, *args, ignore_signature=check.ignore_signature)
-    except PrepError as exc:
+            again = reopen(helper)  # the helper restarted (cancel, crash): open the input again
+            return again, helper.check(again.input_id, *args, ignore_signature=check.ignore_signature)
+    except InputHelperError as exc:
         return exc
 
 
@@ -64,8 +64,8 @@ class InputFlowMixin:
         p = str(path)
         self._last_path = p
 
-        def opener(prep: PrepClient, check: CheckArgs | None = None) -> OpenedInput:
-            return prep.open_file(p, encoding=encoding, check=check)
+        def opener(helper: InputHelper, check: CheckArgs | None = None) -> OpenedInput:
+            return helper.open_file(p, encoding=encoding, check=check)
 
         self._open_input(opener, f"Reading {Path(p).name}…", own_params=True)
 
@@ -74,8 +74,8 @@ class InputFlowMixin:
             return
         model_dir = self._model_dir()
 
-        def opener(prep: PrepClient, check: CheckArgs | None = None) -> OpenedInput:
-            return prep.open_example(model_dir, check=check)
+        def opener(helper: InputHelper, check: CheckArgs | None = None) -> OpenedInput:
+            return helper.open_example(model_dir, check=check)
 
         self._open_input(opener, "Reading the input example…", own_params=True)
 
@@ -100,8 +100,8 @@ class InputFlowMixin:
         types = [c.signature_type for c in layout.columns]
         tensor = layout.tensor_dtype
 
-        def opener(prep: PrepClient, check: CheckArgs | None = None) -> OpenedInput:
-            return prep.open_rows(names, types, rows, tensor_dtype=tensor, check=check)
+        def opener(helper: InputHelper, check: CheckArgs | None = None) -> OpenedInput:
+            return helper.open_rows(names, types, rows, tensor_dtype=tensor, check=check)
 
         self._open_input(opener, "Checking the typed rows…")
 
@@ -113,12 +113,12 @@ class InputFlowMixin:
         payload = [f.to_json() for f in fixes]
         base_id = base.input_id
 
-        def opener(prep: PrepClient, check: CheckArgs | None = None) -> OpenedInput:
-            return prep.open_fixed(base_id, payload, check=check)
+        def opener(helper: InputHelper, check: CheckArgs | None = None) -> OpenedInput:
+            return helper.open_fixed(base_id, payload, check=check)
 
-        def reopen(prep: PrepClient, check: CheckArgs | None = None) -> OpenedInput:
-            again = base_reopen(prep) if base_reopen is not None else base
-            return prep.open_fixed(again.input_id, payload, check=check)
+        def reopen(helper: InputHelper, check: CheckArgs | None = None) -> OpenedInput:
+            again = base_reopen(helper) if base_reopen is not None else base
+            return helper.open_fixed(again.input_id, payload, check=check)
 
         self._open_input(opener, "Applying the fixes…", keep_original=True, reopen=reopen)
 
@@ -147,7 +147,7 @@ class InputFlowMixin:
         check = CheckArgs(self._model_dir(), self.mode(), None if own_params else self._params(),
                           self._state.ignore_signature)
         self._begin("input", text)
-        task = self.ctx.tasks.start(_prep_call, self.services.prep, lambda prep: opener(prep, check),
+        task = self.ctx.tasks.start(_helper_call, self.services.input_helper, lambda helper: opener(helper, check),
                                     name="read input")
         task.succeeded.connect(
             lambda res: self._input_done(token, check_token, key, res, keep_original, reopen or opener))
@@ -159,7 +159,7 @@ class InputFlowMixin:
         st = self._states.get(key)
         if st is None or token != self._token:
             return
-        if isinstance(res, PrepError):
+        if isinstance(res, InputHelperError):
             if st is self._state:
                 self._input_error(res)
             self._finish_autorun()
@@ -195,7 +195,7 @@ class InputFlowMixin:
         # on the next turn: the new rows are painted first (100,000 rows: two slices, not one)
         self._later(check_it)
 
-    def _input_error(self, exc: PrepError) -> None:
+    def _input_error(self, exc: InputHelperError) -> None:
         if exc.kind == "cancelled":
             self._message("info", "Cancelled", "Reading the input was cancelled.")
             return
@@ -252,7 +252,7 @@ class InputFlowMixin:
         token, key = self._check_token, st.key
         self._begin("check", "Checking the input against the signature…")
         args = CheckArgs(self._model_dir(), self.mode(), self._params(), st.ignore_signature)
-        task = self.ctx.tasks.start(_check_call, self.services.prep, st.opened, st.reopen, args,
+        task = self.ctx.tasks.start(_check_call, self.services.input_helper, st.opened, st.reopen, args,
                                     name="check input")
         task.succeeded.connect(lambda res: self._check_done(token, key, res))
         task.failed.connect(lambda err: self._task_failed(err, "check"))
@@ -262,7 +262,7 @@ class InputFlowMixin:
         st = self._states.get(key)
         if st is None or token != self._check_token:
             return
-        if isinstance(res, PrepError):
+        if isinstance(res, InputHelperError):
             if st is self._state:
                 self._message("error", "The input could not be checked", res.message, details=res.details)
             self._finish_autorun()

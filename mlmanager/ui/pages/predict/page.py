@@ -4,7 +4,7 @@ The page composes the widgets and the run; the input flow (``input_flow``), the 
 (``safety_flow``) and the outward actions (``export_actions``) are mixins of the same class.
 
 Everything slow runs off the GUI thread: reading and validating the input in the input helper
-process (``prep``), the model in the prediction worker (``run_controller``). Each background
+process (``mlmanager.predict.input_helper``), the model in the prediction worker (``run_controller``). Each background
 step carries a token, so a result that arrives after the user moved on is dropped. Worker
 failures (crash, timeout, refusal) become a message in the tab; the input stays as it was.
 """
@@ -31,13 +31,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.predict.input_helper import OpenedInput
 from mlmanager.ui import icons
 from mlmanager.ui.pages.base import ModelPage, PageContext
 from mlmanager.ui.pages.predict.autorun import AutoRun, prepare_for_screenshot
 from mlmanager.ui.pages.predict.export_actions import ExportMixin
 from mlmanager.ui.pages.predict.input_flow import InputFlowMixin
 from mlmanager.ui.pages.predict.input_panel import InputPanel, input_paths
-from mlmanager.ui.pages.predict.prep import OpenedInput
 from mlmanager.ui.pages.predict.problems_view import ProblemsView
 from mlmanager.ui.pages.predict.results_panel import ResultsPanel
 from mlmanager.ui.pages.predict.run_controller import (
@@ -255,8 +255,8 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
         self.signature_fix_requested.connect(self._open_signature_editor)
 
     def _warm_up(self) -> None:
-        prep = self.services.prep
-        task = self.ctx.tasks.start(lambda st: prep.start(), name="start the input helper")
+        helper = self.services.input_helper
+        task = self.ctx.tasks.start(lambda st: helper.start(), name="start the input helper")
         task.failed.connect(lambda err: setattr(err, "handled", True))
         task2 = self.ctx.tasks.start(_warm_imports, name="warm imports")
         task2.failed.connect(lambda err: setattr(err, "handled", True))

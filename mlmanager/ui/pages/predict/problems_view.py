@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.core.inputs.fixes import CASTABLE, Fix
 from mlmanager.core.inputs.problems import Problem
 from mlmanager.ui import icons
-from mlmanager.ui.pages.predict.payloads import CASTABLE, Fix
 from mlmanager.ui.widgets.common import muted_label
 
 PROBLEM_ROLE = Qt.ItemDataRole.UserRole + 2

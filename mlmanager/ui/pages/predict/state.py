@@ -6,13 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlmanager.ui.pages.predict.prep import CheckOutcome, OpenedInput, PrepClient
+from mlmanager.predict.input_helper import CheckOutcome, InputHelper, OpenedInput
 from mlmanager.ui.pages.predict.run_controller import RunFailure, RunOutcome, WorkerPool
 
 if TYPE_CHECKING:
     from mlmanager.core.safety import SafetyReport
 
-Opener = Callable[..., OpenedInput]  # (prep, check: CheckArgs | None = None) -> OpenedInput
+Opener = Callable[..., OpenedInput]  # (helper, check: CheckArgs | None = None) -> OpenedInput
 
 SEMANTICS = (
     ("serving", "As the deployed endpoint sees it",
@@ -36,16 +36,16 @@ class PredictServices:
     """The processes behind the tab: warm prediction workers and the input helper."""
 
     pool: WorkerPool
-    prep: PrepClient
+    input_helper: InputHelper
     owned: bool = True  # closed with the page
 
     @classmethod
     def create(cls) -> PredictServices:
-        return cls(WorkerPool(), PrepClient())
+        return cls(WorkerPool(), InputHelper())
 
     def close(self) -> None:
         self.pool.close_all()
-        self.prep.close()
+        self.input_helper.close()
 
 
 @dataclass

@@ -33,9 +33,9 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from mlmanager.core.signature.edits import Edit
 from mlmanager.core.signature.schema import Issue
+from mlmanager.core.signature.type_paths import Path
 from mlmanager.ui import icons, theme
 from mlmanager.ui.pages.signature.document import SignatureDocument
-from mlmanager.ui.pages.signature.type_tree import Path
 
 ROW_MIME = "application/x-mlmanager-signature-rows"
 EDITOR_ROLE = Qt.ItemDataRole.UserRole + 1  # what editor the delegate should make

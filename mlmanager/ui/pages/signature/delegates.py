@@ -42,9 +42,9 @@ from PySide6.QtWidgets import (
 )
 
 from mlmanager.core.signature.schema import TENSOR_DTYPES
+from mlmanager.core.signature.type_paths import COLUMN_KINDS, KIND_TIPS, PARAM_KINDS
 from mlmanager.ui.pages.signature.base_model import EDITOR_ROLE
 from mlmanager.ui.pages.signature.params_model import format_default
-from mlmanager.ui.pages.signature.type_tree import COLUMN_KINDS, KIND_TIPS, PARAM_KINDS
 
 INT32 = (-(2**31), 2**31 - 1)
 DATETIME_FORMAT = "yyyy-MM-dd HH:mm:ss"

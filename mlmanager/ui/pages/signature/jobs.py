@@ -105,7 +105,7 @@ def predict_job(state: Any, client: Any, model_dir: str, trusted: tuple[str, ...
 
 
 def check_examples_job(state: Any, model_dir: str, old_sig: Signature | None) -> list[Any]:
-    from mlmanager.ui.pages.signature.example_check import check_examples
+    from mlmanager.core.signature.example_check import check_examples
 
     return check_examples(model_dir, old_sig)
 

@@ -38,11 +38,11 @@ from mlmanager.core.signature.edits import (
     ReplaceSignature,
     convert_schema_kind,
 )
+from mlmanager.core.signature.example_check import ExampleReport
 from mlmanager.core.signature.schema import ColSpec, Issue, Signature
 from mlmanager.ui.pages.base import ModelPage, PageContext
 from mlmanager.ui.pages.signature import SAVE_COPY_SHORTCUT, SAVE_COPY_TEXT, SAVE_TEXT
 from mlmanager.ui.pages.signature.document import SignatureDocument
-from mlmanager.ui.pages.signature.example_check import ExampleReport
 from mlmanager.ui.pages.signature.inference import InferenceMixin
 from mlmanager.ui.pages.signature.saving import SavingMixin
 from mlmanager.ui.pages.signature.section_panel import SectionPanel, icon_if

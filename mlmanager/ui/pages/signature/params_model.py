@@ -23,15 +23,7 @@ from mlmanager.core.signature.schema import (
     ValueType,
     check_param_value,
 )
-from mlmanager.ui.pages.signature.base_model import (
-    EDITOR_ROLE,
-    Node,
-    RowData,
-    SpecTreeModel,
-    muted_brush,
-)
-from mlmanager.ui.pages.signature.schema_model import checked, type_children
-from mlmanager.ui.pages.signature.type_tree import (
+from mlmanager.core.signature.type_paths import (
     KIND_TIPS,
     PARAM_KINDS,
     coerce,
@@ -42,6 +34,14 @@ from mlmanager.ui.pages.signature.type_tree import (
     set_property_required,
     short,
 )
+from mlmanager.ui.pages.signature.base_model import (
+    EDITOR_ROLE,
+    Node,
+    RowData,
+    SpecTreeModel,
+    muted_brush,
+)
+from mlmanager.ui.pages.signature.schema_model import checked, type_children
 
 NAME, TYPE, SHAPE, DEFAULT, REQUIRED = range(5)
 SHAPE_CHOICES = ("scalar", "list")

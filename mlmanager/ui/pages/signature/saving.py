@@ -10,10 +10,10 @@ from typing import Any
 
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.model.mlmodel import MLMODEL, save_as_copy, save_text
+from mlmanager.core.signature.example_check import ExampleReport, apply_fix
 from mlmanager.core.signature.schema import Signature
 from mlmanager.ui.pages.signature.dialogs import choose, run_dialog
 from mlmanager.ui.pages.signature.document import SignatureDocument
-from mlmanager.ui.pages.signature.example_check import ExampleReport, apply_fix
 from mlmanager.ui.pages.signature.jobs import check_examples_job
 from mlmanager.ui.pages.signature.save_dialog import SaveDialog
 

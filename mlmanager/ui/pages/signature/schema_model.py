@@ -25,14 +25,7 @@ from mlmanager.core.signature.edits import (
     SetRequired,
 )
 from mlmanager.core.signature.schema import ColSpec, ScalarType, Schema
-from mlmanager.ui.pages.signature.base_model import (
-    EDITOR_ROLE,
-    Node,
-    RowData,
-    SpecTreeModel,
-    muted_brush,
-)
-from mlmanager.ui.pages.signature.type_tree import (
+from mlmanager.core.signature.type_paths import (
     KIND_TIPS,
     Path,
     child_rows,
@@ -42,6 +35,13 @@ from mlmanager.ui.pages.signature.type_tree import (
     replace_at,
     set_property_required,
     short,
+)
+from mlmanager.ui.pages.signature.base_model import (
+    EDITOR_ROLE,
+    Node,
+    RowData,
+    SpecTreeModel,
+    muted_brush,
 )
 
 NAME, TYPE, REQUIRED = range(3)

@@ -51,14 +51,7 @@ from mlmanager.core.signature.schema import (
     Schema,
     TensorSpec,
 )
-from mlmanager.ui import icons
-from mlmanager.ui.pages.signature.base_model import SpecTreeModel
-from mlmanager.ui.pages.signature.delegates import SignatureDelegate
-from mlmanager.ui.pages.signature.infer_dialog import section_summary
-from mlmanager.ui.pages.signature.params_model import ParamsModel, fit_default
-from mlmanager.ui.pages.signature.schema_model import ColumnSchemaModel
-from mlmanager.ui.pages.signature.tensor_model import TensorSchemaModel
-from mlmanager.ui.pages.signature.type_tree import (
+from mlmanager.core.signature.type_paths import (
     COLUMN_KINDS,
     KIND_TIPS,
     PARAM_KINDS,
@@ -67,6 +60,13 @@ from mlmanager.ui.pages.signature.type_tree import (
     object_path_for,
     remove_property,
 )
+from mlmanager.ui import icons
+from mlmanager.ui.pages.signature.base_model import SpecTreeModel
+from mlmanager.ui.pages.signature.delegates import SignatureDelegate
+from mlmanager.ui.pages.signature.infer_dialog import section_summary
+from mlmanager.ui.pages.signature.params_model import ParamsModel, fit_default
+from mlmanager.ui.pages.signature.schema_model import ColumnSchemaModel
+from mlmanager.ui.pages.signature.tensor_model import TensorSchemaModel
 from mlmanager.ui.widgets.common import compact_rows, muted_label
 
 TITLES = {"inputs": "Inputs", "outputs": "Outputs", "params": "Params"}

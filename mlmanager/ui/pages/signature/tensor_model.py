@@ -16,6 +16,7 @@ from mlmanager.core.signature.edits import (
     SetTensorShape,
 )
 from mlmanager.core.signature.schema import Schema, TensorSpec, normalize_dtype
+from mlmanager.core.signature.type_paths import short
 from mlmanager.ui.pages.signature.base_model import (
     EDITOR_ROLE,
     Node,
@@ -24,7 +25,6 @@ from mlmanager.ui.pages.signature.base_model import (
     muted_brush,
 )
 from mlmanager.ui.pages.signature.schema_model import column_structural, parse_name
-from mlmanager.ui.pages.signature.type_tree import short
 
 NAME, DTYPE, SHAPE = range(3)
 _SHAPE_RE = re.compile(r"^\s*\[?\s*(-?\d+(\s*[, ]\s*-?\d+)*)?\s*,?\s*\]?\s*$")

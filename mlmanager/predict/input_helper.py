@@ -1,4 +1,4 @@
-"""Parent side of the input helper process (``prep_child``): blocking calls, no Qt.
+"""Parent side of the input helper process (``input_helper_child``): blocking calls, no Qt.
 
 Drive it from a background task; ``cancel()`` may be called from any thread and kills the
 child (the next call starts a fresh one). One call at a time.
@@ -34,12 +34,12 @@ _EOF = object()
 _BOOTSTRAP = (
     "import sys\n"
     "sys.path.insert(0, sys.argv.pop(1))\n"
-    "from mlmanager.ui.pages.predict.prep_child import main\n"
+    "from mlmanager.predict.input_helper_child import main\n"
     "sys.exit(main())\n"
 )
 
 
-class PrepError(MlmanagerError):
+class InputHelperError(MlmanagerError):
     """The helper reported a failure (unreadable input, no example...) or died."""
 
     def __init__(self, message: str, *, kind: str = "error", line: int | None = None,
@@ -52,7 +52,7 @@ class PrepError(MlmanagerError):
         super().__init__(message)
 
 
-class PrepCancelled(PrepError):
+class InputHelperCancelled(InputHelperError):
     """``cancel()`` killed the helper while it worked."""
 
 
@@ -136,7 +136,7 @@ def _as_warning(p: Problem) -> Problem:
     return p
 
 
-class PrepClient:
+class InputHelper:
     """One helper process, started on first use and kept warm."""
 
     def __init__(self, python: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -149,7 +149,7 @@ class PrepClient:
         self._log = bytearray()
         self._cancelled = False
         self._closed = False
-        self._session = Path(tempfile.mkdtemp(prefix="mlmanager-prep-"))
+        self._session = Path(tempfile.mkdtemp(prefix="mlmanager-input-helper-"))
         self._holder: list[subprocess.Popen[bytes] | None] = [None]
         # the helper must not outlive its owner, even when close() is never called
         self._finalizer = weakref.finalize(self, _cleanup, self._holder, self._session)
@@ -219,11 +219,11 @@ class PrepClient:
     def drop(self, input_id: int) -> None:
         with self._lock:
             if self._proc is not None and self._proc.poll() is None:
-                with contextlib.suppress(PrepError):
+                with contextlib.suppress(InputHelperError):
                     self._call("drop", {"input": input_id}, 30)
 
     def cancel(self) -> None:
-        """Kill the helper now (any thread); the running call raises PrepCancelled."""
+        """Kill the helper now (any thread); the running call raises InputHelperCancelled."""
         proc = self._proc
         if proc is not None and proc.poll() is None:
             self._cancelled = True
@@ -286,7 +286,7 @@ class PrepClient:
 
     def _ensure(self) -> subprocess.Popen[bytes]:
         if self._closed:
-            raise PrepError("the input helper is closed")
+            raise InputHelperError("the input helper is closed")
         proc = self._proc
         if proc is not None and proc.poll() is None:
             return proc
@@ -303,14 +303,14 @@ class PrepClient:
                 creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
             )
         except OSError as exc:
-            raise PrepError(f"cannot start the input helper with {self.python}: {exc}") from None
+            raise InputHelperError(f"cannot start the input helper with {self.python}: {exc}") from None
         events: queue.Queue[Any] = queue.Queue()
         self._events = events
         self._log = bytearray()
         threading.Thread(target=_read_lines, args=(proc.stdout, events), daemon=True,
-                         name="mlmanager-prep-out").start()
+                         name="mlmanager-input-helper-out").start()
         threading.Thread(target=_read_log, args=(proc.stderr, self._log), daemon=True,
-                         name="mlmanager-prep-log").start()
+                         name="mlmanager-input-helper-log").start()
         self._proc = proc
         self._holder[0] = proc
         self._cancelled = False
@@ -333,7 +333,7 @@ class PrepClient:
             except queue.Empty:
                 self.cancel()
                 self._cancelled = False
-                raise PrepError(f"reading the input took longer than {timeout:g} s; stopped",
+                raise InputHelperError(f"reading the input took longer than {timeout:g} s; stopped",
                                 kind="timeout") from None
             if msg is _EOF:
                 raise self._death(proc)
@@ -343,7 +343,7 @@ class PrepClient:
                 data = msg.get("data")
                 return data if isinstance(data, dict) else {}
             err = msg.get("error") or {}
-            raise PrepError(
+            raise InputHelperError(
                 str(err.get("message") or "the input helper failed"),
                 kind=str(err.get("kind") or "error"),
                 line=err.get("line") if isinstance(err.get("line"), int) else None,
@@ -351,7 +351,7 @@ class PrepClient:
                 details=str(err.get("details") or ""), expected=bool(err.get("expected", True)),
             )
 
-    def _death(self, proc: subprocess.Popen[bytes]) -> PrepError:
+    def _death(self, proc: subprocess.Popen[bytes]) -> InputHelperError:
         with contextlib.suppress(Exception):
             proc.wait(timeout=5)
         tail = bytes(self._log[-4000:]).decode("utf-8", "replace")
@@ -359,18 +359,18 @@ class PrepClient:
             self._proc = None
         if self._cancelled:
             self._cancelled = False
-            return PrepCancelled("cancelled", kind="cancelled")
-        return PrepError(f"the input helper stopped unexpectedly (exit code {proc.returncode})",
+            return InputHelperCancelled("cancelled", kind="cancelled")
+        return InputHelperError(f"the input helper stopped unexpectedly (exit code {proc.returncode})",
                          kind="crashed", details=tail, expected=False)
 
 
 def _frozen_argv(python: str) -> list[str] | None:
     """In a frozen app (PyInstaller) the helper is the app started with a hidden flag."""
     try:
-        from mlmanager.frozen import PREP, child_argv
+        from mlmanager.frozen import INPUT_HELPER, child_argv
     except ImportError:  # pragma: no cover - older trees without frozen support
         return None
-    return child_argv(PREP, python)
+    return child_argv(INPUT_HELPER, python)
 
 
 def _cleanup(holder: list[subprocess.Popen[bytes] | None], session: Path) -> None:

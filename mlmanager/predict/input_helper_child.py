@@ -100,7 +100,7 @@ class Child:
         return {"pid": os.getpid()}
 
     def op_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        from mlmanager.ui.pages.predict import payloads
+        from mlmanager.core.inputs import fixes as input_fixes
 
         source = args["source"]
         kind = source.get("kind")
@@ -112,8 +112,8 @@ class Child:
             held = self._open_rows(source)
         elif kind == "fixed":
             base = self._held(source.get("base"))
-            fixes = [payloads.Fix.from_json(f) for f in source.get("fixes", [])]
-            frame, notes = payloads.apply_fixes(base.display, fixes)
+            fixes = [input_fixes.Fix.from_json(f) for f in source.get("fixes", [])]
+            frame, notes = input_fixes.apply_fixes(base.display, fixes)
             held = Held(label=base.label, value=frame, display=frame, row_labels=base.row_labels,
                         params=base.params, origin="fixed")
             held.serving_cache["notes"] = notes
@@ -153,8 +153,8 @@ class Child:
                     row_labels=payload.kept_rows, params=payload.params, origin="file")
 
     def _open_example(self, source: dict[str, Any]) -> Held:
+        from mlmanager.core.inputs.tables import to_display_frame
         from mlmanager.core.signature.examples import load_input_example
-        from mlmanager.ui.pages.predict.payloads import to_display_frame
 
         doc = self._doc(source["model_dir"])
         ex = load_input_example(doc)
@@ -166,14 +166,14 @@ class Child:
                     display=to_display_frame(value), params=ex.params, origin="example")
 
     def _open_rows(self, source: dict[str, Any]) -> Held:
-        from mlmanager.ui.pages.predict import payloads
+        from mlmanager.core.inputs import tables
 
         rows = source.get("rows") or []
         if source.get("tensor"):
-            value = payloads.tensor_from_rows(rows, source.get("dtype") or "float64")
+            value = tables.tensor_from_rows(rows, source.get("dtype") or "float64")
         else:
-            value = payloads.frame_from_rows(source.get("columns") or [], source.get("types") or [], rows)
-        return Held(label="typed rows", value=value, display=payloads.to_display_frame(value),
+            value = tables.frame_from_rows(source.get("columns") or [], source.get("types") or [], rows)
+        return Held(label="typed rows", value=value, display=tables.to_display_frame(value),
                     params=None, origin="rows")
 
     def op_check(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -209,7 +209,7 @@ class Child:
         else:
             key = "serving"
             if key not in held.serving_cache:
-                from mlmanager.ui.pages.predict.payloads import serving_payload_text
+                from mlmanager.core.deploy.serving_body import serving_payload_text
 
                 text = serving_payload_text(held.value, held.params if isinstance(held.params, dict) else None)
                 held.serving_cache[key] = read_json_payload(text)
@@ -226,7 +226,7 @@ class Child:
         return data
 
     def op_payload(self, args: dict[str, Any]) -> dict[str, Any]:
-        from mlmanager.ui.pages.predict.payloads import serving_payload_text
+        from mlmanager.core.deploy.serving_body import serving_payload_text
         from mlmanager.worker.frames import decode_value
 
         held = self._held(args["input"])
@@ -258,7 +258,7 @@ def _value_kind(value: Any) -> str:
 
 def _display_of_payload(payload: Any) -> Any:
     """How the input reads without a schema; text columns when pandas cannot read it at all."""
-    from mlmanager.ui.pages.predict.payloads import to_display_frame
+    from mlmanager.core.inputs.tables import to_display_frame
 
     if payload.source == "csv":
         try:

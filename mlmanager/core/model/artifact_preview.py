@@ -1,9 +1,10 @@
-"""What the Artifacts tab shows for one file. Runs in a worker thread; returns plain data.
+"""The preview of one artifact file: text, JSON, Markdown, a table's first rows, a hex dump.
 
-Every read goes through the model's ``ModelSource`` (no symlinks followed, FIFOs never opened)
-and is capped: big files are previewed partially. CSV and Parquet import pandas/pyarrow here,
-lazily, off the GUI thread. Model files are not read as bytes at all: they get the worker's
-safety classification and import list instead.
+Runs off the GUI thread; returns plain data. Every read goes through the model's
+``ModelSource`` (no symlinks followed, FIFOs never opened) and is capped: big files are previewed
+partially. CSV and Parquet import pandas/pyarrow lazily. Images (decoded with Qt) and model
+files (never read as bytes: the worker's safety scan instead) are previewed by the UI
+(``mlmanager.ui.pages.artifact_preview``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlmanager.core.errors import MlmanagerError
+from mlmanager.core.sizes import format_size
 
 TEXT_CAP = 256 << 10
 JSON_CAP = 4 << 20
@@ -38,7 +40,7 @@ class PreviewData:
     note: str = ""  # "showing the first 256 KiB of 3.1 MiB", ...
     headers: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
-    image: Any = None  # QImage (thread-safe to build off the GUI thread)
+    image: Any = None  # QImage, set by the UI (thread-safe to build off the GUI thread)
     safety: Any = None  # core.safety.SafetyReport
     language: str = ""  # yaml | python | ... for highlighting
 
@@ -69,12 +71,6 @@ def preview_kind(path: str, kind: str) -> str:
     return "text"
 
 
-def _size_text(n: int) -> str:
-    from mlmanager.ui.widgets.common import format_size
-
-    return format_size(n)
-
-
 def _read_head(source: Any, rel: str, cap: int) -> tuple[bytes, int]:
     """(first ``cap`` bytes, full size)."""
     entry = source.stat(rel)
@@ -97,11 +93,12 @@ def _hex(data: bytes) -> str:
     return "\n".join(lines)
 
 
-def load_preview(state: Any, source: Any, rel: str, kind: str, model_dir: str | None) -> PreviewData:
-    """Build the preview of ``rel`` (a worker-thread task function)."""
+def preview_file(source: Any, rel: str, kind: str) -> PreviewData:
+    """The preview of ``rel`` read through ``source`` (run it off the GUI thread). Images and
+    model files (``preview_kind`` ``image`` / ``safety``) need Qt and the worker: the UI does those."""
     pk = preview_kind(rel, kind)
-    if pk == "safety":
-        return _safety(state, source, rel, model_dir)
+    if pk in ("image", "safety"):
+        raise ValueError(f"{rel}: {pk} previews are built by the UI")
     if pk == "symlink":
         entry = source.stat(rel)
         return PreviewData("message", f"{rel} is a symbolic link to {entry.target!r}. mlmanager does "
@@ -110,8 +107,6 @@ def load_preview(state: Any, source: Any, rel: str, kind: str, model_dir: str | 
         entry = source.stat(rel)
         return PreviewData("message", f"{rel} is a special file ({entry.detail or 'not a regular file'}); "
                                       "it is never opened.")
-    if pk == "image":
-        return _image(source, rel)
     if pk == "table":
         return _table(source, rel)
     if pk == "json":
@@ -128,7 +123,7 @@ def load_preview(state: Any, source: Any, rel: str, kind: str, model_dir: str | 
         note = ""
         if len(pretty) > TEXT_CAP:
             pretty = pretty[:TEXT_CAP] + "\n…"
-            note = f"Showing the start of the formatted JSON ({_size_text(size)} file)."
+            note = f"Showing the start of the formatted JSON ({format_size(size)} file)."
         return PreviewData("json", pretty, note, language="json")
     data, size = _read_head(source, rel, TEXT_CAP)
     if pk == "markdown" and not _looks_binary(data):
@@ -137,7 +132,7 @@ def load_preview(state: Any, source: Any, rel: str, kind: str, model_dir: str | 
         return out
     if _looks_binary(data):
         return PreviewData("hex", _hex(data),
-                           f"Binary file, {_size_text(size)}; showing the first "
+                           f"Binary file, {format_size(size)}; showing the first "
                            f"{min(len(data), HEX_BYTES)} bytes.")
     suffix = suffix_of(rel)
     lang = {".yaml": "yaml", ".yml": "yaml", ".py": "python"}.get(suffix, "")
@@ -150,30 +145,8 @@ def _text(data: bytes, size: int, language: str) -> PreviewData:
     text = data.decode("utf-8", "replace")
     note = ""
     if len(data) < size:
-        note = f"Large file: showing the first {_size_text(len(data))} of {_size_text(size)}."
+        note = f"Large file: showing the first {format_size(len(data))} of {format_size(size)}."
     return PreviewData("text", text, note, language=language)
-
-
-def _image(source: Any, rel: str) -> PreviewData:
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
-    from PySide6.QtGui import QImageReader
-
-    entry = source.stat(rel)
-    if entry.size > IMAGE_CAP:
-        return PreviewData("message", f"The image is {_size_text(entry.size)}; too large to preview.")
-    data = source.read_bytes(rel, max_bytes=IMAGE_CAP)
-    buf = QBuffer()
-    buf.setData(QByteArray(data))
-    buf.open(QIODevice.OpenModeFlag.ReadOnly)
-    reader = QImageReader(buf)
-    reader.setAllocationLimit(256)  # MiB; a decompression bomb fails instead of eating memory
-    size = reader.size()
-    if size.isValid() and size.width() * size.height() > IMAGE_PIXELS:
-        return PreviewData("message", f"The image is {size.width()}×{size.height()} pixels; too large to preview.")
-    image = reader.read()
-    if image.isNull():
-        return PreviewData("message", f"The image cannot be decoded: {reader.errorString()}")
-    return PreviewData("image", image=image, note=f"{image.width()}×{image.height()} pixels, {_size_text(entry.size)}")
 
 
 def _table(source: Any, rel: str) -> PreviewData:
@@ -194,7 +167,7 @@ def _table(source: Any, rel: str) -> PreviewData:
     note = f"First {len(rows)} rows"
     if total is not None:
         note += f" of {total:,}"
-    note += f" · {len(headers)} columns · {_size_text(entry.size)}"
+    note += f" · {len(headers)} columns · {format_size(entry.size)}"
     return PreviewData("table", headers=headers, rows=rows, note=note)
 
 
@@ -237,54 +210,3 @@ def _parquet_head(source: Any, rel: str) -> tuple[list[str], list[list[str]], in
     names = list(cols)
     rows = [[_cell(cols[n][i]) for n in names] for i in range(batch.num_rows)]
     return headers, rows, total
-
-
-def _safety(state: Any, source: Any, rel: str, model_dir: str | None) -> PreviewData:
-    entry = source.stat(rel)
-    base = f"{rel}: {_size_text(entry.size)} model file. Its bytes are not shown; this is what a " \
-           "scan of its imports found."
-    if model_dir is None:
-        return PreviewData("message", base + "\n\nScan not available for models inside a zip: "
-                                             "extract it to a folder first.")
-    try:
-        client_cls = worker_client_class()
-    except ImportError:
-        return PreviewData("message", base + "\n\nScan not available (the worker is not installed).")
-    try:
-        report = _run_scan(state, client_cls, model_dir)
-    except Exception as exc:  # noqa: BLE001 - the scan is advisory; show why it failed
-        if state is not None and state.cancelled:
-            raise
-        return PreviewData("message", base + f"\n\nScan not available: {exc}")
-    if report is None:
-        return PreviewData("message", base + "\n\nScan not available.")
-    scanned = getattr(report, "file", None)
-    if scanned and scanned != rel:
-        base = (f"{rel}: {_size_text(entry.size)}. Its bytes are not shown. The scan covers the file "
-                f"the model's flavor loads, {scanned}:")
-    return PreviewData("safety", base, safety=report)
-
-
-def worker_client_class() -> Any:
-    """The worker client (a seam: tests put a fake here)."""
-    from mlmanager.predict.worker_client import WorkerClient
-
-    return WorkerClient
-
-
-def _run_scan(state: Any, client_cls: Any, model_dir: str) -> Any:
-    """Scan in the worker subprocess; cancelling the task kills the worker."""
-    from mlmanager.core.safety import SafetyReport
-
-    client = client_cls()
-    try:
-        if state is not None:
-            state.on_cancel(client.cancel)
-        result = client.scan(model_dir)
-    finally:
-        close = getattr(client, "close", None)
-        if callable(close):
-            close()
-    if isinstance(result, dict):
-        result = SafetyReport.from_dict(result.get("report", result))
-    return result

@@ -1,4 +1,6 @@
-"""Readable JSON for request bodies and responses: rows of scalars stay on one line.
+"""JSON text: readable JSON for request bodies and responses, and the fallback encoder.
+
+``pretty_json``: readable JSON for request bodies and responses; rows of scalars stay on one line.
 
 ``json.dumps(indent=2)`` puts every number of every row on its own line, so a 3-row request
 becomes 30 lines. Here a list of scalars that fits ``width`` is written inline; everything
@@ -7,6 +9,8 @@ else is indented as usual. ``json.loads(pretty_json(v)) == v`` for every strict-
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import json
 from typing import Any
 
@@ -38,3 +42,18 @@ def pretty_json(value: Any, indent: int = 2, width: int = WIDTH) -> str:
         return _scalar(v)
 
     return enc(value, 0)
+
+
+def json_default(o: Any) -> Any:
+    """``json.dumps(default=...)``: bytes as base64 text, dates ISO text, numpy values as Python ones."""
+    if isinstance(o, (bytes, bytearray)):
+        return base64.b64encode(bytes(o)).decode("ascii")
+    if isinstance(o, (dt.datetime, dt.date, dt.time)):
+        return o.isoformat()
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if hasattr(o, "item"):
+        return o.item()
+    return str(o)
