@@ -1,4 +1,5 @@
-"""The core never imports Qt; the worker never imports Qt or the UI; inspect stays light."""
+"""The core never imports Qt; the worker and the prediction session never import Qt or the UI;
+inspect stays light."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import mlmanager.core
+import mlmanager.predict
 import mlmanager.worker
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,9 +58,16 @@ def test_every_worker_module_imports_without_qt() -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+def test_every_predict_module_imports_without_qt() -> None:
+    names = _modules(mlmanager.predict)
+    assert "mlmanager.predict.input_helper" in names
+    proc = _run_blocked(names)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_core_and_worker_sources_never_mention_qt_imports() -> None:
     offenders = []
-    for folder in ("core", "worker"):
+    for folder in ("core", "worker", "predict"):
         for path in (REPO / "mlmanager" / folder).rglob("*.py"):
             for line in path.read_text(encoding="utf-8").splitlines():
                 stripped = line.strip()

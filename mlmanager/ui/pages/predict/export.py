@@ -28,7 +28,7 @@ MAX_EXAMPLE_ROWS = 50
 def export_predictions(predictions: Any, path: str | Path) -> Path:
     """Write predictions like the CLI's ``--output`` (``.csv`` table or ``.json``
     ``{"predictions": ...}``)."""
-    from mlmanager.cli.predict import write_predictions
+    from mlmanager.predict.results import write_predictions
 
     out = Path(path)
     write_predictions(predictions, out)
@@ -37,8 +37,8 @@ def export_predictions(predictions: Any, path: str | Path) -> Path:
 
 def export_table(table: Any, path: str | Path) -> Path:
     """Write the joined table (input columns + predictions): CSV, or JSON records."""
-    from mlmanager.cli.predict import to_jsonable
     from mlmanager.core.atomic import atomic_write
+    from mlmanager.predict.results import to_jsonable
 
     out = Path(path)
     suffix = out.suffix.lower()

@@ -318,7 +318,7 @@ def _prewarm_task(state: TaskState, client: WorkerClient, model_dir: str, truste
 
 def _run_task(state: TaskState, client: WorkerClient, runtime: Runtime,
               req: RunRequest) -> RunOutcome | RunFailure:
-    from mlmanager.cli.predict import predictions_frame
+    from mlmanager.predict.results import predictions_frame
     from mlmanager.worker.errors import WorkerError
 
     started = time.perf_counter()

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlmanager.cli.signature import format_signature
 from mlmanager.core.signature.diff import Change, diff_signatures
+from mlmanager.core.signature.plain_text import format_signature
 from mlmanager.core.signature.schema import Schema, Signature
 from mlmanager.ui import icons
 from mlmanager.ui.pages.signature.jobs import Proposal

@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlmanager.cli.signature import format_signature
 from mlmanager.core.errors import MlmanagerError, SchemaError
 from mlmanager.core.signature.diff import diff_signatures
+from mlmanager.core.signature.plain_text import format_signature
 from mlmanager.core.signature.schema import ColSpec, Signature
 from mlmanager.ui import theme
 from mlmanager.ui.pages.signature.infer_dialog import fill_changes
