@@ -54,7 +54,7 @@ def _parse_params(text: str | None) -> dict[str, Any] | None:
 
 
 def cmd_payload(args: argparse.Namespace) -> int:
-    from mlmanager.core.deploy.request_bodies import build_payload, validate_payload
+    from mlmanager.core.deploy.request_bodies import check_request, request_for_model
     from mlmanager.core.errors import InvalidError
     from mlmanager.core.model.mlmodel import load_model
 
@@ -64,13 +64,13 @@ def cmd_payload(args: argparse.Namespace) -> int:
                 raise InvalidError("--check needs --input FILE (the request body to check)")
             with open(args.input, "rb") as fh:
                 body = fh.read()
-            check = validate_payload(doc, body, args.target)
+            check = check_request(doc, body, args.target)
             if args.format == "json":
                 _write(json.dumps(check.to_json(), indent=2, ensure_ascii=False))
             else:
                 _write(check.summary())
             return EXIT_OK if check.valid else EXIT_INVALID
-        payload = build_payload(
+        request = request_for_model(
             doc,
             args.target,
             input_path=args.input,
@@ -79,11 +79,11 @@ def cmd_payload(args: argparse.Namespace) -> int:
             max_rows=args.max_rows,
             encoding=args.encoding,
         )
-        sys.stdout.write(payload.render(args.format or "json", url=args.url))
-        for note in payload.notes:
+        sys.stdout.write(request.render(args.format or "json", url=args.url))
+        for note in request.notes:
             sys.stderr.write(f"note: {note}\n")
         if args.validate:
-            check = validate_payload(doc, payload.json_text(indent=None), args.target)
+            check = check_request(doc, request.json_text(indent=None), args.target)
             if not check.valid:
                 sys.stderr.write(check.summary() + "\n")
                 return EXIT_INVALID

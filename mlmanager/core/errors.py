@@ -42,7 +42,7 @@ class UnreadableSignatureError(ModelReadError):
 
 
 class InvalidError(MlmanagerError):
-    """The input was understood but is invalid (a bad signature, a rejected payload, ...)."""
+    """The input was understood but is invalid (a bad signature, a rejected request body, ...)."""
 
 
 class SchemaError(InvalidError):
@@ -59,7 +59,7 @@ class WriteError(MlmanagerError):
     """A write was refused or failed; the previous file is intact."""
 
 
-class PayloadError(ModelReadError):
+class InputReadError(ModelReadError):
     """An input file (CSV, JSON, Parquet) cannot be read at all.
 
     ``line``/``column`` (1-based) locate the problem when known; ``retry_encoding`` names an

@@ -202,7 +202,7 @@ class InputHelper:
         result.data = value
         return CheckOutcome(result, value)
 
-    def payload_text(self, input_id: int, params: dict[str, Any] | None = None) -> str:
+    def request_body_text(self, input_id: int, params: dict[str, Any] | None = None) -> str:
         """The input as a scoring-server JSON request (``dataframe_split``/``inputs`` + params)."""
         from mlmanager.worker.frames import encode_value
 
@@ -211,7 +211,7 @@ class InputHelper:
             try:
                 args = {"input": input_id, "out": str(out),
                         "params": encode_value(params) if params is not None else None}
-                data = self._call("payload", args, self.timeout)
+                data = self._call("request_body", args, self.timeout)
                 return Path(data["path"]).read_text(encoding="utf-8")
             finally:
                 shutil.rmtree(out, ignore_errors=True)

@@ -11,7 +11,7 @@ Protocol (stdin/stdout, one JSON object per line)::
     <- {"id": 1, "ok": true, "data": {...}}   or   {"id": 1, "ok": false, "error": {...}}
 
 Ops: ``open`` (a file, the model's input example, typed rows, or fixes applied to an input
-already open), ``check`` (validate an open input against a model), ``payload`` (the input as
+already open), ``check`` (validate an open input against a model), ``request_body`` (the input as
 a scoring-server request), ``drop``, ``ping``.
 """
 
@@ -33,10 +33,10 @@ IGNORE_SIGNATURE_FIX = ("fix the signature in the Signature tab, or choose “Ig
 
 @dataclass
 class Held:
-    """One open input: a read payload (file) or an in-memory value (example, rows, fixed)."""
+    """One open input: a raw input read from a file or an in-memory value (example, rows, fixed)."""
 
     label: str
-    payload: Any = None  # core Payload, for files
+    raw_input: Any = None  # core RawInput, for files
     value: Any = None  # in-memory input (DataFrame / ndarray / dict / JSON value)
     display: Any = None  # the table shown
     row_labels: list[int] | None = None
@@ -125,7 +125,7 @@ class Child:
 
         display = held.display
         write_payload(display, out / "display")
-        payload = held.payload
+        raw_input = held.raw_input
         checked = None
         if args.get("check") is not None:  # open and check in one round trip
             checked = self.op_check({**args["check"], "input": iid, "out": str(out)})
@@ -134,8 +134,8 @@ class Child:
             "input": iid,
             "label": held.label,
             "origin": held.origin,
-            "source": payload.source if payload is not None else "object",
-            "kind": payload.kind if payload is not None else _value_kind(held.value),
+            "source": raw_input.source if raw_input is not None else "object",
+            "kind": raw_input.kind if raw_input is not None else _value_kind(held.value),
             "rows": int(display.shape[0]),
             "columns": int(display.shape[1]),
             "row_labels": held.row_labels,
@@ -144,13 +144,13 @@ class Child:
         }
 
     def _open_file(self, source: dict[str, Any]) -> Held:
-        from mlmanager.core.inputs.reader import read_payload
+        from mlmanager.core.inputs.reader import read_input
 
         path = source["path"]
-        payload = read_payload(path, fmt=source.get("fmt"), encoding=source.get("encoding") or "utf-8")
-        display = _display_of_payload(payload)
-        return Held(label=Path(path).name, payload=payload, display=display,
-                    row_labels=payload.kept_rows, params=payload.params, origin="file")
+        raw_input = read_input(path, fmt=source.get("fmt"), encoding=source.get("encoding") or "utf-8")
+        display = _display_of_input(raw_input)
+        return Held(label=Path(path).name, raw_input=raw_input, display=display,
+                    row_labels=raw_input.kept_rows, params=raw_input.params, origin="file")
 
     def _open_example(self, source: dict[str, Any]) -> Held:
         from mlmanager.core.inputs.tables import to_display_frame
@@ -179,7 +179,7 @@ class Child:
     def op_check(self, args: dict[str, Any]) -> dict[str, Any]:
         from mlmanager.core.errors import UnreadableSignatureError
         from mlmanager.core.inputs.problems import Problem
-        from mlmanager.core.inputs.reader import read_json_payload
+        from mlmanager.core.inputs.reader import read_json_input
         from mlmanager.core.inputs.validation import ValidationResult, validate_input
         from mlmanager.worker.frames import decode_value, encode_value, write_payload
 
@@ -198,8 +198,8 @@ class Child:
                         "params_encoded": None, "has_data": False}
             sig, ignored = None, exc.message
         type_hint = bool(doc.is_signature_from_type_hint)
-        if held.payload is not None:
-            result = validate_input(sig, held.payload, mode, type_hint, params=params,
+        if held.raw_input is not None:
+            result = validate_input(sig, held.raw_input, mode, type_hint, params=params,
                                     ignored_signature=ignored)
         elif mode == "python":
             own = held.params if isinstance(held.params, dict) else None
@@ -209,10 +209,10 @@ class Child:
         else:
             key = "serving"
             if key not in held.serving_cache:
-                from mlmanager.core.deploy.serving_body import serving_payload_text
+                from mlmanager.core.deploy.serving_body import serving_body_text
 
-                text = serving_payload_text(held.value, held.params if isinstance(held.params, dict) else None)
-                held.serving_cache[key] = read_json_payload(text)
+                text = serving_body_text(held.value, held.params if isinstance(held.params, dict) else None)
+                held.serving_cache[key] = read_json_input(text)
             result = validate_input(sig, held.serving_cache[key], "serving", type_hint, params=params,
                                     ignored_signature=ignored)
         out = Path(args["out"])
@@ -225,20 +225,20 @@ class Child:
         data["has_data"] = wrote
         return data
 
-    def op_payload(self, args: dict[str, Any]) -> dict[str, Any]:
-        from mlmanager.core.deploy.serving_body import serving_payload_text
+    def op_request_body(self, args: dict[str, Any]) -> dict[str, Any]:
+        from mlmanager.core.deploy.serving_body import serving_body_text
         from mlmanager.worker.frames import decode_value
 
         held = self._held(args["input"])
         params = decode_value(args["params"]) if args.get("params") is not None else held.params
         value = held.value if held.value is not None else held.display
-        if held.payload is not None and held.payload.kind != "dataframe":
-            value = held.payload.data
-        text = serving_payload_text(value, params if isinstance(params, dict) and params else None)
+        if held.raw_input is not None and held.raw_input.kind != "dataframe":
+            value = held.raw_input.data
+        text = serving_body_text(value, params if isinstance(params, dict) and params else None)
         out = Path(args["out"])
         out.mkdir(parents=True, exist_ok=True)
-        (out / "payload.json").write_text(text, encoding="utf-8")
-        return {"path": str(out / "payload.json"), "bytes": len(text)}
+        (out / "request_body.json").write_text(text, encoding="utf-8")
+        return {"path": str(out / "request_body.json"), "bytes": len(text)}
 
     def op_drop(self, args: dict[str, Any]) -> dict[str, Any]:
         self.inputs.pop(args.get("input"), None)
@@ -256,26 +256,26 @@ def _value_kind(value: Any) -> str:
     return "object"
 
 
-def _display_of_payload(payload: Any) -> Any:
+def _display_of_input(raw_input: Any) -> Any:
     """How the input reads without a schema; text columns when pandas cannot read it at all."""
     from mlmanager.core.inputs.tables import to_display_frame
 
-    if payload.source == "csv":
+    if raw_input.source == "csv":
         try:
-            return payload.read_csv()
+            return raw_input.read_csv()
         except Exception:  # noqa: BLE001 - pandas raises many types; show the text instead
-            return payload.read_csv(dtype=str, keep_default_na=False)
+            return raw_input.read_csv(dtype=str, keep_default_na=False)
     try:
-        return to_display_frame(payload.data)
+        return to_display_frame(raw_input.data)
     except Exception:  # noqa: BLE001 - a form the plain reader does not handle
-        return to_display_frame(payload.document)
+        return to_display_frame(raw_input.document)
 
 
 def _error(exc: BaseException) -> dict[str, Any]:
-    from mlmanager.core.errors import MlmanagerError, PayloadError
+    from mlmanager.core.errors import InputReadError, MlmanagerError
 
     err: dict[str, Any] = {"type": type(exc).__name__}
-    if isinstance(exc, PayloadError):
+    if isinstance(exc, InputReadError):
         err.update(kind=exc.kind, message=exc.message, line=exc.line,
                    retry_encoding=exc.retry_encoding, expected=True)
     elif isinstance(exc, MlmanagerError):

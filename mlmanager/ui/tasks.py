@@ -172,19 +172,19 @@ class Task(QObject):
             self.partial.emit(batch)
 
     @Slot(str, object)
-    def _on_done(self, outcome: str, payload: object) -> None:
+    def _on_done(self, outcome: str, outcome_value: object) -> None:
         self._pull.stop()
         self._collect()  # the worker handed everything over before it finished
         self.done = True
         if outcome == "ok":
-            self.result = payload
-            self.succeeded.emit(payload)
+            self.result = outcome_value
+            self.succeeded.emit(outcome_value)
         elif outcome == "failed":
-            assert isinstance(payload, TaskError)
-            self.error = payload
-            self.failed.emit(payload)  # consumers that show the error set payload.handled
-            if not payload.handled and self._on_unhandled is not None:
-                self._on_unhandled(payload)
+            assert isinstance(outcome_value, TaskError)
+            self.error = outcome_value
+            self.failed.emit(outcome_value)  # consumers that show the error set outcome_value.handled
+            if not outcome_value.handled and self._on_unhandled is not None:
+                self._on_unhandled(outcome_value)
         else:
             self.was_cancelled = True
             self.cancelled.emit()

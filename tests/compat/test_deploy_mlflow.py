@@ -33,9 +33,9 @@ from corpus_paths import MODELS as CORPUS  # noqa: E402
 from mlmanager.core.deploy.local_server import LocalServer  # noqa: E402
 from mlmanager.core.deploy.request_bodies import (  # noqa: E402
     ORIENTS,
-    build_payload,
+    check_request,
     json_value,
-    validate_payload,
+    request_for_model,
 )
 from mlmanager.core.errors import InvalidError  # noqa: E402
 from mlmanager.core.model.mlmodel import load_model  # noqa: E402
@@ -80,7 +80,7 @@ def copies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def request_for(name: str, model: Path, input_file: Path | None, target: str = "mlflow", **kw: Any):
     doc = load_model(model)
-    return doc, build_payload(doc, target, input_path=None if doc.saved_input_example_info else input_file, **kw)
+    return doc, request_for_model(doc, target, input_path=None if doc.saved_input_example_info else input_file, **kw)
 
 
 def mlflow_accepts(pyfunc_model: Any, body: str) -> tuple[bool, str]:
@@ -133,7 +133,7 @@ def test_our_verdict_matches_mlflow_for_every_form_and_the_bad_files(
             bodies[path.name] = path.read_text()
     assert "split" in bodies or "inputs" in bodies
     for label, body in bodies.items():
-        ours = validate_payload(doc, body, "mlflow")
+        ours = check_request(doc, body, "mlflow")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             theirs, why = mlflow_accepts(pyfunc_model, body)
@@ -199,21 +199,21 @@ def test_real_server_answers_like_the_worker(
     server = servers[name]
     model = copies[name]
     doc = load_model(model)
-    payload = build_payload(doc, "mlflow")
+    payload = request_for_model(doc, "mlflow")
     answer = server.post(payload.json_text())
     assert answer.status == 200, answer.body
-    check = validate_payload(doc, payload.json_text(), "mlflow")
+    check = check_request(doc, payload.json_text(), "mlflow")
     assert check.valid
     expected = worker_predictions(model, check.result.data, check.result.params, tmp_path_factory.mktemp("cache"))
     assert same(answer.predictions, expected), f"server {answer.predictions} != worker {expected}"
     # every other accepted form gives the same predictions
     for orient in ORIENTS:
         try:
-            other = build_payload(doc, "mlflow", orient=orient)
+            other = request_for_model(doc, "mlflow", orient=orient)
         except InvalidError:
             continue
         reply = server.post(other.json_text())
-        verdict = validate_payload(doc, other.json_text(), "mlflow")
+        verdict = check_request(doc, other.json_text(), "mlflow")
         assert (reply.status == 200) == verdict.valid, f"{orient}: {reply.body[:200]}"
         if reply.status == 200:
             assert same(reply.predictions, expected), orient
@@ -226,10 +226,10 @@ def test_real_server_rejects_what_we_reject(servers: dict[str, LocalServer]) -> 
     bad = {"dataframe_split": {"columns": ["sepal length (cm)"], "data": [[1.0]]}}
     answer = server.post(bad)
     assert answer.status == 400 and "missing inputs" in answer.body
-    assert not validate_payload(doc, bad, "mlflow").valid
+    assert not check_request(doc, bad, "mlflow").valid
     assert server.post({"dataframe_split": {"data": []}, "inputs": []}).status == 400
     assert server.post(b"a,b\n1,2", content_type="text/plain").status == 415
-    csv = build_payload(doc, "mlflow").render("csv")
+    csv = request_for_model(doc, "mlflow").render("csv")
     assert server.post(csv, content_type="text/csv").status == 200
 
 
@@ -317,8 +317,8 @@ def test_azure_scoring_script_agrees(name: str, copies: dict[str, Path], tmp_pat
     model = copies[name]
     input_file = next((p.values[2] for p in MODELS if p.values[0] == name), None)
     doc, payload = request_for(name, model, input_file, target="azureml")
-    bodies = [payload.json_text(), build_payload(doc, "mlflow", input_path=None if doc.saved_input_example_info else input_file).json_text()]
+    bodies = [payload.json_text(), request_for_model(doc, "mlflow", input_path=None if doc.saved_input_example_info else input_file).json_text()]
     statuses = azure_answers(model, bodies, tmp_path)
     assert statuses is not None, (tmp_path / "azml.log").read_text()[-3000:]
     for body, status in zip(bodies, statuses):
-        assert (status == 200) == validate_payload(doc, body, "azureml").valid, (body[:200], status)
+        assert (status == 200) == check_request(doc, body, "azureml").valid, (body[:200], status)

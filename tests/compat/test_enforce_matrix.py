@@ -27,7 +27,7 @@ from mlflow.types import Schema as MSchema  # noqa: E402
 from mlmanager.core.inputs.enforce import enforce_input  # noqa: E402
 from mlmanager.core.inputs.enforce_columns import Context  # noqa: E402
 from mlmanager.core.inputs.enforce_params import enforce_params  # noqa: E402
-from mlmanager.core.inputs.reader import read_json_payload  # noqa: E402
+from mlmanager.core.inputs.reader import read_json_input  # noqa: E402
 from mlmanager.core.inputs.validation import validate_input  # noqa: E402
 from mlmanager.core.signature.schema import Signature, parse_params, parse_schema  # noqa: E402
 
@@ -146,7 +146,7 @@ def test_serving_mode_matches_mlflow(label: str, t: str) -> None:
             return _enforce_schema(parsed.data, schema)
 
         ok, theirs = _mlflow_outcome(mlflow_serving)
-        result = validate_input(sig, read_json_payload(text), "serving")
+        result = validate_input(sig, read_json_input(text), "serving")
         assert result.valid == ok, (label, t, form, theirs, [p.message for p in result.errors])
         if ok and isinstance(theirs, pd.DataFrame):
             assert dict(result.data.dtypes.astype(str)) == dict(theirs.dtypes.astype(str)), (label, t, form)
@@ -361,7 +361,7 @@ def test_tensor_serving_matches_mlflow(payload: dict) -> None:
     text = json.dumps(payload)
     ok, theirs = _mlflow_outcome(lambda: _enforce_schema(_parse_json_data(text, meta, mschema).data, mschema))
     sig = Signature.from_canonical({"inputs": [spec]})
-    result = validate_input(sig, read_json_payload(text), "serving")
+    result = validate_input(sig, read_json_input(text), "serving")
     assert result.valid == ok, (payload, theirs, [p.message for p in result.errors])
 
 
@@ -436,7 +436,7 @@ def test_differential_fuzz_serving_json(sig_index: int) -> None:
             _enforce_params_schema(parsed.params, m_sig.params)
 
         ok, why = _mlflow_outcome(mlflow_path)
-        ours = validate_input(ours_sig, read_json_payload(text), "serving")
+        ours = validate_input(ours_sig, read_json_input(text), "serving")
         if ours.valid != ok:
             disagreements.append((text, why, [p.message for p in ours.errors]))
     assert disagreements == []

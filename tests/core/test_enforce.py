@@ -12,7 +12,7 @@ import pytest
 from mlmanager.core.inputs.enforce import enforce_input
 from mlmanager.core.inputs.enforce_columns import Context, enforce_datatype
 from mlmanager.core.inputs.enforce_params import enforce_params
-from mlmanager.core.inputs.reader import read_json_payload
+from mlmanager.core.inputs.reader import read_json_input
 from mlmanager.core.inputs.validation import validate_file, validate_input
 from mlmanager.core.signature.schema import Signature, parse_params, parse_schema
 
@@ -262,7 +262,7 @@ def test_params_defaults_conversions_unknown_and_errors() -> None:
 def test_params_without_schema_are_dropped_with_warning() -> None:
     result = validate_input(
         sig([{"type": "long", "name": "a", "required": True}]),
-        read_json_payload('{"inputs": {"a": [1]}, "params": {"t": 1}}'),
+        read_json_input('{"inputs": {"a": [1]}, "params": {"t": 1}}'),
         "serving",
     )
     assert result.valid and result.params == {}
@@ -289,13 +289,13 @@ S2 = [{"type": "long", "name": "a", "required": True}, {"type": "double", "name"
     ],
 )
 def test_serving_json_casts_like_mlflow(payload: dict, ok: bool) -> None:
-    result = validate_input(sig(S2), read_json_payload(json.dumps(payload)), "serving")
+    result = validate_input(sig(S2), read_json_input(json.dumps(payload)), "serving")
     assert result.valid == ok, result.summary()
 
 
 def test_serving_reports_every_bad_column_with_rows() -> None:
     payload = {"dataframe_records": [{"a": "x", "b": "y"}, {"a": 1, "b": 2.0}, {"a": None, "b": "z"}]}
-    result = validate_input(sig(S2), read_json_payload(json.dumps(payload)), "serving")
+    result = validate_input(sig(S2), read_json_input(json.dumps(payload)), "serving")
     by_col = {p.column: p for p in result.errors}
     assert set(by_col) == {"a", "b"}
     assert by_col["a"].stage == "parse" and by_col["a"].rows == [0, 2]
@@ -310,20 +310,20 @@ def test_serving_binary_and_datetime_columns() -> None:
         ]
     )
     good = {"dataframe_split": {"columns": ["blob", "t"], "data": [["AAE=\n", "2024-03-05T14:00:00"]]}}
-    result = validate_input(s, read_json_payload(json.dumps(good)), "serving")
+    result = validate_input(s, read_json_input(json.dumps(good)), "serving")
     assert result.valid and result.data["blob"].tolist() == [b"\x00\x01"]
     assert str(result.data["t"].dtype) == "datetime64[ns]"
     bad = {"dataframe_split": {"columns": ["blob", "t"], "data": [["AAE", "2024-03-05"], ["AAE=", "nope"]]}}
-    result = validate_input(s, read_json_payload(json.dumps(bad)), "serving")
+    result = validate_input(s, read_json_input(json.dumps(bad)), "serving")
     by_col = {p.column: p for p in result.errors}
     assert by_col["blob"].rows == [0] and by_col["t"].rows == [1]
 
 
 def test_serving_csv_reports_each_unreadable_column() -> None:
-    from mlmanager.core.inputs.reader import read_csv_payload
+    from mlmanager.core.inputs.reader import read_csv_input
 
     s = sig(S2 + [{"type": "boolean", "name": "c", "required": True}])
-    p = read_csv_payload("a,b,c\n1,2.5,True\n2.5,x,maybe\n3,4,False\n")
+    p = read_csv_input("a,b,c\n1,2.5,True\n2.5,x,maybe\n3,4,False\n")
     result = validate_input(s, p, "serving")
     by_col = {p.column: p for p in result.errors}
     assert set(by_col) == {"a", "b", "c"}

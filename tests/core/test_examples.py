@@ -12,11 +12,11 @@ from corpus_paths import MODELS
 from mlmanager.core.errors import InvalidError, ModelReadError
 from mlmanager.core.model.mlmodel import load_model
 from mlmanager.core.signature.examples import (
+    example_from_request_body,
     load_input_example,
     load_serving_example,
     parse_example,
     parse_json_bytes,
-    parse_serving_payload,
 )
 
 DF = {"type": "dataframe", "pandas_orient": "split"}
@@ -146,14 +146,14 @@ def test_non_utf8_example() -> None:
 
 
 def test_serving_payloads() -> None:
-    ex = parse_serving_payload({"dataframe_split": {"columns": ["a"], "data": [[1]]}, "params": {"p": 1}})
+    ex = example_from_request_body({"dataframe_split": {"columns": ["a"], "data": [[1]]}, "params": {"p": 1}})
     assert (ex.kind, ex.columns, ex.data, ex.params) == ("dataframe", ["a"], [[1]], {"p": 1})
-    ex = parse_serving_payload({"dataframe_records": [{"a": 1}]})
+    ex = example_from_request_body({"dataframe_records": [{"a": 1}]})
     assert ex.kind == "dataframe" and ex.columns == ["a"] and ex.orient == "records"
-    ex = parse_serving_payload({"inputs": {"x": [1, 2]}})
+    ex = example_from_request_body({"inputs": {"x": [1, 2]}})
     assert ex.kind == "ndarray" and ex.columns == ["x"]
     chat = {"messages": [{"role": "user", "content": "hi"}]}
-    assert parse_serving_payload(chat).data == chat
+    assert example_from_request_body(chat).data == chat
 
 
 def test_example_file_through_a_model(tmp_path: Path) -> None:

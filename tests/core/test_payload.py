@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from mlmanager.core.errors import PayloadError
+from mlmanager.core.errors import InputReadError
 from mlmanager.core.inputs.reader import (
     PARQUET_HINT,
     classify_json,
-    read_csv_payload,
-    read_json_payload,
-    read_payload,
+    read_csv_input,
+    read_input,
+    read_json_input,
 )
 from mlmanager.core.inputs.validation import validate_file, validate_input
 from mlmanager.core.signature.schema import Signature
@@ -44,7 +44,7 @@ def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
 
 
 def test_short_row_reported_per_row_not_padded(tmp_path: Path) -> None:
-    p = read_payload(_write(tmp_path, "a.csv", "id,x,note\n1,1.5,a\n2,2.5\n3,3.5,c\n4\n"))
+    p = read_input(_write(tmp_path, "a.csv", "id,x,note\n1,1.5,a\n2,2.5\n3,3.5,c\n4\n"))
     short = [pr for pr in p.problems if pr.kind == "short_row"]
     assert [pr.rows for pr in short] == [[1], [3]]
     assert [pr.line for pr in short] == [3, 5]
@@ -55,7 +55,7 @@ def test_short_row_reported_per_row_not_padded(tmp_path: Path) -> None:
 
 def test_long_row_and_unterminated_quote(tmp_path: Path) -> None:
     text = 'id,x,note\n1,1.5,a\n2,2.5,b,EXTRA\n3,3.5,c\n4,4.5,"open\n5,5.5,e\n'
-    p = read_payload(_write(tmp_path, "b.csv", text))
+    p = read_input(_write(tmp_path, "b.csv", text))
     kinds = {pr.kind: pr for pr in p.problems}
     assert kinds["long_row"].rows == [1] and kinds["long_row"].line == 3
     assert kinds["long_row"].values == ["'EXTRA'"]
@@ -70,19 +70,19 @@ def test_long_row_and_unterminated_quote(tmp_path: Path) -> None:
 
 
 def test_quoted_multiline_field_is_fine(tmp_path: Path) -> None:
-    p = read_payload(_write(tmp_path, "c.csv", 'id,x,note\n1,1.5,"two\nlines"\n2,2.5,"say ""hi"""\n'))
+    p = read_input(_write(tmp_path, "c.csv", 'id,x,note\n1,1.5,"two\nlines"\n2,2.5,"say ""hi"""\n'))
     assert p.problems == []
     assert p.data["note"].tolist() == ["two\nlines", 'say "hi"']
 
 
 def test_latin1_bytes_error_names_line_and_column_and_retry_works(tmp_path: Path) -> None:
     path = _write(tmp_path, "l.csv", "id,x,note\n1,1.5,caf\xe9\n".encode("latin-1"))
-    with pytest.raises(PayloadError) as info:
-        read_payload(path)
+    with pytest.raises(InputReadError) as info:
+        read_input(path)
     err = info.value
     assert (err.kind, err.line, err.column, err.retry_encoding) == ("encoding_error", 2, 10, "latin-1")
     assert "line 2, column 10" in str(err) and "latin-1" in str(err)
-    p = read_payload(path, encoding="latin-1")
+    p = read_input(path, encoding="latin-1")
     assert p.data["note"].tolist() == ["café"]
     # validate_file turns it into an invalid result, not an exception
     result = validate_file(SIG, path, "serving")
@@ -94,7 +94,7 @@ def test_bom_nul_and_200kb_field(tmp_path: Path) -> None:
     big = "y" * 200_000
     text = "\ufeffid,x,note\n1,1.5,a\x00b\n2,2.5," + big + "\n"
     limit_before = csv.field_size_limit()
-    p = read_payload(_write(tmp_path, "d.csv", text))
+    p = read_input(_write(tmp_path, "d.csv", text))
     assert csv.field_size_limit() == limit_before  # raised locally only
     assert p.problems == []
     assert p.header == ["id", "x", "note"]  # no BOM in the first name
@@ -116,23 +116,23 @@ def test_leading_zero_ids_cast_per_signature_string(tmp_path: Path) -> None:
 
 
 def test_duplicate_and_padded_header_names_warn(tmp_path: Path) -> None:
-    p = read_payload(_write(tmp_path, "h.csv", "id,x,x, note\n1,2,3,4\n"))
+    p = read_input(_write(tmp_path, "h.csv", "id,x,x, note\n1,2,3,4\n"))
     kinds = sorted(pr.kind for pr in p.problems)
     assert kinds == ["duplicate_column", "header_whitespace"]
     assert all(pr.severity == "warning" for pr in p.problems)
 
 
 def test_empty_and_utf16_inputs(tmp_path: Path) -> None:
-    with pytest.raises(PayloadError, match="empty"):
-        read_payload(_write(tmp_path, "e.csv", "\n\n"))
-    with pytest.raises(PayloadError) as info:
-        read_payload(_write(tmp_path, "u.csv", "id\n1\n".encode("utf-16")))
+    with pytest.raises(InputReadError, match="empty"):
+        read_input(_write(tmp_path, "e.csv", "\n\n"))
+    with pytest.raises(InputReadError) as info:
+        read_input(_write(tmp_path, "u.csv", "id\n1\n".encode("utf-16")))
     assert info.value.retry_encoding == "utf-16"
 
 
 def test_size_cap(tmp_path: Path) -> None:
-    with pytest.raises(PayloadError) as info:
-        read_payload(_write(tmp_path, "big.csv", "a\n" + "1\n" * 100), max_bytes=50)
+    with pytest.raises(InputReadError) as info:
+        read_input(_write(tmp_path, "big.csv", "a\n" + "1\n" * 100), max_bytes=50)
     assert info.value.kind == "too_large"
 
 
@@ -141,7 +141,7 @@ def test_size_cap(tmp_path: Path) -> None:
 
 def test_nan_is_accepted_like_mlflow_but_warned_with_position() -> None:
     text = '{"dataframe_split": {"columns": ["id", "x", "note"],\n "data": [["a", NaN, "b"], ["c", Infinity, "d"]]}}'
-    p = read_json_payload(text)
+    p = read_json_input(text)
     nans = [pr for pr in p.problems if pr.kind == "json_nan"]
     assert [pr.values for pr in nans] == [["NaN"], ["Infinity"]]
     assert nans[0].line == 2 and nans[0].severity == "warning"
@@ -152,22 +152,22 @@ def test_nan_is_accepted_like_mlflow_but_warned_with_position() -> None:
 
 def test_duplicate_keys_are_errors() -> None:
     text = '{"dataframe_records": [{"id": "a", "x": 1.0, "x": 2.0, "note": "n"}]}'
-    p = read_json_payload(text)
+    p = read_json_input(text)
     (dup,) = [pr for pr in p.problems if pr.kind == "duplicate_key"]
     assert dup.column == "x" and dup.line == 1 and dup.severity == "error"
     assert not validate_input(SIG, p, "serving").valid
 
 
 def test_deep_nesting_is_a_clean_error() -> None:
-    with pytest.raises(PayloadError) as info:
-        read_json_payload("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InputReadError) as info:
+        read_json_input("[" * 100_000 + "]" * 100_000)
     assert info.value.kind == "json_too_deep"
     assert info.value.line == 1 and info.value.column is not None and info.value.column > 900
 
 
 def test_huge_integer_is_a_clean_error() -> None:
-    with pytest.raises(PayloadError) as info:
-        read_json_payload('{"inputs": {"x": [\n' + "9" * 5000 + "]}}")
+    with pytest.raises(InputReadError) as info:
+        read_json_input('{"inputs": {"x": [\n' + "9" * 5000 + "]}}")
     assert info.value.kind == "json_number_too_long"
     assert (info.value.line, info.value.column) == (2, 1)
     assert "5000 digits" in str(info.value)
@@ -198,17 +198,17 @@ def test_invalid_json_names_position(tmp_path: Path) -> None:
 )
 def test_json_forms_are_classified(doc, source: str, kind: str) -> None:
     assert classify_json(doc) == (source, kind)
-    p = read_json_payload(json.dumps(doc))
+    p = read_json_input(json.dumps(doc))
     assert (p.source, p.kind) == (source, kind)
 
 
 def test_params_are_kept_and_other_keys_ignored() -> None:
-    p = read_json_payload('{"inputs": [[1]], "params": {"t": 0.5}, "foo": 1}')
+    p = read_json_input('{"inputs": [[1]], "params": {"t": 0.5}, "foo": 1}')
     assert p.params == {"t": 0.5} and p.source == "json:inputs"
 
 
 def test_top_level_list_rejected_in_serving_mode_with_fix() -> None:
-    p = read_json_payload("[[1.0, 2.0]]")
+    p = read_json_input("[[1.0, 2.0]]")
     result = validate_input(SIG, p, "serving")
     assert not result.valid
     (err,) = result.errors
@@ -217,13 +217,13 @@ def test_top_level_list_rejected_in_serving_mode_with_fix() -> None:
 
 
 def test_exactly_one_input_field() -> None:
-    p = read_json_payload('{"inputs": {"id": ["a"]}, "dataframe_records": [{"id": "a"}]}')
+    p = read_json_input('{"inputs": {"id": ["a"]}, "dataframe_records": [{"id": "a"}]}')
     result = validate_input(SIG, p, "serving")
     (err,) = result.errors
     assert err.kind == "payload_format"
     assert "exactly one of the input fields" in err.message
     assert "['inputs', 'dataframe_records']" in err.message
-    bare = validate_input(SIG, read_json_payload('{"columns": ["id"], "data": [["a"]]}'), "serving")
+    bare = validate_input(SIG, read_json_input('{"columns": ["id"], "data": [["a"]]}'), "serving")
     assert "dataframe_split" in bare.errors[0].fix
 
 
@@ -231,10 +231,10 @@ def test_exactly_one_input_field() -> None:
 
 
 def test_format_by_extension_and_sniffing(tmp_path: Path) -> None:
-    assert read_payload(_write(tmp_path, "x.json", '{"inputs": [1]}')).source == "json:inputs"
-    assert read_payload(_write(tmp_path, "x.txt", ' {"inputs": [1]}')).source == "json:inputs"
-    assert read_payload(_write(tmp_path, "y.txt", "a,b\n1,2\n")).source == "csv"
-    assert read_payload(b"a,b\n1,2\n").source == "csv"
+    assert read_input(_write(tmp_path, "x.json", '{"inputs": [1]}')).source == "json:inputs"
+    assert read_input(_write(tmp_path, "x.txt", ' {"inputs": [1]}')).source == "json:inputs"
+    assert read_input(_write(tmp_path, "y.txt", "a,b\n1,2\n")).source == "csv"
+    assert read_input(b"a,b\n1,2\n").source == "csv"
 
 
 def test_parquet_roundtrip(tmp_path: Path) -> None:
@@ -243,20 +243,20 @@ def test_parquet_roundtrip(tmp_path: Path) -> None:
 
     path = tmp_path / "x.parquet"
     pd.DataFrame({"id": ["a"], "x": [1.5], "note": ["n"]}).to_parquet(path)
-    p = read_payload(path)
+    p = read_input(path)
     assert p.source == "parquet" and p.data["x"].tolist() == [1.5]
     assert validate_input(SIG, p, "serving").valid
-    assert read_payload(path.read_bytes()).source == "parquet"
+    assert read_input(path.read_bytes()).source == "parquet"
 
 
 def test_parquet_without_pyarrow_says_how_to_install(tmp_path: Path, monkeypatch) -> None:
     path = _write(tmp_path, "x.parquet", b"PAR1....")
     monkeypatch.setitem(sys.modules, "pyarrow", None)
-    with pytest.raises(PayloadError) as info:
-        read_payload(path)
+    with pytest.raises(InputReadError) as info:
+        read_input(path)
     assert str(info.value).endswith(PARQUET_HINT) and info.value.kind == "parquet_unavailable"
 
 
 def test_read_csv_from_text_directly() -> None:
-    p = read_csv_payload("a,b\n1,2\n")
+    p = read_csv_input("a,b\n1,2\n")
     assert p.n_rows == 1 and p.header == ["a", "b"] and p.encoding == "utf-8"

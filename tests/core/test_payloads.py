@@ -22,7 +22,11 @@ from mlmanager.core.deploy.local_server import (
     free_port,
     mlflow_available,
 )
-from mlmanager.core.deploy.request_bodies import build_payload, from_json_document, validate_payload
+from mlmanager.core.deploy.request_bodies import (
+    check_request,
+    from_json_document,
+    request_for_model,
+)
 from mlmanager.core.errors import InvalidError
 from mlmanager.core.model.mlmodel import load_model
 
@@ -68,10 +72,10 @@ def strict_json(text: str) -> object:
 @pytest.mark.parametrize("name,model,input_file", MODELS, ids=[m[0] for m in MODELS])
 def test_generated_request_is_accepted_by_the_target(name: str, model: Path, input_file: Path | None, target: str) -> None:
     doc = load_model(model)
-    payload = build_payload(doc, target, input_path=None if doc.saved_input_example_info else input_file)
+    payload = request_for_model(doc, target, input_path=None if doc.saved_input_example_info else input_file)
     body = strict_json(payload.json_text())
     assert body == payload.body
-    check = validate_payload(doc, payload.json_text(), target)
+    check = check_request(doc, payload.json_text(), target)
     if name == "v2_loans_gbc" and target == "azureml":
         # pandas 2 (pinned by the model) makes Azure's script read the example's int64 dtypes
         assert not check.valid and "credit_lines" in check.errors[0].message
@@ -87,10 +91,10 @@ def test_generated_request_is_accepted_by_the_target(name: str, model: Path, inp
 def test_every_orient_of_a_colspec_model_is_accepted_by_mlflow_and_databricks(orient: str) -> None:
     doc = load_model(CORPUS / "housing_rf_regressor")
     for target in ("mlflow", "databricks"):
-        payload = build_payload(doc, target, orient=orient)
+        payload = request_for_model(doc, target, orient=orient)
         key = {"split": "dataframe_split", "records": "dataframe_records"}.get(orient, orient)
         assert key in payload.body
-        assert validate_payload(doc, payload.json_text(), target).valid
+        assert check_request(doc, payload.json_text(), target).valid
 
 
 def documented_azure_format(body: object, tensor: bool) -> list[str]:
@@ -117,7 +121,7 @@ def documented_azure_format(body: object, tensor: bool) -> list[str]:
 @pytest.mark.parametrize("name,model,input_file", MODELS, ids=[m[0] for m in MODELS])
 def test_azure_bodies_follow_the_documented_format(name: str, model: Path, input_file: Path | None) -> None:
     doc = load_model(model)
-    payload = build_payload(doc, "azureml", input_path=None if doc.saved_input_example_info else input_file)
+    payload = request_for_model(doc, "azureml", input_path=None if doc.saved_input_example_info else input_file)
     assert documented_azure_format(payload.body, tensor=payload.orient == "inputs") == []
     if doc.signature is None:  # pandas 3 cannot read a split DataFrame here: rows are sent
         assert payload.orient == "inputs" and any("pandas 3" in n for n in payload.notes)
@@ -126,22 +130,22 @@ def test_azure_bodies_follow_the_documented_format(name: str, model: Path, input
 def test_params_are_a_sibling_with_defaults_and_overrides() -> None:
     doc = load_model(CORPUS / "ticket_triage_pyfunc_params")
     for target in pl.TARGETS:
-        payload = build_payload(doc, target, params={"max_rows": 3})
+        payload = request_for_model(doc, target, params={"max_rows": 3})
         assert payload.body["params"] == {"threshold": 0.4, "urgent_label": "urgent", "max_rows": 3}
-    bad = build_payload(doc, "mlflow", params={"threshold": "high"})
-    check = validate_payload(doc, bad.json_text(), "mlflow")
+    bad = request_for_model(doc, "mlflow", params={"threshold": "high"})
+    check = check_request(doc, bad.json_text(), "mlflow")
     assert not check.valid and any(p.stage == "params" for p in check.errors)
-    check = validate_payload(doc, build_payload(doc, "azureml", params={"threshold": "high"}).json_text(), "azureml")
+    check = check_request(doc, request_for_model(doc, "azureml", params={"threshold": "high"}).json_text(), "azureml")
     assert not check.valid
 
 
 def test_tensor_model_uses_inputs_and_azure_a_bare_list() -> None:
     doc = load_model(CORPUS / "sensor_tensor_logreg")
-    assert list(build_payload(doc, "mlflow").body) == ["inputs"]
-    body = build_payload(doc, "azureml").body
+    assert list(request_for_model(doc, "mlflow").body) == ["inputs"]
+    body = request_for_model(doc, "azureml").body
     assert isinstance(body["input_data"], list) and len(body["input_data"][0]) == 4
     wrong = {"input_data": [[1.0, 2.0]]}
-    check = validate_payload(doc, json.dumps(wrong), "azureml")
+    check = check_request(doc, json.dumps(wrong), "azureml")
     assert not check.valid and "shape" in check.errors[0].message
 
 
@@ -149,7 +153,7 @@ def test_azure_refuses_records_and_instances_forms() -> None:
     doc = load_model(CORPUS / "iris_logreg_colspec")
     for orient in ("records", "instances"):
         with pytest.raises(InvalidError, match="Azure"):
-            build_payload(doc, "azureml", orient=orient)
+            request_for_model(doc, "azureml", orient=orient)
 
 
 def test_type_hint_models_get_inputs_only(tmp_path: Path) -> None:
@@ -159,12 +163,12 @@ def test_type_hint_models_get_inputs_only(tmp_path: Path) -> None:
     )
     (folder / "MLmodel").write_text(text)
     doc = load_model(folder)
-    payload = build_payload(doc, "mlflow")
+    payload = request_for_model(doc, "mlflow")
     assert payload.orient == "inputs" and "inputs" in payload.body
     with pytest.raises(InvalidError, match="type hints"):
-        build_payload(doc, "mlflow", orient="split")
-    split = build_payload(load_model(CORPUS / "iris_logreg_colspec"), "mlflow").json_text()
-    check = validate_payload(doc, split, "mlflow")
+        request_for_model(doc, "mlflow", orient="split")
+    split = request_for_model(load_model(CORPUS / "iris_logreg_colspec"), "mlflow").json_text()
+    check = check_request(doc, split, "mlflow")
     assert not check.valid and "'inputs' key" in check.errors[0].message
 
 
@@ -175,48 +179,48 @@ def test_placeholders_from_the_signature_when_there_is_no_example(tmp_path: Path
     end = text.index("signature:")
     (folder / "MLmodel").write_text(text[:start] + text[end:])
     doc = load_model(folder)
-    payload = build_payload(doc, "mlflow")
+    payload = request_for_model(doc, "mlflow")
     assert payload.source == "signature" and any("placeholder" in n for n in payload.notes)
     assert len(payload.body["dataframe_split"]["data"]) == 1
-    assert validate_payload(doc, payload.json_text(), "mlflow").valid
+    assert check_request(doc, payload.json_text(), "mlflow").valid
 
 
 def test_no_example_and_no_signature_needs_an_input_file() -> None:
     doc = load_model(CORPUS / "scaler_logreg_nosig")
     with pytest.raises(InvalidError, match="--input"):
-        build_payload(doc, "mlflow")
-    payload = build_payload(doc, "mlflow", input_path=CORPUS / "scaler_logreg_nosig.input.csv")
+        request_for_model(doc, "mlflow")
+    payload = request_for_model(doc, "mlflow", input_path=CORPUS / "scaler_logreg_nosig.input.csv")
     assert "dataframe_split" in payload.body
 
 
 def test_nan_in_the_example_becomes_null() -> None:
     doc = load_model(CORPUS / "optional_cols_imputer")
     assert "NaN" in (CORPUS / "optional_cols_imputer" / "input_example.json").read_text()
-    payload = build_payload(doc, "mlflow")
+    payload = request_for_model(doc, "mlflow")
     strict_json(payload.json_text())
     assert any("null" in n for n in payload.notes)
-    assert validate_payload(doc, payload.json_text(), "mlflow").valid
+    assert check_request(doc, payload.json_text(), "mlflow").valid
 
 
 def test_inputs_from_files_in_every_form(tmp_path: Path) -> None:
     doc = load_model(CORPUS / "iris_logreg_colspec")
-    reference = build_payload(doc, "mlflow").body["dataframe_split"]
+    reference = request_for_model(doc, "mlflow").body["dataframe_split"]
     forms = {
         "split.json": {"dataframe_split": reference},
-        "records.json": build_payload(doc, "mlflow", orient="records").body,
-        "instances.json": build_payload(doc, "mlflow", orient="instances").body,
-        "inputs.json": build_payload(doc, "mlflow", orient="inputs").body,
-        "azure.json": build_payload(doc, "azureml").body,
+        "records.json": request_for_model(doc, "mlflow", orient="records").body,
+        "instances.json": request_for_model(doc, "mlflow", orient="instances").body,
+        "inputs.json": request_for_model(doc, "mlflow", orient="inputs").body,
+        "azure.json": request_for_model(doc, "azureml").body,
         "example.json": {"columns": reference["columns"], "data": reference["data"]},
     }
     for fname, body in forms.items():
         path = tmp_path / fname
         path.write_text(json.dumps(body))
-        again = build_payload(doc, "mlflow", input_path=path).body["dataframe_split"]
+        again = request_for_model(doc, "mlflow", input_path=path).body["dataframe_split"]
         assert again == reference, fname
     csv_path = tmp_path / "x.csv"
-    csv_path.write_text(build_payload(doc, "mlflow").render("csv"))
-    assert build_payload(doc, "mlflow", input_path=csv_path).body["dataframe_split"] == reference
+    csv_path.write_text(request_for_model(doc, "mlflow").render("csv"))
+    assert request_for_model(doc, "mlflow", input_path=csv_path).body["dataframe_split"] == reference
 
 
 def test_parquet_input(tmp_path: Path) -> None:
@@ -227,9 +231,9 @@ def test_parquet_input(tmp_path: Path) -> None:
     df = pd.read_csv(src, parse_dates=["timestamp"])
     path = tmp_path / "in.parquet"
     df.to_parquet(path)
-    payload = build_payload(doc, "mlflow", input_path=path)
+    payload = request_for_model(doc, "mlflow", input_path=path)
     assert isinstance(payload.body["dataframe_split"]["data"][0][0], str)  # ISO datetime text
-    assert validate_payload(doc, payload.json_text(), "mlflow").valid
+    assert check_request(doc, payload.json_text(), "mlflow").valid
 
 
 def test_string_columns_keep_leading_zeros_from_csv(tmp_path: Path) -> None:
@@ -240,7 +244,7 @@ def test_string_columns_keep_leading_zeros_from_csv(tmp_path: Path) -> None:
     row = ["007" if n in string_cols else "1" for n in names]
     path = tmp_path / "zeros.csv"
     path.write_text(header + "\n" + ",".join(row) + "\n")
-    data = build_payload(doc, "mlflow", input_path=path).body["dataframe_split"]
+    data = request_for_model(doc, "mlflow", input_path=path).body["dataframe_split"]
     assert data["data"][0][names.index(string_cols[0])] == "007"
 
 
@@ -251,17 +255,17 @@ def test_string_columns_keep_leading_zeros_from_csv(tmp_path: Path) -> None:
 def test_curl_carries_the_exact_body() -> None:
     doc = load_model(CORPUS / "ticket_triage_pyfunc_params")
     for target in pl.TARGETS:
-        payload = build_payload(doc, target)
+        payload = request_for_model(doc, target)
         words = shlex.split(payload.curl())
         assert words[:4] == ["curl", "-sS", "-X", "POST"]
         body = words[words.index("--data-binary") + 1]
         assert json.loads(body) == payload.body
         assert "Content-Type: application/json" in words
-    assert "$DATABRICKS_TOKEN" in build_payload(doc, "databricks").curl()
-    assert "/serving-endpoints/" in build_payload(doc, "databricks").curl()
-    assert "$AZUREML_SCORING_URI" in build_payload(doc, "azureml").curl()
-    assert "http://127.0.0.1:5000/invocations" in build_payload(doc, "mlflow").curl()
-    assert "https://x/score" in build_payload(doc, "azureml").curl(url="https://x/score")
+    assert "$DATABRICKS_TOKEN" in request_for_model(doc, "databricks").curl()
+    assert "/serving-endpoints/" in request_for_model(doc, "databricks").curl()
+    assert "$AZUREML_SCORING_URI" in request_for_model(doc, "azureml").curl()
+    assert "http://127.0.0.1:5000/invocations" in request_for_model(doc, "mlflow").curl()
+    assert "https://x/score" in request_for_model(doc, "azureml").curl(url="https://x/score")
 
 
 def test_curl_quotes_single_quotes_in_values(tmp_path: Path) -> None:
@@ -275,7 +279,7 @@ def test_curl_quotes_single_quotes_in_values(tmp_path: Path) -> None:
 @pytest.mark.parametrize("target", pl.TARGETS)
 def test_python_snippet_posts_the_body(target: str, monkeypatch: pytest.MonkeyPatch) -> None:
     doc = load_model(CORPUS / "ticket_triage_pyfunc_params")
-    payload = build_payload(doc, target)
+    payload = request_for_model(doc, target)
     calls = []
 
     class Response:
@@ -306,12 +310,12 @@ def test_csv_rendering_reads_back() -> None:
     import io
 
     doc = load_model(CORPUS / "housing_rf_regressor")
-    payload = build_payload(doc, "azureml")
+    payload = request_for_model(doc, "azureml")
     df = pd.read_csv(io.StringIO(payload.render("csv")))
     assert list(df.columns) == payload.body["input_data"]["columns"]
     assert len(df) == len(payload.body["input_data"]["data"])
     with pytest.raises(InvalidError):
-        build_payload(load_model(CORPUS / "sensor_tensor_logreg"), "mlflow").render("csv")
+        request_for_model(load_model(CORPUS / "sensor_tensor_logreg"), "mlflow").render("csv")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,47 +324,47 @@ def test_csv_rendering_reads_back() -> None:
 
 def test_mlflow_protocol_errors() -> None:
     doc = load_model(CORPUS / "iris_logreg_colspec")
-    split = build_payload(doc, "mlflow").body
+    split = request_for_model(doc, "mlflow").body
     two = {**split, "inputs": [[1, 2, 3, 4]]}
-    assert "exactly one" in validate_payload(doc, json.dumps(two), "mlflow").errors[0].message
-    azure = build_payload(doc, "azureml").json_text()
-    check = validate_payload(doc, azure, "databricks")
+    assert "exactly one" in check_request(doc, json.dumps(two), "mlflow").errors[0].message
+    azure = request_for_model(doc, "azureml").json_text()
+    check = check_request(doc, azure, "databricks")
     assert not check.valid and "Azure" in check.errors[0].message
-    check = validate_payload(doc, split, "azureml")
+    check = check_request(doc, split, "azureml")
     assert not check.valid and "input_data" in check.errors[0].message
-    assert not validate_payload(doc, "{not json", "mlflow").valid
-    assert not validate_payload(doc, "[[1, 2]]", "mlflow").valid
+    assert not check_request(doc, "{not json", "mlflow").valid
+    assert not check_request(doc, "[[1, 2]]", "mlflow").valid
 
 
 def test_mlflow_accepts_csv_bodies_other_targets_do_not() -> None:
     doc = load_model(CORPUS / "iris_logreg_colspec")
     text = (CORPUS / "iris_logreg_colspec.input.csv").read_text()
-    assert validate_payload(doc, text, "mlflow").valid
+    assert check_request(doc, text, "mlflow").valid
     for target in ("azureml", "databricks"):
-        assert not validate_payload(doc, text, target).valid
+        assert not check_request(doc, text, target).valid
 
 
 def test_databricks_size_limit_and_list_wrapped_split(monkeypatch: pytest.MonkeyPatch) -> None:
     doc = load_model(CORPUS / "iris_logreg_colspec")
-    body = build_payload(doc, "databricks").body
+    body = request_for_model(doc, "databricks").body
     wrapped = {"dataframe_split": [body["dataframe_split"]]}
-    check = validate_payload(doc, json.dumps(wrapped), "databricks")
+    check = check_request(doc, json.dumps(wrapped), "databricks")
     assert not check.valid and "wrapped in a list" in check.errors[0].message
     assert from_json_document(wrapped, "x").rows == body["dataframe_split"]["data"]  # still readable
-    monkeypatch.setattr(pl, "DATABRICKS_MAX_PAYLOAD_BYTES", 100)
-    check = validate_payload(doc, json.dumps(body), "databricks")
+    monkeypatch.setattr(pl, "DATABRICKS_MAX_REQUEST_BYTES", 100)
+    check = check_request(doc, json.dumps(body), "databricks")
     assert not check.valid and "16 MB" in check.errors[0].message
-    assert validate_payload(doc, json.dumps(body), "mlflow").valid
+    assert check_request(doc, json.dumps(body), "mlflow").valid
 
 
 def test_azure_without_signature_depends_on_pandas() -> None:
     doc = load_model(CORPUS / "scaler_logreg_nosig")
-    payload = build_payload(doc, "azureml", input_path=CORPUS / "scaler_logreg_nosig.input.csv", orient="split")
-    check = validate_payload(doc, payload.json_text(), "azureml", pandas_major=3)
+    payload = request_for_model(doc, "azureml", input_path=CORPUS / "scaler_logreg_nosig.input.csv", orient="split")
+    check = check_request(doc, payload.json_text(), "azureml", pandas_major=3)
     assert not check.valid and check.errors[0].kind == "azure_pandas3"
-    assert validate_payload(doc, payload.json_text(), "azureml", pandas_major=2).valid
+    assert check_request(doc, payload.json_text(), "azureml", pandas_major=2).valid
     rows = {"input_data": payload.body["input_data"]["data"]}
-    check = validate_payload(doc, json.dumps(rows), "azureml", pandas_major=3)
+    check = check_request(doc, json.dumps(rows), "azureml", pandas_major=3)
     assert check.valid and any(w.kind == "no_signature" for w in check.warnings)
 
 
@@ -368,22 +372,22 @@ def test_azure_sample_comes_from_the_example_only_under_pandas_2() -> None:
     doc = load_model(CORPUS / "v2_loans_gbc")
     assert azure_sample(doc, 2).source == "input example"
     assert azure_sample(doc, 3).source == "signature"
-    body = build_payload(doc, "azureml").json_text()
-    assert validate_payload(doc, body, "azureml", pandas_major=3).valid
-    assert not validate_payload(doc, body, "azureml", pandas_major=2).valid
+    body = request_for_model(doc, "azureml").json_text()
+    assert check_request(doc, body, "azureml", pandas_major=3).valid
+    assert not check_request(doc, body, "azureml", pandas_major=2).valid
 
 
 def test_azure_casts_to_the_sample_then_enforces_strictly() -> None:
     doc = load_model(CORPUS / "housing_rf_regressor")
-    body = build_payload(doc, "azureml").body
+    body = request_for_model(doc, "azureml").body
     body["input_data"]["data"][0][0] = None  # a null in a long column: astype(int64) fails
-    check = validate_payload(doc, json.dumps(body), "azureml")
+    check = check_request(doc, json.dumps(body), "azureml")
     assert not check.valid and check.errors[0].kind == "type_mismatch"
-    body = build_payload(doc, "azureml").body
+    body = request_for_model(doc, "azureml").body
     del body["input_data"]["columns"][0]
     for row in body["input_data"]["data"]:
         del row[0]
-    check = validate_payload(doc, json.dumps(body), "azureml")
+    check = check_request(doc, json.dumps(body), "azureml")
     assert not check.valid and "missing" in check.errors[0].message.lower()
 
 

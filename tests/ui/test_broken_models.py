@@ -76,7 +76,7 @@ def test_broken_model_shows_error_panel(qtbot, window, tmp_path: Path, tmp_model
         window.view.set_current_page(key)
     wait_idle(qtbot, window)
     if entry.artifacts is not None:
-        files = {n.path for n in window.view.page("artifacts").model.root.walk() if n.payload is not None}
+        files = {n.path for n in window.view.page("artifacts").model.root.walk() if n.item is not None}
         assert "model.skops" in files  # what could still be read
     # and the app keeps working
     good = window.open_model(tmp_model)

@@ -101,7 +101,7 @@ def test_only_problems_filter(qtbot, deploy_window) -> None:
 @pytest.mark.parametrize("target", ["mlflow", "azureml", "databricks"])
 def test_request_renders_and_copies_for_each_target(qtbot, deploy_window, target: str) -> None:
     page = open_deploy(qtbot, deploy_window, demo_model_path())
-    view = page.payload
+    view = page.request_view
     view.set_target(target)
     wait_page(qtbot, page)
     body = json.loads(view.text())
@@ -126,7 +126,7 @@ def test_request_renders_and_copies_for_each_target(qtbot, deploy_window, target
 
 def test_request_forms_edits_and_validation(qtbot, deploy_window) -> None:
     page = open_deploy(qtbot, deploy_window, demo_model_path())
-    view = page.payload
+    view = page.request_view
     view.set_orient("records")
     wait_page(qtbot, page)
     assert "dataframe_records" in json.loads(view.text())
@@ -157,7 +157,7 @@ def test_request_forms_edits_and_validation(qtbot, deploy_window) -> None:
 
 def test_model_without_example_takes_an_input_file(qtbot, deploy_window, prompter) -> None:
     page = open_deploy(qtbot, deploy_window, NOSIG)
-    view = page.payload
+    view = page.request_view
     assert view.text() == "" and view.badge.text() == "No request"
     assert "no input example" in view.editor.placeholderText()
     assert not view.copy_json.isEnabled()
@@ -186,7 +186,7 @@ def _drag_events(widget, paths: list[Path]):
 
 def test_dropping_an_input_file_builds_the_request_from_it(qtbot, deploy_window, tmp_path: Path) -> None:
     page = open_deploy(qtbot, deploy_window, demo_model_path())
-    view = page.payload
+    view = page.request_view
     page.tabs.setCurrentWidget(view)
     other = tmp_path / "model.txt"
     other.write_text("x")
@@ -210,10 +210,10 @@ def test_openapi_export_writes_a_valid_document(qtbot, deploy_window, prompter, 
     from openapi_spec_validator import validate
 
     page = open_deploy(qtbot, deploy_window, demo_model_path())
-    page.payload.set_target(target)
+    page.request_view.set_target(target)
     wait_page(qtbot, page)
     prompter.paths.append(str(tmp_path / name))
-    qtbot.mouseClick(page.payload.export_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.request_view.export_button, Qt.MouseButton.LeftButton)
     wait_page(qtbot, page)
     assert [c.kind for c in prompter.calls][-1] == "save_file"
     path = tmp_path / (name if "." in name else name + ".json")

@@ -15,7 +15,7 @@ from deploy_helpers import copy_model, open_deploy
 from PySide6.QtCore import Qt
 
 from mlmanager.core.deploy.local_server import ServeResult
-from mlmanager.core.deploy.request_bodies import validate_payload
+from mlmanager.core.deploy.request_bodies import check_request
 from mlmanager.core.model.mlmodel import load_model
 from mlmanager.ui.pages.deploy.server_session import ServerReply, WorkerAnswer, compare, same
 
@@ -68,7 +68,7 @@ def test_local_server_trust_stop_and_answers_like_the_worker(
     assert panel.last_comparison.title == "Same predictions", panel.last_comparison.text
     reply, answer = panel.last_reply, panel.last_answer
     assert reply.result.status == 200
-    check = validate_payload(load_model(model), page.payload.text(), "mlflow")
+    check = check_request(load_model(model), page.request_view.text(), "mlflow")
     assert check.valid and answer.ok
     assert reply.result.predictions == answer.predictions == [0, 1, 2]
     assert "HTTP 200" in panel.server_title.text()
@@ -76,7 +76,7 @@ def test_local_server_trust_stop_and_answers_like_the_worker(
     assert ready.command[ready.command.index("-h") + 1] == "127.0.0.1"
     qtbot.waitUntil(lambda: "POST /invocations" in panel.log_view.toPlainText(), timeout=10_000)
     # 4. an edited body the schema rejects: both sides reject it
-    page.payload.editor.setPlainText('{"dataframe_split": {"columns": ["sepal length (cm)"], "data": [["x"]]}}')
+    page.request_view.editor.setPlainText('{"dataframe_split": {"columns": ["sepal length (cm)"], "data": [["x"]]}}')
     qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.last_comparison is not None, timeout=60_000)
     assert panel.last_reply.result.status == 400
@@ -96,7 +96,7 @@ def _reply(status: int, predictions) -> ServerReply:
 
 def test_comparison_rules() -> None:
     doc = load_model(IRIS)
-    bad = validate_payload(doc, '{"dataframe_split": {"columns": ["x"], "data": [[1]]}}', "mlflow")
+    bad = check_request(doc, '{"dataframe_split": {"columns": ["x"], "data": [[1]]}}', "mlflow")
     assert not bad.valid
     assert compare(_reply(200, [0, 1, 2]), WorkerAnswer(1, [0, 1, 2])).title == "Same predictions"
     assert compare(_reply(200, [0.1, 0.2]), WorkerAnswer(1, [0.1 + 1e-15, 0.2])).level == "ok"

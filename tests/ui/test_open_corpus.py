@@ -56,7 +56,7 @@ def test_open_corpus_model(qtbot, window, name: str, model_dir: Path) -> None:
     window.view.set_current_page("artifacts")
     wait_idle(qtbot, window)
     arts = window.view.page("artifacts")
-    files = {n.path for n in arts.model.root.walk() if n.payload is not None}
+    files = {n.path for n in arts.model.root.walk() if n.item is not None}
     assert files == {a["path"] for a in exp["artifacts"]}
     assert arts.preview.title.text() == "MLmodel"  # previewed by default
 

@@ -21,7 +21,7 @@ from predict_support import (
 )
 from PySide6.QtGui import QGuiApplication
 
-from mlmanager.core.inputs.reader import read_json_payload
+from mlmanager.core.inputs.reader import read_json_input
 from mlmanager.core.inputs.validation import validate_input
 from mlmanager.core.model.mlmodel import load_model
 from mlmanager.core.signature.examples import load_input_example, load_serving_example
@@ -74,7 +74,7 @@ def test_input_is_copied_as_a_request_and_a_curl_command(qtbot, predict_window, 
     split = request["dataframe_split"]
     assert split["columns"] == ["priority", "length_chars", "has_attachment", "channel"]
     assert len(split["data"]) == page._state.opened.rows
-    result = validate_input(load_model(model).signature, read_json_payload(text), "serving")
+    result = validate_input(load_model(model).signature, read_json_input(text), "serving")
     assert result.valid and result.params["threshold"] == 0.25, result.summary()
 
     page.copy_request(curl=True)
@@ -86,9 +86,9 @@ def test_input_is_copied_as_a_request_and_a_curl_command(qtbot, predict_window, 
 
     sensor = copy_tree(MODELS / "sensor_tensor_logreg", tmp_path / "sensor")
     opened = predict_services.input_helper.open_file(MODELS / "sensor_tensor_logreg.input2.json")
-    tensor = json.loads(predict_services.input_helper.payload_text(opened.input_id))
+    tensor = json.loads(predict_services.input_helper.request_body_text(opened.input_id))
     assert set(tensor) == {"inputs"} and len(tensor["inputs"][0]) == 4
-    assert validate_input(load_model(sensor).signature, read_json_payload(json.dumps(tensor)), "serving").valid
+    assert validate_input(load_model(sensor).signature, read_json_input(json.dumps(tensor)), "serving").valid
 
 
 def test_input_saved_as_the_models_input_example(qtbot, predict_window, prompter, tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_input_saved_as_the_models_input_example(qtbot, predict_window, prompter
     assert example.shape == expected.shape and list(example["rooms"]) == list(expected["rooms"])
     serving = load_serving_example(doc)
     assert serving is not None and serving.kind == "dataframe"
-    assert validate_input(doc.signature, read_json_payload((model / "serving_input_example.json").read_bytes()),
+    assert validate_input(doc.signature, read_json_input((model / "serving_input_example.json").read_bytes()),
                           "serving").valid
     # everything but the example info is as it was (minimal-diff save)
     assert old_text.replace("saved_input_example_info", "") in doc.text or "flavors:" in doc.text

@@ -37,7 +37,7 @@ from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.inputs.problems import Problem
 
 if TYPE_CHECKING:
-    from mlmanager.core.deploy.request_bodies import PayloadCheck
+    from mlmanager.core.deploy.request_bodies import RequestCheck
     from mlmanager.core.model.mlmodel import ModelDocument
 
 # DataType.to_pandas() of MLflow 3.17.2
@@ -370,13 +370,13 @@ def parse_request(doc: ModelDocument, body: Any, sample: AzureSample, pandas_maj
 def validate_azure(
     doc: ModelDocument,
     body: Any,
-    check: PayloadCheck,
+    check: RequestCheck,
     *,
     pandas_major: int = 3,
     read_problems: list[Problem] | None = None,
-) -> PayloadCheck:
+) -> RequestCheck:
     """Fill ``check`` with Azure's verdict on ``body`` (a decoded JSON document)."""
-    from mlmanager.core.inputs.reader import payload_from_object
+    from mlmanager.core.inputs.reader import input_from_object
     from mlmanager.core.inputs.validation import validate_input
 
     check.form = "input_data" if isinstance(body, dict) and "input_data" in body else None
@@ -414,7 +414,7 @@ def validate_azure(
         ))
         return check
     result = validate_input(
-        doc.signature, payload_from_object(data, params), "python",
+        doc.signature, input_from_object(data, params), "python",
         doc.is_signature_from_type_hint is True, params=params,
     )
     check.result = result

@@ -199,7 +199,7 @@ def check_protocol_version(ctx: DeployContext) -> Result:
     v = version_tuple(ctx.doc.mlflow_version)
     if v is None:
         return warn(
-            "mlflow_version is not recorded: the payload protocol (MLflow 1.x vs 2.x+) is unknown",
+            "mlflow_version is not recorded: the request protocol (MLflow 1.x vs 2.x+) is unknown",
             "re-log the model with mlflow >= 2",
             None,
         )
@@ -427,10 +427,10 @@ def check_serialization(ctx: DeployContext) -> Result:
 
 def make_example_request(target: str) -> Check:
     def check(ctx: DeployContext) -> Result:
-        from mlmanager.core.deploy.request_bodies import validate_payload
+        from mlmanager.core.deploy.request_bodies import check_request
 
-        payload, error = ctx.payload_for(target)
-        if payload is None:
+        request, error = ctx.request_for(target)
+        if request is None:
             if ctx.signature is None and ctx.doc.saved_input_example_info is None:
                 return warn(
                     "no input example and no signature: no request can be built or checked",
@@ -442,8 +442,8 @@ def make_example_request(target: str) -> Check:
                 "fix input_example.json or the signature",
                 "signature",
             )
-        result = validate_payload(ctx.doc, payload.json_text(indent=None), target)
-        where = payload.source
+        result = check_request(ctx.doc, request.json_text(indent=None), target)
+        where = request.source
         if not result.valid:
             first = result.errors[0]
             fix = first.fix or "make the input example and the signature agree"
@@ -461,25 +461,25 @@ def make_example_request(target: str) -> Check:
                 fix,
                 "signature",
             )
-        if payload.source == "signature":
+        if request.source == "signature":
             return warn(
                 "no input example: the request was built from the signature with placeholder values (it is accepted)",
                 "log an input example with real values",
                 "files",
             )
-        return passed(f"the request built from the {where} is accepted ({payload.orient} form)")
+        return passed(f"the request built from the {where} is accepted ({request.orient} form)")
 
     return check
 
 
 def make_serving_example(target: str) -> Check:
     def check(ctx: DeployContext) -> Result:
-        from mlmanager.core.deploy.request_bodies import validate_payload
+        from mlmanager.core.deploy.request_bodies import check_request
 
         raw = ctx.serving_example_raw
         if raw is None:
             return not_applicable("no serving_input_example.json")
-        result = validate_payload(ctx.doc, raw, target)
+        result = check_request(ctx.doc, raw, target)
         if not result.valid:
             return fail(
                 f"serving_input_example.json is rejected: {result.errors[0].message.splitlines()[0]}",
@@ -800,20 +800,20 @@ def check_batch_csv_types(ctx: DeployContext) -> Result:
 
 
 def check_batch_csv_example(ctx: DeployContext) -> Result:
-    from mlmanager.core.deploy.request_bodies import build_payload
+    from mlmanager.core.deploy.request_bodies import request_for_model
     from mlmanager.core.errors import MlmanagerError
-    from mlmanager.core.inputs.reader import read_csv_payload
+    from mlmanager.core.inputs.reader import read_csv_input
     from mlmanager.core.inputs.validation import validate_input
 
     sig = ctx.signature
     if sig is None or sig.inputs is None or sig.inputs.is_tensor:
         return not_applicable("no ColSpec inputs")
     try:
-        payload = build_payload(ctx.doc, "mlflow", orient="split")
-        text = payload.csv_text()
+        request = request_for_model(ctx.doc, "mlflow", orient="split")
+        text = request.csv_text()
     except MlmanagerError as exc:
         return fail(f"the input example cannot be written as CSV: {exc.message}", "fix input_example.json", "files")
-    result = validate_input(sig, read_csv_payload(text.encode("utf-8")), "serving")
+    result = validate_input(sig, read_csv_input(text.encode("utf-8")), "serving")
     if not result.valid:
         return fail(
             "the input example written as a CSV file is rejected when read the way MLflow reads "
@@ -822,5 +822,5 @@ def check_batch_csv_example(ctx: DeployContext) -> Result:
             result.errors[0].fix or "make the example and the signature agree",
             "signature",
         )
-    src = "signature placeholders" if payload.source == "signature" else "input example"
+    src = "signature placeholders" if request.source == "signature" else "input example"
     return passed(f"the {src} written as CSV reads back with the signature's types")

@@ -230,22 +230,22 @@ class LocalServer:
 
     def post(
         self,
-        payload: str | bytes | dict | list,
+        body: str | bytes | dict | list,
         *,
         content_type: str = "application/json",
         path: str = "/invocations",
     ) -> ServeResult:
-        """POST ``payload`` to the local server (loopback only)."""
+        """POST ``body`` to the local server (loopback only)."""
         if not self.running:
             raise LocalServerError("the server is not running", self.log_tail())
         if not path.startswith("/"):
             raise ValueError("path must start with '/'")
-        if isinstance(payload, (dict, list)):
-            data = json.dumps(payload).encode("utf-8")
-        elif isinstance(payload, str):
-            data = payload.encode("utf-8")
+        if isinstance(body, (dict, list)):
+            data = json.dumps(body).encode("utf-8")
+        elif isinstance(body, str):
+            data = body.encode("utf-8")
         else:
-            data = bytes(payload)
+            data = bytes(body)
         url = f"http://{LOOPBACK}:{self.port}{path}"
         req = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": content_type})
         started = time.monotonic()
@@ -268,7 +268,7 @@ class LocalServer:
 
 def try_local_server(
     model_dir: str | os.PathLike[str],
-    payload: str | bytes | dict | list,
+    body: str | bytes | dict | list,
     *,
     python: str | None = None,
     trusted: bool = False,
@@ -276,7 +276,7 @@ def try_local_server(
     startup_timeout: float = 180.0,
     request_timeout: float = 60.0,
 ) -> LocalServeOutcome:
-    """Start a local MLflow server for ``model_dir``, POST ``payload``, stop the server.
+    """Start a local MLflow server for ``model_dir``, POST ``body``, stop the server.
 
     Raises InvalidError when ``trusted`` is not True or the folder is not a model; start-up and
     request failures are returned in ``error`` with the server's log tail.
@@ -291,7 +291,7 @@ def try_local_server(
         server.cleanup()
         return LocalServeOutcome(None, exc.log_tail, server.port, 0.0, exc.message, server.command)
     try:
-        result = server.post(payload, content_type=content_type)
+        result = server.post(body, content_type=content_type)
         return LocalServeOutcome(result, server.log_tail(), server.port, server.startup_seconds, None, server.command)
     except LocalServerError as exc:
         return LocalServeOutcome(None, exc.log_tail or server.log_tail(), server.port,

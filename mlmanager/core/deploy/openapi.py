@@ -243,16 +243,16 @@ _KEYS = {"split": "dataframe_split", "records": "dataframe_records", "instances"
 
 
 def _examples(doc: ModelDocument, target: str, forms: list[str]) -> dict[str, Any]:
-    from mlmanager.core.deploy.request_bodies import build_payload
+    from mlmanager.core.deploy.request_bodies import request_for_model
 
     out: dict[str, Any] = {}
     for form in forms:
         try:
-            payload = build_payload(doc, target, orient=form, max_rows=5)
+            request = request_for_model(doc, target, orient=form, max_rows=5)
         except MlmanagerError:
             continue
-        summary = "from the input example" if payload.source != "signature" else "placeholder values"
-        out[form] = {"summary": f"{_KEYS.get(form, form)} ({summary})", "value": payload.body}
+        summary = "from the input example" if request.source != "signature" else "placeholder values"
+        out[form] = {"summary": f"{_KEYS.get(form, form)} ({summary})", "value": request.body}
     return out
 
 

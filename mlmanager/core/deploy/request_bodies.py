@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlmanager.core.errors import InvalidError, MlmanagerError, PayloadError
+from mlmanager.core.errors import InputReadError, InvalidError, MlmanagerError
 from mlmanager.core.inputs.problems import Problem
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ TARGET_ORIENTS: dict[str, tuple[str, ...]] = {
 FORMATS = ("json", "curl", "python", "csv")
 LLM_KEYS = ("messages", "prompt", "input")
 #: Databricks Model Serving: 16 MB per request for custom models (model-serving-limits page)
-DATABRICKS_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
+DATABRICKS_MAX_REQUEST_BYTES = 16 * 1024 * 1024
 MAX_ROWS_DEFAULT = 1000
 
 URLS = {
@@ -279,26 +279,26 @@ def _string_columns(schema: Schema | None) -> dict[Any, Any]:
 
 def from_file(path: str | Path, signature: Signature | None = None, *, encoding: str = "utf-8") -> ModelInput:
     """Neutral input from a CSV, JSON or Parquet file (any request/example form)."""
-    from mlmanager.core.inputs.reader import read_payload
+    from mlmanager.core.inputs.reader import read_input
 
     source = str(path)
-    payload = read_payload(path, encoding=encoding)
-    errors = [p for p in payload.problems if p.severity == "error"]
-    if payload.source == "csv":
+    raw = read_input(path, encoding=encoding)
+    errors = [p for p in raw.problems if p.severity == "error"]
+    if raw.source == "csv":
         if errors:
             raise InvalidError(f"the CSV cannot be read cleanly: {errors[0].message}", source)
-        header = payload.header or []
+        header = raw.header or []
         dtypes = {k: v for k, v in _string_columns(signature.inputs if signature else None).items() if k in header}
         try:
-            df = payload.read_csv(dtype=dtypes or None, keep_default_na=True)
+            df = raw.read_csv(dtype=dtypes or None, keep_default_na=True)
         except Exception as exc:  # noqa: BLE001 - pandas raises many types
             raise InvalidError(f"pandas cannot read the CSV: {exc}", source) from None
         return _frame_to_input(df, source)
-    if payload.source == "parquet":
-        return _frame_to_input(payload.obj, source)
+    if raw.source == "parquet":
+        return _frame_to_input(raw.obj, source)
     if errors:
         raise InvalidError(f"the JSON cannot be used: {errors[0].message}", source)
-    return from_json_document(payload.document, source, signature)
+    return from_json_document(raw.document, source, signature)
 
 
 # -- placeholders from the signature ------------------------------------------------------------
@@ -465,7 +465,7 @@ def default_orient(mi: ModelInput, target: str) -> str:
 
 
 @dataclass
-class RequestPayload:
+class TargetRequest:
     """One request for one target: the JSON body plus how to send it."""
 
     target: str
@@ -581,7 +581,7 @@ def build_request(
     signature: Signature | None = None,
     type_hint: bool = False,
     params: dict[str, Any] | None = None,
-) -> RequestPayload:
+) -> TargetRequest:
     """The request body for ``target`` from neutral input ``mi``."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {TARGETS}")
@@ -615,14 +615,14 @@ def build_request(
         body: dict[str, Any] = {"input_data": value}
         if all_params:
             body["params"] = all_params
-        return RequestPayload(target, chosen, body, mi.source, notes, input=mi)
+        return TargetRequest(target, chosen, body, mi.source, notes, input=mi)
     if is_llm and orient is None and not type_hint:
         body = dict(mi.data)
         if all_params:
             for k, v in all_params.items():
                 body.setdefault(k, v)
         notes.append("chat-style input is sent unwrapped; the response is not wrapped in 'predictions'")
-        return RequestPayload(target, "llm", body, mi.source, notes, input=mi)
+        return TargetRequest(target, "llm", body, mi.source, notes, input=mi)
     if type_hint:
         if orient not in (None, "inputs"):
             raise InvalidError(
@@ -641,10 +641,10 @@ def build_request(
     body = {key: _input_value(mi, chosen)}
     if all_params:
         body["params"] = all_params
-    return RequestPayload(target, chosen, body, mi.source, notes, input=mi)
+    return TargetRequest(target, chosen, body, mi.source, notes, input=mi)
 
 
-def build_payload(
+def request_for_model(
     doc: ModelDocument,
     target: str,
     *,
@@ -653,11 +653,11 @@ def build_payload(
     params: dict[str, Any] | None = None,
     max_rows: int | None = MAX_ROWS_DEFAULT,
     encoding: str = "utf-8",
-) -> RequestPayload:
+) -> TargetRequest:
     """The request for ``target`` from ``input_path`` (CSV/JSON/Parquet, any request form), else
     the model's input example, else placeholders from the signature.
 
-    Raises InvalidError when no input can be found or the form cannot express it, PayloadError
+    Raises InvalidError when no input can be found or the form cannot express it, InputReadError
     when the file cannot be read.
     """
     mi = model_input(doc, input_path, encoding=encoding)
@@ -688,7 +688,7 @@ def build_payload(
 
 
 @dataclass
-class PayloadCheck:
+class RequestCheck:
     """Is this request accepted by ``target`` for this model? ``result`` holds what the model gets."""
 
     target: str
@@ -732,21 +732,21 @@ def _problem(kind: str, message: str, fix: str | None = None, severity: str = "e
     return Problem(kind=kind, message=message, fix=fix, stage="parse", target="input", severity=severity)
 
 
-def _as_bytes(payload: str | bytes | dict | list) -> bytes:
-    if isinstance(payload, (bytes, bytearray)):
-        return bytes(payload)
-    if isinstance(payload, str):
-        return payload.encode("utf-8")
-    return json.dumps(payload, allow_nan=True).encode("utf-8")
+def _as_bytes(body: str | bytes | dict | list) -> bytes:
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return json.dumps(body, allow_nan=True).encode("utf-8")
 
 
-def validate_payload(
+def check_request(
     doc: ModelDocument,
-    payload: str | bytes | dict | list,
+    body: str | bytes | dict | list,
     target: str,
     *,
     pandas_major: int | None = None,
-) -> PayloadCheck:
+) -> RequestCheck:
     """Check a request body (JSON text/bytes/object; CSV text for ``mlflow``) against the model's
     signature as ``target`` parses and enforces it. Never raises for a bad body.
 
@@ -755,28 +755,28 @@ def validate_payload(
     """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {TARGETS}")
-    from mlmanager.core.inputs.reader import read_csv_payload, read_json_payload
+    from mlmanager.core.inputs.reader import read_csv_input, read_json_input
 
-    raw = _as_bytes(payload)
+    raw = _as_bytes(body)
     head = raw[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
     is_json = head[:1] in (b"{", b"[")
-    check = PayloadCheck(target, False, None)
+    check = RequestCheck(target, False, None)
     if not is_json:
         if target != "mlflow":
             where = "Azure ML online endpoints (use a batch endpoint for CSV files)" if target == "azureml" else "Databricks Model Serving requests"
             check.errors.append(_problem("content_type", f"{where} take JSON bodies only", "send JSON"))
             return check
         try:
-            p = read_csv_payload(raw)
-        except PayloadError as exc:
+            p = read_csv_input(raw)
+        except InputReadError as exc:
             check.errors.append(_problem(exc.kind, exc.message))
             return check
         check.form = "csv"
         check.notes.append("sent as Content-Type: text/csv (CSV bodies cannot carry params)")
         return _finish_mlflow(doc, check, p)
     try:
-        p = read_json_payload(raw)
-    except PayloadError as exc:
+        p = read_json_input(raw)
+    except InputReadError as exc:
         check.errors.append(_problem(exc.kind, exc.message, "send valid JSON"))
         return check
     if target == "azureml":
@@ -787,7 +787,7 @@ def validate_payload(
     doc_obj = p.document
     check.form = p.json_form
     if target == "databricks":
-        if len(raw) > DATABRICKS_MAX_PAYLOAD_BYTES:
+        if len(raw) > DATABRICKS_MAX_REQUEST_BYTES:
             check.errors.append(_problem(
                 "too_large",
                 f"the request is {len(raw):,} bytes; Databricks Model Serving accepts at most 16 MB per request",
@@ -821,7 +821,7 @@ def validate_payload(
     return _finish_mlflow(doc, check, p)
 
 
-def _finish_mlflow(doc: ModelDocument, check: PayloadCheck, p: Any) -> PayloadCheck:
+def _finish_mlflow(doc: ModelDocument, check: RequestCheck, p: Any) -> RequestCheck:
     from mlmanager.core.inputs.validation import validate_input
 
     result = validate_input(doc.signature, p, "serving", doc.is_signature_from_type_hint is True)

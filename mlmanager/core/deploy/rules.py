@@ -184,7 +184,7 @@ class DeployContext:
 
     def __init__(self, doc: ModelDocument) -> None:
         self.doc = doc
-        self._payload_cache: dict[tuple[str, str | None], Any] = {}
+        self._request_cache: dict[tuple[str, str | None], Any] = {}
 
     # -- MLmodel -----------------------------------------------------------------------------
 
@@ -375,14 +375,14 @@ class DeployContext:
         except MlmanagerError:
             return None
 
-    def payload_for(self, target: str) -> Any:
-        """``(RequestPayload | None, error text | None)`` built from the model's own example."""
+    def request_for(self, target: str) -> Any:
+        """``(TargetRequest | None, error text | None)`` built from the model's own example."""
         key = (target, None)
-        if key not in self._payload_cache:
-            from mlmanager.core.deploy.request_bodies import build_payload
+        if key not in self._request_cache:
+            from mlmanager.core.deploy.request_bodies import request_for_model
 
             try:
-                self._payload_cache[key] = (build_payload(self.doc, target), None)
+                self._request_cache[key] = (request_for_model(self.doc, target), None)
             except MlmanagerError as exc:
-                self._payload_cache[key] = (None, exc.message)
-        return self._payload_cache[key]
+                self._request_cache[key] = (None, exc.message)
+        return self._request_cache[key]

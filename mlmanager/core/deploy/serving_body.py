@@ -77,7 +77,7 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def serving_payload_text(value: Any, params: dict[str, Any] | None = None) -> str:
+def serving_body_text(value: Any, params: dict[str, Any] | None = None) -> str:
     """The input as the body of a ``POST /invocations`` (application/json) request."""
     import numpy as np
     import pandas as pd
@@ -99,9 +99,9 @@ def serving_payload_text(value: Any, params: dict[str, Any] | None = None) -> st
     return body + "}"
 
 
-def curl_command(payload_text: str, url: str = INVOCATIONS_URL) -> str:
-    """A ready ``curl`` command that posts ``payload_text`` to a local MLflow model server."""
+def curl_command(body_text: str, url: str = INVOCATIONS_URL) -> str:
+    """A ready ``curl`` command that posts ``body_text`` to a local MLflow model server."""
     return (
         f"curl -X POST {shlex.quote(url)} -H 'Content-Type: application/json' "
-        f"--data {shlex.quote(payload_text)}"
+        f"--data {shlex.quote(body_text)}"
     )

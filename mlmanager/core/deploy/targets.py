@@ -104,7 +104,7 @@ def _azure_online_rules() -> list[Rule]:
         _rule("azureml.online.mlflow-requirement", t, k, "mlflow pinned when listed",
               f"{DT} §2.5 MLflow version [UNVERIFIED exact precedence]", c.make_mlflow_requirement(t),
               verified=False),
-        _rule("azureml.online.mlflow-version", t, k, "written by MLflow >= 2 (payload protocol)",
+        _rule("azureml.online.mlflow-version", t, k, "written by MLflow >= 2 (request protocol)",
               f"{DT} §2.5 + §5 R2 [V-doc AML-online: formats differ between 1.x and 2.x]", c.check_protocol_version),
         _rule("azureml.online.python-version", t, k, "Python version vs the curated images",
               f"{DT} §2.5 MLflow version [UNVERIFIED that a mismatch fails]; azureml-assets mlflow-py312/py39 images",

@@ -1,4 +1,4 @@
-"""One problem found while reading or validating a model input (shared by payload/enforce/validation).
+"""One problem found while reading or validating a model input (shared by reader/enforce/validation).
 
 Kept free of pandas/numpy so the result objects can be built and serialised anywhere.
 """

@@ -1,6 +1,6 @@
 """Reading model inputs: CSV, JSON (every form MLflow accepts) and Parquet, robustly.
 
-Nothing here interprets the data against a signature: a :class:`Payload` keeps what was read
+Nothing here interprets the data against a signature: a :class:`RawInput` keeps what was read
 (the decoded text or JSON document) plus every problem found while reading, and builds the
 plain Python/pandas value lazily. Schema-driven parsing (the scoring server's casts) lives in
 ``enforce_serving``; enforcement in ``enforce``.
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlmanager.core.errors import PayloadError
+from mlmanager.core.errors import InputReadError
 from mlmanager.core.inputs.problems import Problem, show_value
 
 MAX_INPUT_BYTES = 1 << 30  # 1 GiB: refuse bigger inputs before reading them into memory
@@ -49,11 +49,11 @@ PARQUET_HINT = "reading Parquet needs pyarrow: pip install mlmanager[parquet]"
 
 
 # ---------------------------------------------------------------------------------------------
-# The payload
+# The raw input
 
 
 @dataclass
-class Payload:
+class RawInput:
     """A model input as read from a file (or given in memory), before any schema is applied.
 
     ``source``: ``csv`` | ``parquet`` | ``json:dataframe_split`` | ``json:dataframe_records`` |
@@ -144,9 +144,9 @@ class Payload:
             return self.read_csv()
         if self.source in ("parquet", "object"):
             return self.obj
-        from mlmanager.core.inputs.serving import parse_json_payload
+        from mlmanager.core.inputs.serving import parse_json_serving
 
-        parsed = parse_json_payload(self, None, mode="python")
+        parsed = parse_json_serving(self, None, mode="python")
         return parsed.data
 
 
@@ -154,18 +154,18 @@ class Payload:
 # Entry points
 
 
-def read_payload(
+def read_input(
     source: str | Path | bytes,
     *,
     fmt: str | None = None,
     encoding: str = "utf-8",
     max_bytes: int = MAX_INPUT_BYTES,
-) -> Payload:
+) -> RawInput:
     """Read a CSV, JSON or Parquet input from a path or bytes.
 
     ``fmt`` (csv | json | parquet) defaults to the file extension, else the content is sniffed.
-    Raises :class:`PayloadError` when the file cannot be read at all; per-row problems are kept in
-    ``Payload.problems`` instead.
+    Raises :class:`InputReadError` when the file cannot be read at all; per-row problems are kept in
+    ``RawInput.problems`` instead.
     """
     path: str | None = None
     if isinstance(source, (bytes, bytearray)):
@@ -176,26 +176,26 @@ def read_payload(
         try:
             size = p.stat().st_size
             if not p.is_file():
-                raise PayloadError("not a regular file", path, kind="not_a_file")
+                raise InputReadError("not a regular file", path, kind="not_a_file")
             if size > max_bytes:
-                raise PayloadError(
+                raise InputReadError(
                     f"input is {size} bytes, more than the {max_bytes}-byte limit",
                     path,
                     kind="too_large",
                 )
             data = p.read_bytes()
         except OSError as exc:
-            raise PayloadError(f"cannot read the input: {exc.strerror or exc}", path) from None
+            raise InputReadError(f"cannot read the input: {exc.strerror or exc}", path) from None
     if len(data) > max_bytes:
-        raise PayloadError(f"input is more than the {max_bytes}-byte limit", path, kind="too_large")
+        raise InputReadError(f"input is more than the {max_bytes}-byte limit", path, kind="too_large")
     fmt = (fmt or _format_from_name(path) or _sniff_format(data)).lower()
     if fmt == "csv":
-        return read_csv_payload(data, encoding=encoding, path=path)
+        return read_csv_input(data, encoding=encoding, path=path)
     if fmt == "json":
-        return read_json_payload(data, encoding=encoding, path=path)
+        return read_json_input(data, encoding=encoding, path=path)
     if fmt == "parquet":
-        return read_parquet_payload(data, path=path)
-    raise PayloadError(f"unknown input format {fmt!r}; use csv, json or parquet", path)
+        return read_parquet_input(data, path=path)
+    raise InputReadError(f"unknown input format {fmt!r}; use csv, json or parquet", path)
 
 
 def _format_from_name(path: str | None) -> str | None:
@@ -216,7 +216,7 @@ def _sniff_format(data: bytes) -> str:
     return "csv"
 
 
-def payload_from_object(obj: Any, params: Any = None) -> Payload:
+def input_from_object(obj: Any, params: Any = None) -> RawInput:
     """Wrap an in-memory input (DataFrame, ndarray, dict, list, scalar) given to ``predict``."""
     kind = "object"
     tname = type(obj).__name__
@@ -226,7 +226,7 @@ def payload_from_object(obj: Any, params: Any = None) -> Payload:
         kind = "tensor"
     elif isinstance(obj, dict) and obj and all(type(v).__name__ == "ndarray" for v in obj.values()):
         kind = "tensors"
-    return Payload(source="object", kind=kind, params=params, obj=obj, _data=obj, _data_ready=True)
+    return RawInput(source="object", kind=kind, params=params, obj=obj, _data=obj, _data_ready=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ def decode_text(data: bytes, encoding: str = "utf-8", path: str | None = None) -
     """Decode strictly; a failure names line and column and, for UTF-8, offers a Latin-1 retry."""
     enc = encoding.lower().replace("_", "-")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") and not enc.startswith("utf-16"):
-        raise PayloadError(
+        raise InputReadError(
             "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8 or "
             "retry with encoding='utf-16'",
             path,
@@ -250,7 +250,7 @@ def decode_text(data: bytes, encoding: str = "utf-8", path: str | None = None) -
     try:
         return data.decode(codec)
     except LookupError:
-        raise PayloadError(f"unknown encoding {encoding!r}", path, kind="encoding_error") from None
+        raise InputReadError(f"unknown encoding {encoding!r}", path, kind="encoding_error") from None
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
@@ -262,7 +262,7 @@ def decode_text(data: bytes, encoding: str = "utf-8", path: str | None = None) -
             if retry
             else ""
         )
-        raise PayloadError(
+        raise InputReadError(
             f"not valid {encoding}: byte 0x{data[exc.start]:02x} at line {line}, column {col}{hint}",
             path,
             kind="encoding_error",
@@ -276,19 +276,19 @@ def decode_text(data: bytes, encoding: str = "utf-8", path: str | None = None) -
 # CSV
 
 
-def read_csv_payload(
+def read_csv_input(
     data: bytes | str, *, encoding: str = "utf-8", path: str | None = None
-) -> Payload:
+) -> RawInput:
     """Read CSV text, checking every record's field count against the header."""
     text = data if isinstance(data, str) else decode_text(data, encoding, path)
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
-        raise PayloadError("the CSV input is empty", path, kind="empty")
+        raise InputReadError("the CSV input is empty", path, kind="empty")
     scan = scan_csv(text)
     if scan.header is None:
-        raise PayloadError("the CSV input has no header row", path, kind="empty")
-    payload = Payload(
+        raise InputReadError("the CSV input has no header row", path, kind="empty")
+    raw = RawInput(
         source="csv",
         kind="dataframe",
         path=path,
@@ -301,8 +301,8 @@ def read_csv_payload(
     )
     if scan.bad_rows:
         bad = set(scan.bad_rows)
-        payload.kept_rows = [r for r in range(scan.n_rows) if r not in bad]
-    return payload
+        raw.kept_rows = [r for r in range(scan.n_rows) if r not in bad]
+    return raw
 
 
 @dataclass
@@ -525,15 +525,15 @@ def _check_header(scan: CsvScan) -> None:
 # JSON
 
 
-def read_json_payload(
+def read_json_input(
     data: bytes | str, *, encoding: str = "utf-8", path: str | None = None
-) -> Payload:
+) -> RawInput:
     """Read a JSON input in any form the scoring server or an ``input_example.json`` uses."""
     text = data if isinstance(data, str) else decode_text(data, encoding, path)
     document, problems = loads_json_strict(text, path)
     source, kind = classify_json(document)
     params = document.get(PARAMS_KEY) if isinstance(document, dict) else None
-    return Payload(
+    return RawInput(
         source=source,
         kind=kind,
         params=params,
@@ -545,7 +545,7 @@ def read_json_payload(
 
 
 def classify_json(document: Any) -> tuple[str, str]:
-    """``(source, kind)`` of a decoded JSON input (see :class:`Payload`)."""
+    """``(source, kind)`` of a decoded JSON input (see :class:`RawInput`)."""
     if isinstance(document, dict):
         keys = [k for k in document if k in SUPPORTED_FORMATS]
         if len(keys) > 1:
@@ -584,7 +584,7 @@ _KEY_BEFORE = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*[\[\{]?\s*$')
 
 def loads_json_strict(text: str, path: str | None = None) -> tuple[Any, list[Problem]]:
     """``json.loads`` with guards: duplicate keys are errors, NaN/Infinity are warnings (MLflow's
-    ``json.loads`` accepts them), deep nesting and huge integers raise :class:`PayloadError`."""
+    ``json.loads`` accepts them), deep nesting and huge integers raise :class:`InputReadError`."""
     problems: list[Problem] = []
     constants: list[str] = []
 
@@ -619,7 +619,7 @@ def loads_json_strict(text: str, path: str | None = None) -> tuple[Any, list[Pro
         document = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=constant_hook)
     except RecursionError:
         line, col = _deep_position(text)
-        raise PayloadError(
+        raise InputReadError(
             f"JSON nested too deeply (more than ~1000 levels, at line {line}, column {col}); "
             "no model input needs this",
             path,
@@ -628,7 +628,7 @@ def loads_json_strict(text: str, path: str | None = None) -> tuple[Any, list[Pro
             column=col,
         ) from None
     except json.JSONDecodeError as exc:
-        raise PayloadError(
+        raise InputReadError(
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
             path,
             kind="json_error",
@@ -639,7 +639,7 @@ def loads_json_strict(text: str, path: str | None = None) -> tuple[Any, list[Pro
         line, col, digits = _huge_int_position(text)
         msg = str(exc).split(";")[0]
         where = f" at line {line}, column {col}" if line else ""
-        raise PayloadError(
+        raise InputReadError(
             f"JSON number too long{where} ({digits} digits): {msg}",
             path,
             kind="json_number_too_long",
@@ -742,20 +742,20 @@ def _huge_int_position(text: str) -> tuple[int | None, int | None, int]:
 # Parquet
 
 
-def read_parquet_payload(data: bytes | str | Path, *, path: str | None = None) -> Payload:
+def read_parquet_input(data: bytes | str | Path, *, path: str | None = None) -> RawInput:
     try:
         import pyarrow  # noqa: F401
     except ImportError:
-        raise PayloadError(PARQUET_HINT, path, kind="parquet_unavailable") from None
+        raise InputReadError(PARQUET_HINT, path, kind="parquet_unavailable") from None
     import pandas as pd
 
     src: Any = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else str(data)
     try:
         frame = pd.read_parquet(src)
     except Exception as exc:
-        raise PayloadError(
+        raise InputReadError(
             f"cannot read the Parquet input: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
             path,
             kind="parquet_error",
         ) from None
-    return Payload(source="parquet", kind="dataframe", path=path, obj=frame, _data=frame, _data_ready=True)
+    return RawInput(source="parquet", kind="dataframe", path=path, obj=frame, _data=frame, _data_ready=True)

@@ -39,7 +39,7 @@ from mlmanager.core.inputs.reader import (
     LLM_KEYS,
     PARAMS_KEY,
     SUPPORTED_FORMATS,
-    Payload,
+    RawInput,
 )
 from mlmanager.core.signature.schema import (
     AnyType,
@@ -111,12 +111,12 @@ def csv_dtypes(schema: Schema) -> tuple[dict[Any, Any] | None, str | None]:
     return dict(zip(names, [PANDAS_TYPES[s.type.name] for s in schema.specs])), None  # type: ignore[union-attr]
 
 
-def parse_csv_serving(payload: Payload, schema: Schema | None, ctx: Context) -> Parsed:
+def parse_csv_serving(raw_input: RawInput, schema: Schema | None, ctx: Context) -> Parsed:
     """``parse_csv_input``: ``pd.read_csv(body, dtype=<schema's pandas types>)``."""
     out = Parsed()
     if schema is None:
         try:
-            out.data = payload.read_csv()
+            out.data = raw_input.read_csv()
         except Exception as exc:
             out.errors.append(_csv_parse_problem(exc))
             out.failed = True
@@ -145,13 +145,13 @@ def parse_csv_serving(payload: Payload, schema: Schema | None, ctx: Context) -> 
         return out
     try:
         with quiet():
-            out.data = payload.read_csv(dtype=dtypes)
+            out.data = raw_input.read_csv(dtype=dtypes)
         out.parsed_dtypes = _dtypes_of(out.data)
         return out
     except Exception as exc:
         whole_error = exc
     # Which columns does pandas refuse? Try each one alone (exact), then locate the rows.
-    header = payload.header or []
+    header = raw_input.header or []
     present = [
         name
         for name in dtypes
@@ -159,17 +159,17 @@ def parse_csv_serving(payload: Payload, schema: Schema | None, ctx: Context) -> 
     ]
     raw = None
     try:
-        raw = payload.read_csv(dtype=object)
+        raw = raw_input.read_csv(dtype=object)
     except Exception:
         raw = None
     bad: set = set()
     for name in present:
         try:
             with quiet():
-                payload.read_csv(usecols=[name], dtype={name: dtypes[name]})
+                raw_input.read_csv(usecols=[name], dtype={name: dtypes[name]})
         except Exception as exc:
             bad.add(name)
-            out.errors.append(_csv_column_problem(name, dtypes[name], exc, raw, schema, payload))
+            out.errors.append(_csv_column_problem(name, dtypes[name], exc, raw, schema, raw_input))
     if not bad:
         out.errors.append(_csv_parse_problem(whole_error))
         out.failed = True
@@ -177,7 +177,7 @@ def parse_csv_serving(payload: Payload, schema: Schema | None, ctx: Context) -> 
     try:
         good = {k: v for k, v in dtypes.items() if k not in bad}
         with quiet():
-            out.data = payload.read_csv(dtype=good)
+            out.data = raw_input.read_csv(dtype=good)
     except Exception as exc:
         out.errors.append(_csv_parse_problem(exc))
         out.failed = True
@@ -205,7 +205,7 @@ def _type_name_of(schema: Schema, name: Any) -> str:
 
 
 def _csv_column_problem(
-    name: Any, dtype: Any, exc: BaseException, raw: pd.DataFrame | None, schema: Schema, payload: Payload
+    name: Any, dtype: Any, exc: BaseException, raw: pd.DataFrame | None, schema: Schema, raw_input: RawInput
 ) -> Problem:
     t = _type_name_of(schema, name)
     message = CSV_PARSE_PREFIX + f"'{_first_line(exc)}'"
@@ -257,7 +257,7 @@ def _csv_column_problem(
         column=name,
         expected=t,
         found="text",
-        rows=[payload.source_row(r) for r in rows],
+        rows=[raw_input.source_row(r) for r in rows],
         values=values,
         fix=fix,
         stage="parse",
@@ -297,8 +297,8 @@ def _csv_predicate(t: str) -> Any:
 # JSON (application/json)
 
 
-def parse_json_payload(
-    payload: Payload,
+def parse_json_serving(
+    raw_input: RawInput,
     schema: Schema | None,
     *,
     mode: str = "serving",
@@ -314,7 +314,7 @@ def parse_json_payload(
     ``Model.load_input_example`` (which casts with the schema).
     """
     ctx = ctx or Context(mode=mode, origin="json")
-    doc = payload.document
+    doc = raw_input.document
     out = Parsed()
     if mode == "serving":
         if isinstance(doc, list):
@@ -364,7 +364,7 @@ def parse_json_payload(
         _parse_format(out, key, data, schema, ctx)
         return out
     # python semantics
-    form = payload.json_form
+    form = raw_input.json_form
     if isinstance(doc, dict):
         out.params = doc.get(PARAMS_KEY)
     if form in (DF_SPLIT, DF_RECORDS, INSTANCES):
@@ -483,7 +483,7 @@ def _invalid_fix(exc: Invalid) -> str:
     return "make the input match the signature"
 
 
-# -- DataFrame payloads -----------------------------------------------------------------------
+# -- DataFrame request bodies --------------------------------------------------------------------
 
 
 def _frame_from_json(out: Parsed, decoded: Any, orient: str, schema: Schema | None, ctx: Context) -> None:

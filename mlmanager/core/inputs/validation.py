@@ -3,11 +3,11 @@
 Two semantics, always stated in the result (spec §5.4, §6):
 
 * ``serving`` (default): what a deployed MLflow endpoint (``/invocations``) does with the
-  payload: CSV is read with the signature's dtypes, JSON columns are cast to the signature types
+  input: CSV is read with the signature's dtypes, JSON columns are cast to the signature types
   (``astype``, base64, ``pd.to_datetime``), then the schema is enforced.
 * ``python``: what ``pyfunc_model.predict(df)`` does with the DataFrame ``pd.read_csv(file)``
   gives (pandas' own dtype guessing, strict checks: int64 into double fails). JSON serving
-  payloads are taken as plain Python values; ``input_example.json`` forms as
+  inputs are taken as plain Python values; ``input_example.json`` forms as
   ``Model.load_input_example`` reads them.
 
 Unlike MLflow, which stops at the first failure, every column/tensor/param is checked, and each
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlmanager.core.errors import PayloadError, UnreadableSignatureError
+from mlmanager.core.errors import InputReadError, UnreadableSignatureError
 from mlmanager.core.inputs.problems import Problem
-from mlmanager.core.inputs.reader import Payload, payload_from_object, read_payload
+from mlmanager.core.inputs.reader import RawInput, input_from_object, read_input
 from mlmanager.core.signature.schema import Signature
 
 __all__ = [
@@ -39,7 +39,7 @@ MODES = ("serving", "python")
 
 SEMANTICS = {
     "serving": (
-        "REST payload (cast first): what a deployed MLflow endpoint does with it; CSV is read "
+        "REST request body (cast first): what a deployed MLflow endpoint does with it; CSV is read "
         "with the signature's dtypes, JSON columns are cast to the signature types, then the "
         "schema is enforced"
     ),
@@ -151,18 +151,18 @@ def _signature_kind(signature: Signature | None, type_hint: bool) -> str:
 
 def validate_input(
     signature: Signature | None,
-    payload: Payload | Any,
+    raw_input: RawInput | Any,
     mode: str = "serving",
     type_hint: bool = False,
     *,
     params: Any = None,
     ignored_signature: str | None = None,
 ) -> ValidationResult:
-    """Validate ``payload`` (a :class:`Payload`, or an in-memory DataFrame/array/dict given to
+    """Validate ``raw_input`` (a :class:`RawInput`, or an in-memory DataFrame/array/dict given to
     ``predict``, which is enforced as is in either mode) against ``signature`` as MLflow would.
 
     ``type_hint``: the model's ``is_signature_from_type_hint`` flag (input enforcement skipped,
-    params only). ``params``: inference params to use instead of the payload's own.
+    params only). ``params``: inference params to use instead of the raw_input's own.
     ``ignored_signature``: why the model's signature was set aside (it cannot be read and the
     user asked to go on without it); worded in the warning that replaces "no input schema".
     Never raises for a bad input: anything unexpected becomes an ``unexpected_error`` problem.
@@ -170,7 +170,7 @@ def validate_input(
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
     try:
-        return _validate(signature, payload, mode, type_hint, params, ignored_signature)
+        return _validate(signature, raw_input, mode, type_hint, params, ignored_signature)
     except Exception as exc:  # pragma: no cover - a safety net, every known path is handled
         return ValidationResult(
             valid=False,
@@ -188,37 +188,37 @@ def validate_input(
 
 
 def _validate(
-    signature: Signature | None, payload: Any, mode: str, type_hint: bool, params: Any,
+    signature: Signature | None, raw_input: Any, mode: str, type_hint: bool, params: Any,
     ignored_signature: str | None = None,
 ) -> ValidationResult:
     from mlmanager.core.inputs.enforce import enforce_input
     from mlmanager.core.inputs.enforce_columns import Context
     from mlmanager.core.inputs.enforce_params import enforce_params
-    from mlmanager.core.inputs.serving import Parsed, parse_csv_serving, parse_json_payload
+    from mlmanager.core.inputs.serving import Parsed, parse_csv_serving, parse_json_serving
 
-    if not isinstance(payload, Payload):
-        payload = payload_from_object(payload, params)
+    if not isinstance(raw_input, RawInput):
+        raw_input = input_from_object(raw_input, params)
     result = ValidationResult(
         valid=False,
         mode=mode,
-        source=payload.source,
+        source=raw_input.source,
         signature_kind=_signature_kind(signature, type_hint),
     )
-    for p in payload.problems:
+    for p in raw_input.problems:
         (result.errors if p.severity == "error" else result.warnings).append(p)
 
     schema = signature.inputs if signature is not None else None
     params_schema = signature.params if signature is not None else None
-    origin = "csv" if payload.source == "csv" else "json" if payload.is_json else payload.source
-    ctx = Context(mode=mode, origin=origin, row_map=payload.source_row, raw_column=_raw_csv_column(payload))
+    origin = "csv" if raw_input.source == "csv" else "json" if raw_input.is_json else raw_input.source
+    ctx = Context(mode=mode, origin=origin, row_map=raw_input.source_row, raw_column=_raw_csv_column(raw_input))
 
-    if payload.source == "csv":
+    if raw_input.source == "csv":
         if mode == "serving":
-            parsed = parse_csv_serving(payload, schema, ctx)
+            parsed = parse_csv_serving(raw_input, schema, ctx)
         else:
             parsed = Parsed()
             try:
-                parsed.data = payload.read_csv()
+                parsed.data = raw_input.read_csv()
                 parsed.parsed_dtypes = {str(k): str(v) for k, v in parsed.data.dtypes.items()}
             except Exception as exc:
                 parsed.failed = True
@@ -231,9 +231,9 @@ def _validate(
                         target="input",
                     )
                 )
-    elif payload.is_json:
-        parsed = parse_json_payload(
-            payload,
+    elif raw_input.is_json:
+        parsed = parse_json_serving(
+            raw_input,
             None if type_hint else schema,
             mode=mode,
             type_hint=type_hint and mode == "serving",
@@ -241,13 +241,13 @@ def _validate(
             ctx=ctx,
         )
     else:
-        parsed = Parsed(data=payload.data)
+        parsed = Parsed(data=raw_input.data)
         if type(parsed.data).__name__ == "DataFrame":
             parsed.parsed_dtypes = {str(k): str(v) for k, v in parsed.data.dtypes.items()}
     result.errors.extend(parsed.errors)
     result.warnings.extend(parsed.warnings)
     result.parsed_dtypes = parsed.parsed_dtypes
-    params_in = params if params is not None else (parsed.params if payload.source != "object" else payload.params)
+    params_in = params if params is not None else (parsed.params if raw_input.source != "object" else raw_input.params)
 
     data = parsed.data
     if type_hint:
@@ -296,8 +296,8 @@ def _validate(
         result.warnings.extend(enforced.warnings)
         data = enforced.data
 
-    if mode == "serving" and payload.is_json and result.errors:
-        _explain_wrapped_frame(result, payload.document)
+    if mode == "serving" and raw_input.is_json and result.errors:
+        _explain_wrapped_frame(result, raw_input.document)
     out_params, p_errors, p_warnings = enforce_params(params_in, params_schema)
     result.errors.extend(p_errors)
     result.warnings.extend(p_warnings)
@@ -326,12 +326,12 @@ def _explain_wrapped_frame(result: ValidationResult, document: Any) -> None:
     result.warnings = [w for w in result.warnings if not (w.kind == "extra_column" and w.column in split_keys)]
 
 
-def _raw_csv_column(payload: Payload) -> Any:
-    if payload.source != "csv":
+def _raw_csv_column(raw_input: RawInput) -> Any:
+    if raw_input.source != "csv":
         return None
 
     def raw(name: Any) -> Any:
-        return payload.read_csv(usecols=[name], dtype=str, keep_default_na=False)[name]
+        return raw_input.read_csv(usecols=[name], dtype=str, keep_default_na=False)[name]
 
     return raw
 
@@ -357,8 +357,8 @@ def validate_file(
         raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
     signature, type_hint, ignored = _signature_of(model, ignore_signature)
     try:
-        payload = read_payload(input_path, fmt=fmt, encoding=encoding)
-    except PayloadError as exc:
+        raw_input = read_input(input_path, fmt=fmt, encoding=encoding)
+    except InputReadError as exc:
         fix = None
         if exc.retry_encoding:
             fix = f"retry with encoding={exc.retry_encoding!r}"
@@ -379,7 +379,7 @@ def validate_file(
             ],
             signature_kind=_signature_kind(signature, type_hint),
         )
-    return validate_input(signature, payload, mode, type_hint, params=params, ignored_signature=ignored)
+    return validate_input(signature, raw_input, mode, type_hint, params=params, ignored_signature=ignored)
 
 
 def _signature_of(model: Any, ignore_signature: bool = False) -> tuple[Signature | None, bool, str | None]:

@@ -698,9 +698,9 @@ def save_as_copy(
                 with contextlib.suppress(OSError):
                     out.unlink()
         mlmodel = staging / MLMODEL
-        payload = new_text.encode("utf-8")
+        data = new_text.encode("utf-8")
         with open(mlmodel, "xb") as fh:
-            fh.write(payload)
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         if dest.is_dir():

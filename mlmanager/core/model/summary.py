@@ -183,7 +183,7 @@ def format_inspect(d: dict[str, Any]) -> str:
             bits.append("with params")
         out.append(f"Input example: {info.get('artifact_path')} ({', '.join(bits)})")
         if info.get("serving_input_path"):
-            out.append(f"  serving payload: {info['serving_input_path']}")
+            out.append(f"  serving example: {info['serving_input_path']}")
 
     meta = d.get("metadata")
     if isinstance(meta, dict) and meta:

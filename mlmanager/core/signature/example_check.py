@@ -87,15 +87,15 @@ def _problem_lines(result: Any) -> list[str]:
 
 
 def _validate_document(sig: Signature, document: Any, type_hint: bool) -> Any:
-    from mlmanager.core.inputs.reader import read_json_payload
+    from mlmanager.core.inputs.reader import read_json_input
     from mlmanager.core.inputs.validation import validate_input
 
-    payload = read_json_payload(json.dumps(document, allow_nan=True))
-    return validate_input(sig, payload, "serving", type_hint)
+    raw = read_json_input(json.dumps(document, allow_nan=True))
+    return validate_input(sig, raw, "serving", type_hint)
 
 
 def _as_serving(example: Any) -> Any:
-    """The serving payload MLflow derives from an input example (what the endpoint receives)."""
+    """The serving request body MLflow derives from an input example (what the endpoint receives)."""
     if example.kind == "dataframe":
         body: Any = {"dataframe_split": {"columns": example.columns, "data": example.data}}
         if example.columns is None:

@@ -38,7 +38,7 @@ _NUMPY_TYPES = {**_PANDAS_TYPES, "string": "str", "binary": "bytes"}
 
 @dataclass
 class InputExample:
-    """A parsed example. ``kind``: one of EXAMPLE_TYPES (or ``serving`` for a serving payload)."""
+    """A parsed example. ``kind``: one of EXAMPLE_TYPES (or ``serving`` for a serving request body)."""
 
     kind: str
     columns: list[Any] | None
@@ -209,14 +209,14 @@ def parse_example(obj: Any, info: Mapping[str, Any], path: str | None = None) ->
     return ex
 
 
-def parse_serving_payload(obj: Any, path: str | None = None) -> InputExample:
-    """Interpret a scoring-server payload (``serving_input_example.json``)."""
+def example_from_request_body(obj: Any, path: str | None = None) -> InputExample:
+    """Interpret a scoring-server request body (``serving_input_example.json``)."""
     if not isinstance(obj, dict):
         return InputExample(kind="json_object", columns=None, data=obj, path=path)
     present = [k for k in SERVING_KEYS if k in obj]
     params = obj.get("params") if isinstance(obj.get("params"), dict) else None
     if len(present) != 1:
-        # chat-style payloads are stored without a wrapper
+        # chat-style request bodies are stored without a wrapper
         return InputExample(kind="json_object", columns=list(obj), data=obj, path=path)
     key = present[0]
     value = obj[key]
@@ -275,7 +275,7 @@ def load_serving_example(doc: ModelDocument) -> InputExample | None:
         return None
     where = f"{doc.location.rstrip('/')}/{rel}"
     raw = doc.source.read_bytes(rel, max_bytes=MAX_EXAMPLE_BYTES)
-    ex = parse_serving_payload(parse_json_bytes(raw, where), where)
+    ex = example_from_request_body(parse_json_bytes(raw, where), where)
     ex.path = rel
     ex.schema_inputs = _schema_inputs(doc)
     return ex

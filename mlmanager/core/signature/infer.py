@@ -160,7 +160,7 @@ def load_data_file(path: str | Path, *, predictions: bool = False) -> LoadedData
     * CSV/TSV: ``pd.read_csv`` with pandas' own dtype guessing;
     * Parquet: ``pd.read_parquet`` (needs pyarrow);
     * ``.npy``: ``np.load(allow_pickle=False)`` (a tensor);
-    * JSON: a serving payload (``dataframe_split``/``dataframe_records`` -> DataFrame,
+    * JSON: a serving raw (``dataframe_split``/``dataframe_records`` -> DataFrame,
       ``inputs``/``instances`` -> numpy arrays as the scoring server parses them without a
       schema, ``params`` kept), an ``input_example.json`` split object, plain records (a list
       of objects -> DataFrame), or any other JSON value taken as is (MLflow's ``json_object``).
@@ -180,11 +180,11 @@ def load_data_file(path: str | Path, *, predictions: bool = False) -> LoadedData
     if suffix == ".npy":
         return LoadedData(_read_npy(p), kind="npy")
     if suffix == ".json":
-        from mlmanager.core.inputs.reader import read_payload
+        from mlmanager.core.inputs.reader import read_input
 
-        payload = read_payload(p, fmt="json")  # PayloadError (unreadable) is a ModelReadError
-        notes = [str(problem) for problem in payload.problems]
-        document = payload.document
+        raw = read_input(p, fmt="json")  # InputReadError (unreadable) is a ModelReadError
+        notes = [str(problem) for problem in raw.problems]
+        document = raw.document
         if predictions:
             if isinstance(document, dict) and list(document) == ["predictions"]:
                 document = document["predictions"]
@@ -211,7 +211,7 @@ def json_to_data(decoded: Any, path: str | Path | None = None) -> LoadedData:
         keys = [k for k in SERVING_KEYS if k in decoded]
         if len(keys) > 1:
             raise InvalidError(
-                f"a serving payload needs exactly one of {', '.join(SERVING_KEYS)}; found "
+                f"a serving request body needs exactly one of {', '.join(SERVING_KEYS)}; found "
                 f"{', '.join(keys)}",
                 path,
             )

@@ -42,7 +42,7 @@ def build_tree(artifacts: Iterable[Any]) -> TreeNode:
         if node is None:
             parent_path, _, name = path.rpartition("/")
             parent = folder(parent_path)
-            node = TreeNode([name, "", KIND_LABELS["dir"]], path=path, payload=None)
+            node = TreeNode([name, "", KIND_LABELS["dir"]], path=path, item=None)
             node.sort_keys = [name.lower(), 0, "dir"]
             parent.add(node)
             folders[path] = node
@@ -62,7 +62,7 @@ def build_tree(artifacts: Iterable[Any]) -> TreeNode:
         elif art.kind == "special":
             tip += f"\n{art.detail or 'special file'}: never opened"
         node = TreeNode([name, format_size(art.size) if art.kind not in ("symlink", "special") else "",
-                         label], path=art.path, tooltip=tip, payload=art)
+                         label], path=art.path, tooltip=tip, item=art)
         node.sort_keys = [name.lower(), art.size, label]
         parent.add(node)
         p = parent_path
@@ -73,10 +73,10 @@ def build_tree(artifacts: Iterable[Any]) -> TreeNode:
             p = p.rpartition("/")[0]
 
     def finish(node: TreeNode) -> None:
-        node.children.sort(key=lambda n: (n.payload is not None, n.values[0].lower()))
+        node.children.sort(key=lambda n: (n.item is not None, n.values[0].lower()))
         for i, c in enumerate(node.children):
             c.row = i
-            if c.payload is None and c.path in sizes:
+            if c.item is None and c.path in sizes:
                 c.values[1] = format_size(sizes[c.path])
                 c.sort_keys = [c.values[0].lower(), sizes[c.path], "dir"]
             finish(c)
@@ -96,7 +96,7 @@ class ArtifactTreeModel(TreeModel):
         if role == Qt.ItemDataRole.DecorationRole and index.isValid() and index.column() == 0:
             node: TreeNode = index.internalPointer()
             if node.icon is None:  # created lazily, in the GUI thread
-                art = node.payload
+                art = node.item
                 node.icon = icons.icon("folder") if art is None else icons.icon_for_file(art.path, art.kind)
             return node.icon
         return super().data(index, role)

@@ -1,7 +1,7 @@
 """The whole MLmodel as a tree of key ▸ value ▸ type; signature JSON strings decoded.
 
 Each node's ``path`` is the dotted key path (``flavors.sklearn.pickled_model``, list items as
-``[0]``) and its ``payload`` the raw value, for "copy value" and "copy path".
+``[0]``) and its ``item`` the raw value, for "copy value" and "copy path".
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def decode_signature_section(section: str, text: str) -> tuple[list[str], list[l
 
 
 def _add(parent: TreeNode, key: Any, value: Any, path: str, depth: int) -> TreeNode:
-    node = parent.add(TreeNode([str(key), value_text(value), type_name(value)], path=path, payload=value))
+    node = parent.add(TreeNode([str(key), value_text(value), type_name(value)], path=path, item=value))
     if path.startswith("signature.") and path.count(".") == 1 and isinstance(value, str):
         section = path.split(".", 1)[1]
         decoded = decode_signature_section(section, value)
@@ -143,8 +143,8 @@ def _add(parent: TreeNode, key: Any, value: Any, path: str, depth: int) -> TreeN
                     shown = f"{row[1]} = {row[2]}"
                 else:
                     shown = row[1] + ("  (optional)" if row[2] == "optional" else "")
-                node.add(TreeNode([row[0], shown, unit], path=f"{path}[{i}]", payload=row))
-            node.payload = value
+                node.add(TreeNode([row[0], shown, unit], path=f"{path}[{i}]", item=row))
+            node.item = value
             node.table = decoded  # read by the detail pane
         return node
     if depth > 64:

@@ -25,7 +25,7 @@ class TreeNode:
     path: str = ""  # dotted key path, or the file's relative path
     icon: QIcon | None = None
     tooltip: str = ""
-    payload: Any = None
+    item: Any = None
     sort_keys: list[Any] | None = None
     table: tuple[list[str], list[list[str]]] | None = None  # decoded content shown as a table
     children: list[TreeNode] = field(default_factory=list)

@@ -300,9 +300,9 @@ class ArtifactsPage(ModelPage):
         if not current.isValid() or self.entry is None:
             return
         node = self.model.node(self.proxy.mapToSource(current))
-        art = node.payload
+        art = node.item
         if art is None:
-            n = sum(1 for x in node.walk() if x.payload is not None)
+            n = sum(1 for x in node.walk() if x.item is not None)
             self._selected = node.path
             self.preview.show_message(node.path + "/", f"Folder with {n} file{'s' if n != 1 else ''}.")
             return

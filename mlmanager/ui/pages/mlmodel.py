@@ -213,13 +213,13 @@ class MLmodelPage(ModelPage):
             self.detail_table.resizeColumnsToContents()
             self.detail.setCurrentWidget(self.detail_table)
             return
-        self.detail_text.setPlainText(f"{node.path}\n\n{copy_text(node.payload)}")
+        self.detail_text.setPlainText(f"{node.path}\n\n{copy_text(node.item)}")
         self.detail.setCurrentWidget(self.detail_text)
 
     def copy_value(self) -> None:
         node = self._current_node()
         if node is not None:
-            value = node.payload
+            value = node.item
             text = "\t".join(value) if isinstance(value, list) and node.path.endswith("]") and \
                 node.path.startswith("signature.") else copy_text(value)
             QGuiApplication.clipboard().setText(text)

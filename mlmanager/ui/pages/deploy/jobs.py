@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mlmanager.core.errors import MlmanagerError
 
 if TYPE_CHECKING:
-    from mlmanager.core.deploy.request_bodies import PayloadCheck, RequestPayload
+    from mlmanager.core.deploy.request_bodies import RequestCheck, TargetRequest
     from mlmanager.core.deploy.targets import DeployReport
     from mlmanager.ui.tasks import TaskState
 
@@ -27,39 +27,39 @@ def check_task(state: TaskState, doc: Any) -> DeployReport:
 
 
 @dataclass
-class PayloadBuild:
+class RequestBuild:
     """The request built for one target, or why none could be built."""
 
     target: str
-    payload: RequestPayload | None = None
+    request: TargetRequest | None = None
     text: str = ""
     error: str | None = None
-    check: PayloadCheck | None = None  # the generated request judged by the target's rules
+    check: RequestCheck | None = None  # the generated request judged by the target's rules
     notes: list[str] = field(default_factory=list)
 
 
-def payload_task(state: TaskState, doc: Any, target: str, input_path: str | None,
-                 orient: str | None, max_rows: int = 1000) -> PayloadBuild:
+def request_task(state: TaskState, doc: Any, target: str, input_path: str | None,
+                 orient: str | None, max_rows: int = 1000) -> RequestBuild:
     """Build the request for ``target`` (from ``input_path``, else the example/signature) and
     check it the way the target would."""
-    from mlmanager.core.deploy.request_bodies import build_payload, validate_payload
+    from mlmanager.core.deploy.request_bodies import check_request, request_for_model
 
     try:
-        payload = build_payload(doc, target, input_path=input_path, orient=orient, max_rows=max_rows)
-        text = payload.json_text()
+        request = request_for_model(doc, target, input_path=input_path, orient=orient, max_rows=max_rows)
+        text = request.json_text()
     except (MlmanagerError, ValueError) as exc:
-        return PayloadBuild(target, error=str(exc))
+        return RequestBuild(target, error=str(exc))
     state.check()
-    check = validate_payload(doc, text, target)
-    return PayloadBuild(target, payload, text, None, check, list(payload.notes))
+    check = check_request(doc, text, target)
+    return RequestBuild(target, request, text, None, check, list(request.notes))
 
 
-def validate_task(state: TaskState, doc: Any, text: str, target: str) -> PayloadCheck:
+def validate_task(state: TaskState, doc: Any, text: str, target: str) -> RequestCheck:
     """Judge an edited request body as ``target`` would (never raises for a bad body)."""
-    from mlmanager.core.deploy.request_bodies import validate_payload
+    from mlmanager.core.deploy.request_bodies import check_request
 
     state.check()
-    return validate_payload(doc, text, target)
+    return check_request(doc, text, target)
 
 
 def openapi_task(state: TaskState, doc: Any, target: str, path: str, fmt: str) -> str:

@@ -42,7 +42,7 @@ from mlmanager.ui.pages.deploy.checklist_model import (
     count_text,
 )
 from mlmanager.ui.pages.deploy.openapi_export import ExportResult, OpenApiExporter
-from mlmanager.ui.pages.deploy.payload_view import PayloadView
+from mlmanager.ui.pages.deploy.request_view import RequestView
 from mlmanager.ui.pages.deploy.rule_detail import FIX_PAGES, RuleDetail
 from mlmanager.ui.pages.deploy.server_panel import ServerPanel
 from mlmanager.ui.widgets.common import Badge, Banner
@@ -133,16 +133,16 @@ class DeployPage(ModelPage):
         self.readiness.setSizes([600, 400])
         self.readiness.setChildrenCollapsible(False)
 
-        self.payload = PayloadView(ctx)
-        self.payload.busy_changed.connect(self._maybe_idle)
-        self.payload.export_requested.connect(self.export_openapi)
-        self.server = ServerPanel(ctx, self.payload.request_spec, python=python, worker_factory=worker_factory)
+        self.request_view = RequestView(ctx)
+        self.request_view.busy_changed.connect(self._maybe_idle)
+        self.request_view.export_requested.connect(self.export_openapi)
+        self.server = ServerPanel(ctx, self.request_view.request_spec, python=python, worker_factory=worker_factory)
         self.server.busy_changed.connect(self._maybe_idle)
         self.server.state_changed.connect(self._on_server_state)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("deploy-tabs")
         self.tabs.addTab(self.readiness, icons.icon("shield"), "Readiness")
-        self.tabs.addTab(self.payload, icons.icon("file-json"), "Request")
+        self.tabs.addTab(self.request_view, icons.icon("file-json"), "Request")
         self.tabs.addTab(self.server, icons.icon("run"), "Try on a local server")
         lay.addWidget(self.tabs, 1)
 
@@ -167,15 +167,15 @@ class DeployPage(ModelPage):
             self.model.clear()
             self._show_badges(None)
             self.detail.show_empty("The readiness check needs a model that can be read.")
-            self.payload.clear("No model")
+            self.request_view.clear("No model")
             state = entry.state.value if entry is not None else ""
             self.summary.setText("Loading…" if state == "loading" else "Deployment readiness: the model cannot be read")
             self._maybe_idle()
             return
-        keep = self.payload.input_path if same_model else None
-        self.payload.set_document(doc)
+        keep = self.request_view.input_path if same_model else None
+        self.request_view.set_document(doc)
         if keep is not None:
-            self.payload.set_input_file(keep)
+            self.request_view.set_input_file(keep)
         cached = entry.cache.get(CACHE_KEY)
         if cached is not None:
             self._show_report(cached)
@@ -207,12 +207,12 @@ class DeployPage(ModelPage):
     def cancel(self) -> None:
         """Stop everything this tab runs (check, request building, server, worker)."""
         self._cancel_check()
-        self.payload.cancel()
+        self.request_view.cancel()
         self.server.stop()
         self.exporter.cancel()
 
     def is_busy(self) -> bool:
-        return (self._task is not None or self.payload.is_busy() or self.server.is_busy()
+        return (self._task is not None or self.request_view.is_busy() or self.server.is_busy()
                 or self.exporter.busy)
 
     def _cancel_check(self) -> None:
@@ -364,7 +364,7 @@ class DeployPage(ModelPage):
 
         if self._doc is None or self.entry is None:
             return None
-        task = self.exporter.export(self, self._doc, target or self.payload.target, self.entry.display_name,
+        task = self.exporter.export(self, self._doc, target or self.request_view.target, self.entry.display_name,
                                     Settings().last_dir)
         self._maybe_idle()
         return task

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from mlmanager.core.safety import SafetyReport
     from mlmanager.predict.worker_client import WorkerClient
     from mlmanager.ui.pages.base import PageContext
-    from mlmanager.ui.pages.deploy.payload_view import RequestSpec
+    from mlmanager.ui.pages.deploy.request_view import RequestSpec
     from mlmanager.ui.tasks import Task, TaskError
 
 INTRO = (

@@ -22,10 +22,10 @@ from mlmanager.core.errors import MlmanagerError
 
 if TYPE_CHECKING:
     from mlmanager.core.deploy.local_server import LocalServer, ServeResult
-    from mlmanager.core.deploy.request_bodies import PayloadCheck
+    from mlmanager.core.deploy.request_bodies import RequestCheck
     from mlmanager.core.safety import SafetyReport
     from mlmanager.predict.worker_client import WorkerClient
-    from mlmanager.ui.pages.deploy.payload_view import RequestSpec
+    from mlmanager.ui.pages.deploy.request_view import RequestSpec
     from mlmanager.ui.tasks import TaskState
 
 POLL_SECONDS = 0.2
@@ -63,7 +63,7 @@ class Prepared:
 
     token: int
     text: str
-    check: PayloadCheck | None
+    check: RequestCheck | None
     error: str | None = None
 
 
@@ -72,7 +72,7 @@ class WorkerAnswer:
     token: int
     predictions: Any = None  # strict JSON (lists/records)
     seconds: float = 0.0
-    rejected: PayloadCheck | None = None  # mlmanager's rules reject the body: nothing was run
+    rejected: RequestCheck | None = None  # mlmanager's rules reject the body: nothing was run
     failure: Any = None  # predict.run_controller.RunFailure
     warnings: list[str] = field(default_factory=list)
     ran_by: str = ""  # the Python and packages that ran it
@@ -202,16 +202,16 @@ def _stop_queued(commands: queue.Queue[Any]) -> bool:
 def prepare_request(doc: Any, spec: RequestSpec, token: int) -> Prepared:
     """The MLflow-protocol body for ``spec`` (the shown body, or one built from its input) and
     mlmanager's verdict on it as the MLflow server parses it."""
-    from mlmanager.core.deploy.request_bodies import build_payload, validate_payload
+    from mlmanager.core.deploy.request_bodies import check_request, request_for_model
 
     text = spec.text
     if text is None:
         try:
-            payload = build_payload(doc, "mlflow", input_path=spec.input_path, orient=spec.orient)
+            request = request_for_model(doc, "mlflow", input_path=spec.input_path, orient=spec.orient)
         except (MlmanagerError, ValueError) as exc:
             return Prepared(token, "", None, str(exc))
-        text = payload.json_text(indent=None)
-    return Prepared(token, text, validate_payload(doc, text, "mlflow"))
+        text = request.json_text(indent=None)
+    return Prepared(token, text, check_request(doc, text, "mlflow"))
 
 
 def worker_task(state: TaskState, client: WorkerClient, model_dir: str, trusted: frozenset[str],

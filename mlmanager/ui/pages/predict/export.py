@@ -52,8 +52,8 @@ def export_table(table: Any, path: str | Path) -> Path:
     return out
 
 
-def curl_for(payload_text: str, url: str = INVOCATIONS_URL) -> str:
-    return curl_command(payload_text, url)
+def curl_for(body_text: str, url: str = INVOCATIONS_URL) -> str:
+    return curl_command(body_text, url)
 
 
 def copy_text(text: str) -> None:

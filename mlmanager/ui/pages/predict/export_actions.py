@@ -110,11 +110,11 @@ class ExportMixin:
         def make(state: TaskState) -> str:
             helper = self.services.input_helper
             try:
-                text = helper.payload_text(opened.input_id, params)
+                text = helper.request_body_text(opened.input_id, params)
             except InputHelperError:
                 if reopen is None:
                     raise
-                text = helper.payload_text(reopen(helper).input_id, params)
+                text = helper.request_body_text(reopen(helper).input_id, params)
             return export.curl_for(text) if curl else text
 
         def done(text: str) -> None:

@@ -110,15 +110,15 @@ class InputFlowMixin:
         if st is None or st.opened is None or not fixes:
             return
         base, base_reopen = st.opened, st.reopen  # fixes stack on the input shown now
-        payload = [f.to_json() for f in fixes]
+        fix_list = [f.to_json() for f in fixes]
         base_id = base.input_id
 
         def opener(helper: InputHelper, check: CheckArgs | None = None) -> OpenedInput:
-            return helper.open_fixed(base_id, payload, check=check)
+            return helper.open_fixed(base_id, fix_list, check=check)
 
         def reopen(helper: InputHelper, check: CheckArgs | None = None) -> OpenedInput:
             again = base_reopen(helper) if base_reopen is not None else base
-            return helper.open_fixed(again.input_id, payload, check=check)
+            return helper.open_fixed(again.input_id, fix_list, check=check)
 
         self._open_input(opener, "Applying the fixes…", keep_original=True, reopen=reopen)
 

@@ -375,20 +375,20 @@ class SpecTreeModel(QAbstractItemModel):
     def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # noqa: N802
         rows = sorted({i.row() for i in indexes if i.isValid() and not i.parent().isValid()})
         mime = QMimeData()
-        payload = {"model": id(self), "section": self.section, "rows": rows}
-        mime.setData(ROW_MIME, QByteArray(json.dumps(payload).encode()))
+        drag_data = {"model": id(self), "section": self.section, "rows": rows}
+        mime.setData(ROW_MIME, QByteArray(json.dumps(drag_data).encode()))
         return mime
 
     def _dragged_rows(self, mime: QMimeData | None) -> list[int] | None:
         if mime is None or not mime.hasFormat(ROW_MIME):
             return None
         try:
-            payload = json.loads(bytes(mime.data(ROW_MIME).data()).decode())
+            drag_data = json.loads(bytes(mime.data(ROW_MIME).data()).decode())
         except ValueError:
             return None
-        if payload.get("model") != id(self) or payload.get("section") != self.section:
+        if drag_data.get("model") != id(self) or drag_data.get("section") != self.section:
             return None
-        rows = payload.get("rows")
+        rows = drag_data.get("rows")
         return [int(r) for r in rows] if isinstance(rows, list) and rows else None
 
     def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,  # noqa: N802

@@ -35,7 +35,7 @@ def is_data_file(path: str | Path) -> bool:
 
 
 def infer_file_job(state: Any, path: str, section: str = "inputs") -> Proposal:
-    """Infer inputs (and params of a serving payload), or outputs from a predictions file."""
+    """Infer inputs (and params of a serving request body), or outputs from a predictions file."""
     from mlmanager.core.signature.infer import infer_signature, load_data_file
 
     outputs = section == "outputs"

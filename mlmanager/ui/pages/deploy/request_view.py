@@ -31,9 +31,9 @@ from mlmanager.ui import icons
 from mlmanager.ui.widgets.common import SELECTABLE, Badge, ElidedLabel, monospace_font, muted_label
 
 if TYPE_CHECKING:
-    from mlmanager.core.deploy.request_bodies import PayloadCheck, RequestPayload
+    from mlmanager.core.deploy.request_bodies import RequestCheck, TargetRequest
     from mlmanager.ui.pages.base import PageContext
-    from mlmanager.ui.pages.deploy.jobs import PayloadBuild
+    from mlmanager.ui.pages.deploy.jobs import RequestBuild
     from mlmanager.ui.tasks import Task, TaskError
 
 TARGETS = ("mlflow", "azureml", "databricks")
@@ -73,11 +73,11 @@ def input_files(event_mime: Any) -> list[Path]:
     return input_paths(event_mime)
 
 
-class PayloadView(QWidget):
+class RequestView(QWidget):
     """Target/form/input pickers, the editable body, its verdict and the copy buttons."""
 
-    built = Signal(object)  # PayloadBuild
-    validated = Signal(object)  # PayloadCheck
+    built = Signal(object)  # RequestBuild
+    validated = Signal(object)  # RequestCheck
     copied = Signal(str)  # format
     export_requested = Signal(str)  # target
     busy_changed = Signal(bool)
@@ -85,12 +85,12 @@ class PayloadView(QWidget):
     def __init__(self, ctx: PageContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.setObjectName("payload-view")
+        self.setObjectName("request-view")
         self.setAcceptDrops(True)
         self._doc: Any = None
         self._input_path: str | None = None
-        self._build: PayloadBuild | None = None
-        self._check: PayloadCheck | None = None
+        self._build: RequestBuild | None = None
+        self._check: RequestCheck | None = None
         self._edited = False
         self._setting = False
         self._build_task: Task | None = None
@@ -105,7 +105,7 @@ class PayloadView(QWidget):
         row = QHBoxLayout()
         row.addWidget(QLabel("Target:"))
         self.target_combo = QComboBox()
-        self.target_combo.setObjectName("payload-target")
+        self.target_combo.setObjectName("request-target")
         self.target_combo.setAccessibleName("Deployment target")
         for t in TARGETS:
             self.target_combo.addItem(TARGET_LABELS[t], t)
@@ -114,7 +114,7 @@ class PayloadView(QWidget):
         row.addSpacing(8)
         row.addWidget(QLabel("Form:"))
         self.orient_combo = QComboBox()
-        self.orient_combo.setObjectName("payload-orient")
+        self.orient_combo.setObjectName("request-orient")
         self.orient_combo.setAccessibleName("Request form")
         self.orient_combo.currentIndexChanged.connect(self._on_orient_changed)
         row.addWidget(self.orient_combo)
@@ -124,7 +124,7 @@ class PayloadView(QWidget):
         row = QHBoxLayout()
         row.addWidget(QLabel("Input:"))
         self.input_label = ElidedLabel()
-        self.input_label.setObjectName("payload-input")
+        self.input_label.setObjectName("request-input")
         row.addWidget(self.input_label, 1)
         self.choose_button = QPushButton(icons.icon("open"), "Choose file…")
         self.choose_button.setToolTip("Build the request from a CSV, JSON or Parquet file (or drop one here)")
@@ -140,14 +140,14 @@ class PayloadView(QWidget):
         lay.addLayout(row)
 
         self.endpoint = muted_label()
-        self.endpoint.setObjectName("payload-endpoint")
+        self.endpoint.setObjectName("request-endpoint")
         self.endpoint.setTextInteractionFlags(SELECTABLE)
         self.endpoint.setToolTip("Where and how the target takes this request (placeholders in $CAPS)")
         self.endpoint.hide()
         lay.addWidget(self.endpoint)
 
         self.editor = QPlainTextEdit()
-        self.editor.setObjectName("payload-editor")
+        self.editor.setObjectName("request-editor")
         self.editor.setAccessibleName("Request body")
         self.editor.setFont(monospace_font())
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -158,7 +158,7 @@ class PayloadView(QWidget):
         lay.addWidget(self.editor, 1)
 
         self.notes = muted_label()
-        self.notes.setObjectName("payload-notes")
+        self.notes.setObjectName("request-notes")
         self.notes.setTextInteractionFlags(SELECTABLE)
         self.notes.hide()
         lay.addWidget(self.notes)
@@ -169,7 +169,7 @@ class PayloadView(QWidget):
         verdict.addLayout(self.badge_box)
         self.badge: Badge | None = None
         self.verdict = QLabel()
-        self.verdict.setObjectName("payload-verdict")
+        self.verdict.setObjectName("request-verdict")
         self.verdict.setWordWrap(True)
         self.verdict.setTextInteractionFlags(SELECTABLE)
         self.verdict.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -189,7 +189,7 @@ class PayloadView(QWidget):
         self.copy_python.setToolTip("Copy a Python snippet (requests) that sends this body to the target")
         buttons.addStretch(1)
         self.reset_button = QPushButton("Undo edits")
-        self.reset_button.setObjectName("payload-reset")
+        self.reset_button.setObjectName("request-reset")
         self.reset_button.setToolTip("Show the generated request again")
         self.reset_button.clicked.connect(self.reset_edits)
         self.reset_button.hide()
@@ -228,11 +228,11 @@ class PayloadView(QWidget):
         return self._edited
 
     @property
-    def build_result(self) -> PayloadBuild | None:
+    def build_result(self) -> RequestBuild | None:
         return self._build
 
     @property
-    def check(self) -> PayloadCheck | None:
+    def check(self) -> RequestCheck | None:
         return self._check
 
     def text(self) -> str:
@@ -348,7 +348,7 @@ class PayloadView(QWidget):
 
     # -- building and checking -------------------------------------------------------------------
     def rebuild(self) -> None:
-        from mlmanager.ui.pages.deploy.jobs import payload_task
+        from mlmanager.ui.pages.deploy.jobs import request_task
 
         self.cancel()
         if self._doc is None:
@@ -358,14 +358,14 @@ class PayloadView(QWidget):
         self.reset_button.hide()
         self._set_badge("Building", "info")
         self.verdict.setText(f"Building the request for the {TARGET_LABELS[self.target]}…")
-        task = self.ctx.tasks.start(payload_task, self._doc, self.target, self._input_path, self.orient,
-                                    MAX_ROWS, name="deploy payload")
+        task = self.ctx.tasks.start(request_task, self._doc, self.target, self._input_path, self.orient,
+                                    MAX_ROWS, name="deploy request")
         self._build_task = task
         self.busy_changed.emit(True)
         task.succeeded.connect(lambda b, t=token: self._built(t, b))
         task.failed.connect(lambda err, t=token: self._build_failed(t, err))
 
-    def _built(self, token: int, build: PayloadBuild) -> None:
+    def _built(self, token: int, build: RequestBuild) -> None:
         if token != self._token:
             return
         self._build_task = None
@@ -383,10 +383,10 @@ class PayloadView(QWidget):
             self.notes.hide()
             self.endpoint.hide()
         else:
-            assert build.payload is not None
-            self._set_text(pretty_json(build.payload.body))
-            self._show_input_label(None if self._input_path else build.payload.source)
-            self._show_endpoint(build.payload)
+            assert build.request is not None
+            self._set_text(pretty_json(build.request.body))
+            self._show_input_label(None if self._input_path else build.request.source)
+            self._show_endpoint(build.request)
             self._show_notes(build.notes)
             self._show_check(build.check)
         self._update_buttons()
@@ -407,7 +407,7 @@ class PayloadView(QWidget):
         if self._setting:
             return
         self._edited = True
-        self.reset_button.setVisible(self._build is not None and self._build.payload is not None)
+        self.reset_button.setVisible(self._build is not None and self._build.request is not None)
         self._update_buttons()
         if self._doc is not None:
             self._timer.start()
@@ -431,20 +431,20 @@ class PayloadView(QWidget):
             self.busy_changed.emit(self.is_busy())
             return
         self._set_badge("Checking", "info")
-        task = self.ctx.tasks.start(validate_task, self._doc, text, self.target, name="deploy payload check")
+        task = self.ctx.tasks.start(validate_task, self._doc, text, self.target, name="deploy request check")
         self._validate_task = task
         self.busy_changed.emit(True)
         task.succeeded.connect(lambda c, t=token: self._validated(t, c))
         task.failed.connect(lambda err, t=token: self._build_failed(t, err))
 
-    def _validated(self, token: int, check: PayloadCheck) -> None:
+    def _validated(self, token: int, check: RequestCheck) -> None:
         if token != self._token:
             return
         self._validate_task = None
         self._show_check(check)
         self.busy_changed.emit(self.is_busy())
 
-    def _show_check(self, check: PayloadCheck | None) -> None:
+    def _show_check(self, check: RequestCheck | None) -> None:
         self._check = check
         if check is None:
             self._set_badge(None)
@@ -472,9 +472,9 @@ class PayloadView(QWidget):
         self.verdict.setToolTip(check.semantics)
         self.validated.emit(check)
 
-    def _show_endpoint(self, payload: RequestPayload) -> None:
-        headers = "  ·  ".join(f"{k}: {v}" for k, v in payload.headers().items())
-        self.endpoint.setText(f"POST {payload.url}  ·  {headers}")
+    def _show_endpoint(self, request: TargetRequest) -> None:
+        headers = "  ·  ".join(f"{k}: {v}" for k, v in request.headers().items())
+        self.endpoint.setText(f"POST {request.url}  ·  {headers}")
         self.endpoint.show()
 
     def _show_notes(self, notes: list[str]) -> None:
@@ -488,7 +488,7 @@ class PayloadView(QWidget):
             self.badge = None
         if text is not None:
             self.badge = Badge(text, level, tip)
-            self.badge.setObjectName("payload-badge")
+            self.badge.setObjectName("request-badge")
             self.badge_box.addWidget(self.badge)
 
     def _set_text(self, text: str) -> None:
@@ -499,20 +499,20 @@ class PayloadView(QWidget):
             self._setting = False
 
     def reset_edits(self) -> None:
-        if self._build is not None and self._build.payload is not None:
+        if self._build is not None and self._build.request is not None:
             self._timer.stop()
-            self._set_text(pretty_json(self._build.payload.body))
+            self._set_text(pretty_json(self._build.request.body))
             self._edited = False
             self.reset_button.hide()
             self._show_check(self._build.check)
             self._update_buttons()
 
     # -- rendering and copying -------------------------------------------------------------------
-    def current_payload(self) -> RequestPayload | None:
+    def current_request(self) -> TargetRequest | None:
         """The request as shown (edits included); None when the text is not JSON."""
-        from mlmanager.core.deploy.request_bodies import RequestPayload
+        from mlmanager.core.deploy.request_bodies import TargetRequest
 
-        base = self._build.payload if self._build is not None else None
+        base = self._build.request if self._build is not None else None
         if base is not None and not self._edited:
             return base
         try:
@@ -520,19 +520,19 @@ class PayloadView(QWidget):
         except ValueError:
             return None
         if base is not None:
-            return RequestPayload(base.target, base.orient, body, base.source, list(base.notes),
+            return TargetRequest(base.target, base.orient, body, base.source, list(base.notes),
                                   base.content_type, base.input)
-        return RequestPayload(self.target, self.orient or "edited", body, "edited")
+        return TargetRequest(self.target, self.orient or "edited", body, "edited")
 
     def render(self, fmt: str) -> str | None:
         """The shown request as ``json`` (the text itself), ``curl`` or ``python``."""
         if fmt == "json":
             text = self.text()
             return text if text.strip() else None
-        payload = self.current_payload()
-        if payload is None:
+        request = self.current_request()
+        if request is None:
             return None
-        return payload.render(fmt)
+        return request.render(fmt)
 
     def copy(self, fmt: str) -> bool:
         text = self.render(fmt)
@@ -548,7 +548,7 @@ class PayloadView(QWidget):
 
     def _update_buttons(self) -> None:
         has_text = bool(self.text().strip())
-        parses = self.current_payload() is not None if has_text else False
+        parses = self.current_request() is not None if has_text else False
         self.copy_json.setEnabled(has_text)
         for b in (self.copy_curl, self.copy_python):
             b.setEnabled(parses)
