@@ -134,10 +134,10 @@ class ModelEntry:
 
 def _raw_text(path: Path) -> tuple[str | None, bool]:
     """The MLmodel text as far as it can be read safely (for the error panel)."""
-    from mlmanager.core.model.source import open_source
+    from mlmanager.core.model.files import open_model_files
 
     try:
-        with open_source(path) as src:
+        with open_model_files(path) as src:
             if not src.is_readable_file(MLMODEL):
                 return None, False
             with src.open_stream(MLMODEL) as fh:
@@ -150,10 +150,10 @@ def _raw_text(path: Path) -> tuple[str | None, bool]:
 
 def _list_files(path: Path) -> tuple[list | None, str | None]:
     from mlmanager.core.model.artifacts import list_artifacts
-    from mlmanager.core.model.source import open_source
+    from mlmanager.core.model.files import open_model_files
 
     try:
-        with open_source(path) as src:
+        with open_model_files(path) as src:
             return list_artifacts(src, {}), None
     except MlmanagerError as exc:
         return None, str(exc)

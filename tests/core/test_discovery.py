@@ -17,7 +17,7 @@ from mlmanager.core.errors import ModelReadError
 from mlmanager.core.library import discovery
 from mlmanager.core.library.discovery import (
     DiscoveredModel,
-    DiscoverySource,
+    LibrarySource,
     LocalFolderSource,
     ModelLocation,
     ScanProblem,
@@ -579,7 +579,7 @@ def test_root_errors(tmp_path: Path) -> None:
 
 def test_protocols_and_location(store: Path) -> None:
     source = LocalFolderSource(store)
-    assert isinstance(source, DiscoverySource)
+    assert isinstance(source, LibrarySource)
     items = list(source.iter_models())
     assert all(isinstance(i, (DiscoveredModel, ScanProblem)) for i in items)
     model = items[0]

@@ -79,7 +79,7 @@ def _read_example_json(doc: ModelDocument) -> Any:
     rel = info.get("artifact_path")
     if not isinstance(rel, str) or not rel:
         raise MlmanagerError("no artifact_path")
-    return parse_json_bytes(doc.source.read_bytes(rel, max_bytes=MAX_EXAMPLE_BYTES), rel)
+    return parse_json_bytes(doc.files.read_bytes(rel, max_bytes=MAX_EXAMPLE_BYTES), rel)
 
 
 def _dtype_name(dtype: Any) -> str:

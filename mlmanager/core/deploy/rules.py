@@ -223,7 +223,7 @@ class DeployContext:
 
     def exists(self, rel: str) -> bool:
         try:
-            return self.doc.source.exists(rel)
+            return self.doc.files.exists(rel)
         except MlmanagerError:
             return False
 
@@ -261,7 +261,7 @@ class DeployContext:
         if lexical_escape(rel) or not self.exists(rel):
             return None
         try:
-            return self.doc.source.read_bytes(rel, max_bytes=MAX_ENV_BYTES).decode("utf-8", "replace")
+            return self.doc.files.read_bytes(rel, max_bytes=MAX_ENV_BYTES).decode("utf-8", "replace")
         except MlmanagerError:
             return None
 
@@ -371,7 +371,7 @@ class DeployContext:
         if not isinstance(rel, str) or not rel:
             return None
         try:
-            return self.doc.source.read_bytes(rel, max_bytes=MAX_EXAMPLE_BYTES)
+            return self.doc.files.read_bytes(rel, max_bytes=MAX_EXAMPLE_BYTES)
         except MlmanagerError:
             return None
 

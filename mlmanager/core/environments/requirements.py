@@ -302,7 +302,7 @@ def model_requirements(doc: ModelDocument) -> ModelRequirements:
     """Read the model's requirements and Python version from its environment files."""
     from mlmanager.core.model.artifacts import lexical_escape
 
-    source = doc.source
+    source = doc.files
     problems: list[str] = []
 
     def read(rel: str) -> bytes | None:

@@ -13,7 +13,7 @@ and named from ``meta.yaml`` or ``mlflow.db`` (:mod:`mlmanager.core.library.trac
 the model, with ``error`` set and a problem reported.
 
 Sources are pluggable (architecture rule 8): :class:`LocalFolderSource` implements
-:class:`DiscoverySource`; a remote MLflow source can implement the same protocol and yield
+:class:`LibrarySource`; a remote MLflow source can implement the same protocol and yield
 :class:`DiscoveredModel` objects whose ``location`` reads files over REST.
 """
 
@@ -38,12 +38,12 @@ from mlmanager.core.library.tracking import (
     read_small_file,
 )
 from mlmanager.core.model import yamlio
-from mlmanager.core.model.source import FolderSource, ModelSource
+from mlmanager.core.model.files import FolderFiles, ModelFiles
 from mlmanager.core.model.yamlfast import load_yaml_fast
 
 __all__ = [
     "DiscoveredModel",
-    "DiscoverySource",
+    "LibrarySource",
     "LocalFolderSource",
     "LocalModelLocation",
     "ModelKind",
@@ -86,8 +86,8 @@ class ModelLocation(Protocol):
     @property
     def uri(self) -> str: ...
 
-    def open(self) -> ModelSource:
-        """Read-only access to the model's files (see :mod:`mlmanager.core.model.source`)."""
+    def open(self) -> ModelFiles:
+        """Read-only access to the model's files (see :mod:`mlmanager.core.model.files`)."""
         ...
 
 
@@ -105,8 +105,8 @@ class LocalModelLocation:
     def uri(self) -> str:
         return self.path.as_uri()
 
-    def open(self) -> ModelSource:
-        return FolderSource(self.path_text)
+    def open(self) -> ModelFiles:
+        return FolderFiles(self.path_text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +171,7 @@ class ScanResult:
 
 
 @runtime_checkable
-class DiscoverySource(Protocol):
+class LibrarySource(Protocol):
     """Anything that lists models: a local folder, later a remote tracking server."""
 
     def iter_models(

@@ -120,10 +120,10 @@ def classify_path(path: str | os.PathLike[str]) -> PathVerdict:
 
 
 def _classify_zip(p: Path) -> PathVerdict:
-    from mlmanager.core.model.source import ZipSource
+    from mlmanager.core.model.files import ZipFiles
 
     try:
-        ZipSource(p).close()
+        ZipFiles(p).close()
     except MLmodelNotFoundError as exc:
         return PathVerdict(p, REJECT, f"“{p.name}” is not an MLflow model: {exc.message}")
     except MlmanagerError:

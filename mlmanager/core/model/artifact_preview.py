@@ -1,7 +1,7 @@
 """The preview of one artifact file: text, JSON, Markdown, a table's first rows, a hex dump.
 
 Runs off the GUI thread; returns plain data. Every read goes through the model's
-``ModelSource`` (no symlinks followed, FIFOs never opened) and is capped: big files are previewed
+``ModelFiles`` (no symlinks followed, FIFOs never opened) and is capped: big files are previewed
 partially. CSV and Parquet import pandas/pyarrow lazily. Images (decoded with Qt) and model
 files (never read as bytes: the worker's safety scan instead) are previewed by the UI
 (``mlmanager.ui.pages.artifact_preview``).
@@ -71,10 +71,10 @@ def preview_kind(path: str, kind: str) -> str:
     return "text"
 
 
-def _read_head(source: Any, rel: str, cap: int) -> tuple[bytes, int]:
+def _read_head(files: Any, rel: str, cap: int) -> tuple[bytes, int]:
     """(first ``cap`` bytes, full size)."""
-    entry = source.stat(rel)
-    with source.open_stream(rel) as fh:
+    entry = files.stat(rel)
+    with files.open_stream(rel) as fh:
         data = fh.read(cap)
     return data, entry.size
 
@@ -93,24 +93,24 @@ def _hex(data: bytes) -> str:
     return "\n".join(lines)
 
 
-def preview_file(source: Any, rel: str, kind: str) -> PreviewData:
-    """The preview of ``rel`` read through ``source`` (run it off the GUI thread). Images and
+def preview_file(files: Any, rel: str, kind: str) -> PreviewData:
+    """The preview of ``rel`` read through ``files`` (run it off the GUI thread). Images and
     model files (``preview_kind`` ``image`` / ``safety``) need Qt and the worker: the UI does those."""
     pk = preview_kind(rel, kind)
     if pk in ("image", "safety"):
         raise ValueError(f"{rel}: {pk} previews are built by the UI")
     if pk == "symlink":
-        entry = source.stat(rel)
+        entry = files.stat(rel)
         return PreviewData("message", f"{rel} is a symbolic link to {entry.target!r}. mlmanager does "
                                       "not follow links inside models.")
     if pk == "special":
-        entry = source.stat(rel)
+        entry = files.stat(rel)
         return PreviewData("message", f"{rel} is a special file ({entry.detail or 'not a regular file'}); "
                                       "it is never opened.")
     if pk == "table":
-        return _table(source, rel)
+        return _table(files, rel)
     if pk == "json":
-        data, size = _read_head(source, rel, JSON_CAP)
+        data, size = _read_head(files, rel, JSON_CAP)
         if len(data) < size:
             return _text(data[:TEXT_CAP], size, "json")
         try:
@@ -125,7 +125,7 @@ def preview_file(source: Any, rel: str, kind: str) -> PreviewData:
             pretty = pretty[:TEXT_CAP] + "\n…"
             note = f"Showing the start of the formatted JSON ({format_size(size)} file)."
         return PreviewData("json", pretty, note, language="json")
-    data, size = _read_head(source, rel, TEXT_CAP)
+    data, size = _read_head(files, rel, TEXT_CAP)
     if pk == "markdown" and not _looks_binary(data):
         out = _text(data, size, "markdown")
         out.kind = "markdown"
@@ -149,14 +149,14 @@ def _text(data: bytes, size: int, language: str) -> PreviewData:
     return PreviewData("text", text, note, language=language)
 
 
-def _table(source: Any, rel: str) -> PreviewData:
+def _table(files: Any, rel: str) -> PreviewData:
     suffix = suffix_of(rel)
-    entry = source.stat(rel)
+    entry = files.stat(rel)
     try:
         if suffix in (".parquet", ".pq"):
-            headers, rows, total = _parquet_head(source, rel)
+            headers, rows, total = _parquet_head(files, rel)
         else:
-            headers, rows, total = _csv_head(source, rel, "\t" if suffix == ".tsv" else ",")
+            headers, rows, total = _csv_head(files, rel, "\t" if suffix == ".tsv" else ",")
     except ImportError as exc:
         return PreviewData("message", f"Previewing this file needs {exc.name or 'an extra package'} "
                                       "(pip install mlmanager[parquet]).")
@@ -178,10 +178,10 @@ def _cell(value: Any) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-def _csv_head(source: Any, rel: str, sep: str) -> tuple[list[str], list[list[str]], int | None]:
+def _csv_head(files: Any, rel: str, sep: str) -> tuple[list[str], list[list[str]], int | None]:
     import pandas as pd  # lazily, in the worker thread
 
-    data, size = _read_head(source, rel, 8 << 20)
+    data, size = _read_head(files, rel, 8 << 20)
     if len(data) < size:  # cut at the last complete line
         data = data[: data.rfind(b"\n") + 1] or data
     df = pd.read_csv(io.BytesIO(data), sep=sep, nrows=TABLE_ROWS)
@@ -194,10 +194,10 @@ def _csv_head(source: Any, rel: str, sep: str) -> tuple[list[str], list[list[str
     return headers, rows, total
 
 
-def _parquet_head(source: Any, rel: str) -> tuple[list[str], list[list[str]], int | None]:
+def _parquet_head(files: Any, rel: str) -> tuple[list[str], list[list[str]], int | None]:
     import pyarrow.parquet as pq  # lazily, in the worker thread
 
-    with source.open_stream(rel) as fh:
+    with files.open_stream(rel) as fh:
         data = fh.read(256 << 20)
     pf = pq.ParquetFile(io.BytesIO(data))
     total = pf.metadata.num_rows

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlmanager.core.model.source import MLMODEL, Entry, ModelSource
+from mlmanager.core.model.files import MLMODEL, Entry, ModelFiles
 
 if TYPE_CHECKING:
     from mlmanager.core.model.mlmodel import ModelDocument
@@ -106,10 +106,10 @@ def _norm(value: str) -> str:
 
 def path_problems(doc: ModelDocument) -> list[str]:
     """Problems with MLmodel's path fields: escapes, missing files, links and special files."""
-    return check_path_fields(doc.source, doc.data)
+    return check_path_fields(doc.files, doc.data)
 
 
-def check_path_fields(source: ModelSource, data: Mapping[str, Any]) -> list[str]:
+def check_path_fields(files: ModelFiles, data: Mapping[str, Any]) -> list[str]:
     problems: list[str] = []
     seen: set[str] = set()
 
@@ -136,11 +136,11 @@ def check_path_fields(source: ModelSource, data: Mapping[str, Any]) -> list[str]
             add(f"path names the model folder itself: {shown}")
             continue
         try:
-            entry = source.stat(rel)
+            entry = files.stat(rel)
         except Exception:  # noqa: BLE001 - an unsafe name is reported, never raised
             add(f"path escapes the model folder: {shown}")
             continue
-        if not entry.is_symlink and not source.resolves_inside(rel):
+        if not entry.is_symlink and not files.resolves_inside(rel):
             add(f"path escapes the model folder (through a symlink): {shown}")
             continue
         if entry.kind == "missing":
@@ -159,7 +159,7 @@ def check_path_fields(source: ModelSource, data: Mapping[str, Any]) -> list[str]
         if field.role == "code":
             add(f"code path is not a folder: {shown}")
             continue
-        if not source.is_readable_file(rel):
+        if not files.is_readable_file(rel):
             if entry.is_symlink:
                 why = f"symlink to {entry.target}"
             else:
@@ -168,7 +168,7 @@ def check_path_fields(source: ModelSource, data: Mapping[str, Any]) -> list[str]
     return problems
 
 
-def _named_paths(source: ModelSource, data: Mapping[str, Any]) -> tuple[set[str], set[str], set[str], set[str], set[str]]:
+def _named_paths(files: ModelFiles, data: Mapping[str, Any]) -> tuple[set[str], set[str], set[str], set[str], set[str]]:
     model_files: set[str] = set()
     model_dirs: set[str] = set()
     code_dirs: set[str] = set()
@@ -182,7 +182,7 @@ def _named_paths(source: ModelSource, data: Mapping[str, Any]) -> tuple[set[str]
             continue
         if field.role == "model":
             try:
-                is_dir = source.stat(rel).kind == "dir"
+                is_dir = files.stat(rel).kind == "dir"
             except Exception:  # noqa: BLE001
                 continue
             (model_dirs if is_dir else model_files).add(rel)
@@ -223,15 +223,15 @@ def classify(entry: Entry, named: tuple[set[str], set[str], set[str], set[str], 
     return "other"
 
 
-def list_artifacts(source: ModelSource, data: Mapping[str, Any] | None = None) -> list[Artifact]:
+def list_artifacts(files: ModelFiles, data: Mapping[str, Any] | None = None) -> list[Artifact]:
     """Every file of the model (recursive, sorted by path), with its kind."""
-    named = _named_paths(source, data or {})
+    named = _named_paths(files, data or {})
     out = []
-    for entry in source.entries():
+    for entry in files.entries():
         kind = classify(entry, named)
         out.append(Artifact(entry.path, entry.size, kind, entry.target, entry.detail))
     return out
 
 
 def doc_artifacts(doc: ModelDocument) -> list[Artifact]:
-    return list_artifacts(doc.source, doc.data)
+    return list_artifacts(doc.files, doc.data)

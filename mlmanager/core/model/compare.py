@@ -310,7 +310,7 @@ def _hash(doc: ModelDocument, rel: str, size: int) -> str | None:
         return None
     h = hashlib.sha256()
     try:
-        with doc.source.open_stream(rel) as fh:
+        with doc.files.open_stream(rel) as fh:
             while True:
                 chunk = fh.read(1 << 20)
                 if not chunk:

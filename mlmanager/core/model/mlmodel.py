@@ -28,12 +28,12 @@ from mlmanager.core.errors import (
     WriteError,
     YamlError,
 )
-from mlmanager.core.model.source import (
+from mlmanager.core.model.files import (
     MLMODEL,
-    FolderSource,
-    ModelSource,
+    FolderFiles,
+    ModelFiles,
     iter_chunks,
-    open_source,
+    open_model_files,
 )
 from mlmanager.core.model.yamlio import (
     MAX_YAML_BYTES,
@@ -55,10 +55,10 @@ _UTC_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
 
 
 class ModelDocument:
-    """One model's ``MLmodel``: source, original bytes/text, parsed data, typed accessors."""
+    """One model's ``MLmodel``: its files, original bytes/text, parsed data, typed accessors."""
 
-    def __init__(self, source: ModelSource, raw_bytes: bytes, text: str, data: dict) -> None:
-        self.source = source
+    def __init__(self, files: ModelFiles, raw_bytes: bytes, text: str, data: dict) -> None:
+        self.files = files
         self.raw_bytes = raw_bytes
         self.text = text
         self.data = data
@@ -72,19 +72,19 @@ class ModelDocument:
 
     @property
     def location(self) -> str:
-        return self.source.location
+        return self.files.location
 
     @property
     def root(self) -> Path | None:
         """The model folder (None for a model read from a zip)."""
-        return self.source.root if isinstance(self.source, FolderSource) else None
+        return self.files.root if isinstance(self.files, FolderFiles) else None
 
     @property
     def mlmodel_location(self) -> str:
         return f"{self.location.rstrip('/')}/{MLMODEL}"
 
     def close(self) -> None:
-        self.source.close()
+        self.files.close()
 
     def __enter__(self) -> ModelDocument:
         return self
@@ -351,27 +351,27 @@ def load_model(path: str | os.PathLike[str]) -> ModelDocument:
     Raises MLmodelNotFoundError, YamlError, UnsafePathError or ModelReadError; non-fatal
     findings go to ``doc.problems``.
     """
-    source = open_source(path)
+    files = open_model_files(path)
     try:
-        where = f"{source.location.rstrip('/')}/{MLMODEL}"
-        entry = source.stat(MLMODEL)
+        where = f"{files.location.rstrip('/')}/{MLMODEL}"
+        entry = files.stat(MLMODEL)
         if entry.kind == "missing":
-            raise MLmodelNotFoundError("not an MLflow model (MLmodel missing)", source.location)
+            raise MLmodelNotFoundError("not an MLflow model (MLmodel missing)", files.location)
         if entry.kind == "file" and entry.size > MAX_YAML_BYTES:
             raise YamlError(
                 f"file is {entry.size:,} bytes, larger than the {MAX_YAML_BYTES:,}-byte limit for YAML",
                 where,
             )
-        raw = source.read_bytes(MLMODEL, max_bytes=MAX_YAML_BYTES)
+        raw = files.read_bytes(MLMODEL, max_bytes=MAX_YAML_BYTES)
         text = decode_utf8(raw, where)
         data = load_yaml_text(text, where)
         if not isinstance(data, dict):
             kind = "empty" if data is None else f"a YAML {type(data).__name__}"
             raise YamlError(f"MLmodel must be a mapping of keys, but the document is {kind}", where)
-        doc = ModelDocument(source, raw, text, data)
+        doc = ModelDocument(files, raw, text, data)
         doc.problems.extend(document_problems(doc))
     except BaseException:
-        source.close()
+        files.close()
         raise
     return doc
 
@@ -634,15 +634,15 @@ def save_text(doc: ModelDocument, text: str, *, force: bool = False) -> ModelDoc
     Refuses zips (use ``save_as_copy``), symlinked MLmodel files, and (unless ``force``) a file
     that changed on disk since ``doc`` was loaded.
     """
-    if not isinstance(doc.source, FolderSource):
+    if not isinstance(doc.files, FolderFiles):
         raise WriteError("a zip archive is read-only: save a copy instead", doc.location)
     where = doc.mlmodel_location
     _parse_for_save(text, where)
-    root = doc.source.root
+    root = doc.files.root
     target = root / MLMODEL
     if not force:
         try:
-            current = doc.source.read_bytes(MLMODEL, max_bytes=MAX_YAML_BYTES)
+            current = doc.files.read_bytes(MLMODEL, max_bytes=MAX_YAML_BYTES)
         except ModelReadError:
             current = None
         if current is not None and current != doc.raw_bytes:
@@ -677,7 +677,7 @@ def save_as_copy(
     skipped: list[str] = []
     total = 0
     try:
-        for entry in doc.source.entries():
+        for entry in doc.files.entries():
             if entry.path in (MLMODEL, MLMODEL + ".bak"):
                 continue
             if entry.kind != "file":
@@ -689,7 +689,7 @@ def save_as_copy(
                 continue
             out.parent.mkdir(parents=True, exist_ok=True)
             try:
-                with doc.source.open_stream(entry.path) as src, open(out, "xb") as dst:
+                with doc.files.open_stream(entry.path) as src, open(out, "xb") as dst:
                     for chunk in iter_chunks(src, MAX_COPY_BYTES - total):
                         dst.write(chunk)
                         total += len(chunk)

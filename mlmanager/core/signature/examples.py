@@ -260,7 +260,7 @@ def load_input_example(doc: ModelDocument) -> InputExample | None:
     if rel is None:
         raise InvalidError("saved_input_example_info.artifact_path is not a file name", doc.location)
     where = f"{doc.location.rstrip('/')}/{rel}"
-    raw = doc.source.read_bytes(rel, max_bytes=MAX_EXAMPLE_BYTES)
+    raw = doc.files.read_bytes(rel, max_bytes=MAX_EXAMPLE_BYTES)
     ex = parse_example(parse_json_bytes(raw, where), info, where)
     ex.path = rel
     ex.schema_inputs = _schema_inputs(doc)
@@ -274,7 +274,7 @@ def load_serving_example(doc: ModelDocument) -> InputExample | None:
     if rel is None:
         return None
     where = f"{doc.location.rstrip('/')}/{rel}"
-    raw = doc.source.read_bytes(rel, max_bytes=MAX_EXAMPLE_BYTES)
+    raw = doc.files.read_bytes(rel, max_bytes=MAX_EXAMPLE_BYTES)
     ex = example_from_request_body(parse_json_bytes(raw, where), where)
     ex.path = rel
     ex.schema_inputs = _schema_inputs(doc)

@@ -15,7 +15,7 @@ folder would copy private files (``~/.ssh/...``) into an archive meant to be sha
 folder and still refuses the rest. FIFOs, sockets and devices are always refused.
 
 Nothing half-written is left: the zip is written to a temp file next to the target and renamed
-at the end; a folder export goes through a staging folder. Reading never modifies the source,
+at the end; a folder export goes through a staging folder. Reading never modifies the model,
 so read-only folders export fine. Files are streamed in 1 MiB chunks (zip64 when needed).
 """
 
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlmanager.core.errors import ModelReadError, UnsafePathError, WriteError
-from mlmanager.core.model.source import MLMODEL, FolderSource, open_source
+from mlmanager.core.model.files import MLMODEL, FolderFiles, open_model_files
 from mlmanager.core.transfer.staging import (
     CancelFn,
     ProgressFn,
@@ -58,15 +58,15 @@ class _Item:
     mtime: float = 0.0
 
 
-def model_folder(model_path: str | os.PathLike[str]) -> FolderSource:
-    """The folder source of a model folder or ``MLmodel`` file (zips are refused here)."""
-    source = open_source(model_path)
-    if not isinstance(source, FolderSource):
-        source.close()
+def model_folder(model_path: str | os.PathLike[str]) -> FolderFiles:
+    """The files of a model folder or ``MLmodel`` file (zips are refused here)."""
+    files = open_model_files(model_path)
+    if not isinstance(files, FolderFiles):
+        files.close()
         raise ModelReadError(
             "this model is already an archive; use import to extract it", model_path
         )
-    return source
+    return files
 
 
 def list_folder(root: Path, symlinks: str = "refuse") -> list[_Item]:
@@ -178,8 +178,8 @@ def export_zip(
     in every failure case ``out_zip`` is untouched and no temp file remains.
     """
     out = Path(out_zip)
-    with model_folder(model_path) as source:
-        root = source.root
+    with model_folder(model_path) as files:
+        root = files.root
         items = list_folder(root, symlinks)
         if out.is_symlink() or (out.exists() and not overwrite):
             raise WriteError("the zip file already exists (choose another name or overwrite)", out)
@@ -210,7 +210,7 @@ def export_zip(
                         info.external_attr = (stat.S_IFREG | 0o644) << 16
                         info.compress_type = compression
                         info.file_size = item.size  # lets zipfile pick zip64 up front
-                        with source.open_stream(item.rel) as src, zf.open(info, "w") as dst:
+                        with files.open_stream(item.rel) as src, zf.open(info, "w") as dst:
                             copy_stream(src, dst, ticker, item.rel)
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -247,8 +247,8 @@ def export_folder(
     of a read-only folder is writable).
     """
     dest = Path(dest_dir)
-    with model_folder(model_path) as source:
-        root = source.root
+    with model_folder(model_path) as files:
+        root = files.root
         if inside(dest, root) or inside(root, dest):
             raise WriteError("the destination and the model folder overlap", dest)
         items = list_folder(root, symlinks)
@@ -262,7 +262,7 @@ def export_folder(
                     if item.is_dir:
                         target.mkdir()
                         continue
-                    with source.open_stream(item.rel) as src, open_new_file(target) as dst:
+                    with files.open_stream(item.rel) as src, open_new_file(target) as dst:
                         copy_stream(src, dst, ticker, item.rel)
                     with contextlib.suppress(OSError):
                         os.utime(target, (item.mtime, item.mtime))

@@ -51,7 +51,7 @@ from mlmanager.core.errors import (
     UnsafePathError,
     WriteError,
 )
-from mlmanager.core.model.source import MLMODEL
+from mlmanager.core.model.files import MLMODEL
 from mlmanager.core.transfer.staging import (
     CHUNK,
     CancelFn,

@@ -15,24 +15,24 @@ from mlmanager.core.model.artifact_preview import (
 from mlmanager.core.sizes import format_size
 
 
-def load_preview(state: Any, source: Any, rel: str, kind: str, model_dir: str | None) -> PreviewData:
+def load_preview(state: Any, files: Any, rel: str, kind: str, model_dir: str | None) -> PreviewData:
     """Build the preview of ``rel`` (a worker-thread task function)."""
     pk = preview_kind(rel, kind)
     if pk == "safety":
-        return _safety(state, source, rel, model_dir)
+        return _safety(state, files, rel, model_dir)
     if pk == "image":
-        return _image(source, rel)
-    return preview_file(source, rel, kind)
+        return _image(files, rel)
+    return preview_file(files, rel, kind)
 
 
-def _image(source: Any, rel: str) -> PreviewData:
+def _image(files: Any, rel: str) -> PreviewData:
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
     from PySide6.QtGui import QImageReader
 
-    entry = source.stat(rel)
+    entry = files.stat(rel)
     if entry.size > IMAGE_CAP:
         return PreviewData("message", f"The image is {format_size(entry.size)}; too large to preview.")
-    data = source.read_bytes(rel, max_bytes=IMAGE_CAP)
+    data = files.read_bytes(rel, max_bytes=IMAGE_CAP)
     buf = QBuffer()
     buf.setData(QByteArray(data))
     buf.open(QIODevice.OpenModeFlag.ReadOnly)
@@ -47,8 +47,8 @@ def _image(source: Any, rel: str) -> PreviewData:
     return PreviewData("image", image=image, note=f"{image.width()}×{image.height()} pixels, {format_size(entry.size)}")
 
 
-def _safety(state: Any, source: Any, rel: str, model_dir: str | None) -> PreviewData:
-    entry = source.stat(rel)
+def _safety(state: Any, files: Any, rel: str, model_dir: str | None) -> PreviewData:
+    entry = files.stat(rel)
     base = f"{rel}: {format_size(entry.size)} model file. Its bytes are not shown; this is what a " \
            "scan of its imports found."
     if model_dir is None:

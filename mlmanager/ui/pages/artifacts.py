@@ -326,22 +326,22 @@ class ArtifactsPage(ModelPage):
         if cache_key and cache_key in entry.cache:
             self.preview.show_data(art.path, entry.cache[cache_key])
             return
-        source = entry.doc.source if entry.doc is not None else None
-        if source is None:
+        files = entry.doc.files if entry.doc is not None else None
+        if files is None:
             from mlmanager.core.errors import MlmanagerError
-            from mlmanager.core.model.source import FolderSource, open_source
+            from mlmanager.core.model.files import FolderFiles, open_model_files
 
             try:
-                source = open_source(entry.path)
+                files = open_model_files(entry.path)
             except MlmanagerError:
-                source = FolderSource(entry.path) if entry.path.is_dir() else None
-        if source is None:
+                files = FolderFiles(entry.path) if entry.path.is_dir() else None
+        if files is None:
             self.preview.show_message(art.path, "The model's files cannot be read.")
             return
         model_dir = None if entry.is_zip else str(entry.path)
         waiting = "Scanning the model file's imports…" if kind == "safety" else "Loading preview…"
         self.preview.show_message(art.path, waiting)
-        task = self.ctx.tasks.start(load_preview, source, art.path, art.kind, model_dir,
+        task = self.ctx.tasks.start(load_preview, files, art.path, art.kind, model_dir,
                                     name=f"preview {art.path}")
         self._task = task
         task.succeeded.connect(lambda data, t=task, e=entry, a=art, k=cache_key: self._shown(t, e, a, k, data))

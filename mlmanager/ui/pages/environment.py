@@ -71,9 +71,9 @@ def environment_task(state: Any, doc: Any) -> EnvReport:
         if state is not None and state.cancelled:
             break
         try:
-            if not doc.source.is_readable_file(rel):
+            if not doc.files.is_readable_file(rel):
                 continue
-            raw = doc.source.read_bytes(rel, max_bytes=env.MAX_ENV_BYTES)
+            raw = doc.files.read_bytes(rel, max_bytes=env.MAX_ENV_BYTES)
             python = None
             if label == "requirements.txt":
                 lines = env.parse_requirements_text(raw.decode("utf-8", "replace"))

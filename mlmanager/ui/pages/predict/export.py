@@ -96,7 +96,7 @@ def save_input_example(doc: Any, data: Any, params: dict[str, Any] | None = None
     new_data = dict(doc.data)
     new_data["saved_input_example_info"] = info
     text = doc.render(new_data)
-    current = doc.source.read_bytes("MLmodel", max_bytes=MAX_YAML_BYTES)
+    current = doc.files.read_bytes("MLmodel", max_bytes=MAX_YAML_BYTES)
     if current != doc.raw_bytes:
         raise WriteError("MLmodel changed on disk since it was opened; reload it before saving",
                          doc.mlmodel_location)

@@ -56,7 +56,7 @@ class SavingMixin:
 
     def _changed_on_disk(self, doc: SignatureDocument) -> bool:
         try:
-            current = doc.base_doc.source.read_bytes(MLMODEL)
+            current = doc.base_doc.files.read_bytes(MLMODEL)
         except (MlmanagerError, OSError):
             return False  # cannot tell (e.g. replaced by a symlink): the write reports it
         return current != doc.base_doc.raw_bytes

@@ -50,7 +50,7 @@ def _check_rel(rel: str) -> str:
     return "" if norm == "." else norm
 
 
-class ModelSource:
+class ModelFiles:
     """Read-only access to the files of one model (base class)."""
 
     #: shown to users; the folder, the zip path (+ member prefix) or similar
@@ -95,7 +95,7 @@ class ModelSource:
     def close(self) -> None:
         """Release resources (zip handle)."""
 
-    def __enter__(self) -> ModelSource:
+    def __enter__(self) -> ModelFiles:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -106,7 +106,7 @@ class ModelSource:
 # Folders
 
 
-class FolderSource(ModelSource):
+class FolderFiles(ModelFiles):
     writable = True
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
@@ -273,7 +273,7 @@ def _zip_name_ok(name: str) -> bool:
     return ".." not in parts
 
 
-class ZipSource(ModelSource):
+class ZipFiles(ModelFiles):
     """A model inside a zip, at the root or under one folder (``prefix``), read in place."""
 
     def __init__(self, zip_path: str | os.PathLike[str], prefix: str | None = None) -> None:
@@ -454,7 +454,7 @@ def _folder_summary(folder: Path, limit: int = 12) -> str:
     return ", ".join(names[:limit]) + more
 
 
-def open_source(path: str | os.PathLike[str]) -> ModelSource:
+def open_model_files(path: str | os.PathLike[str]) -> ModelFiles:
     """Open a model folder, an ``MLmodel`` file (its folder) or a ``.zip`` holding a model."""
     p = Path(path)
     st = _stat_or_raise(p)
@@ -470,13 +470,13 @@ def open_source(path: str | os.PathLike[str]) -> ModelSource:
             raise ModelReadError(f"cannot access MLmodel: {exc.strerror}", p) from None
         if stat.S_ISDIR(lst.st_mode):
             raise MLmodelNotFoundError("not an MLflow model ('MLmodel' is a folder)", p)
-        return FolderSource(p)
+        return FolderFiles(p)
     if not stat.S_ISREG(st.st_mode):
         raise UnsafePathError("not a regular file or folder", p)
     if p.name == MLMODEL:
-        return FolderSource(p.parent)
+        return FolderFiles(p.parent)
     if p.suffix.lower() == ".zip" or zipfile.is_zipfile(p):
-        return ZipSource(p)
+        return ZipFiles(p)
     raise MLmodelNotFoundError(
         "not an MLflow model: expected a model folder, an MLmodel file or a .zip", p
     )

@@ -1,4 +1,4 @@
-"""ModelSource: folders (no symlink following, no FIFO opening) and zips read in place."""
+"""ModelFiles: folders (no symlink following, no FIFO opening) and zips read in place."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from mlmanager.core.errors import (
     ModelReadError,
     UnsafePathError,
 )
-from mlmanager.core.model.source import FolderSource, ZipSource, open_source
+from mlmanager.core.model.files import FolderFiles, ZipFiles, open_model_files
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="symlinks/FIFOs need POSIX")
 
@@ -34,8 +34,8 @@ def model(tmp_path: Path) -> Path:
 
 
 def test_folder_entries_match_files(model: Path) -> None:
-    src = open_source(model)
-    assert isinstance(src, FolderSource)
+    src = open_model_files(model)
+    assert isinstance(src, FolderFiles)
     entries = {e.path: e for e in src.entries()}
     assert "MLmodel" in entries and "model.pkl" in entries
     assert entries["MLmodel"].size == (model / "MLmodel").stat().st_size
@@ -45,32 +45,32 @@ def test_folder_entries_match_files(model: Path) -> None:
 
 
 def test_open_mlmodel_file_path(model: Path) -> None:
-    src = open_source(model / "MLmodel")
-    assert isinstance(src, FolderSource)
+    src = open_model_files(model / "MLmodel")
+    assert isinstance(src, FolderFiles)
     assert src.root == model
 
 
 def test_missing_mlmodel_lists_folder(tmp_path: Path) -> None:
     (tmp_path / "model.skops").write_bytes(b"PK")
     with pytest.raises(MLmodelNotFoundError) as err:
-        open_source(tmp_path)
+        open_model_files(tmp_path)
     assert "MLmodel missing" in str(err.value)
     assert "model.skops" in str(err.value)
 
 
 def test_nonexistent_path(tmp_path: Path) -> None:
     with pytest.raises(ModelReadError):
-        open_source(tmp_path / "nope")
+        open_model_files(tmp_path / "nope")
 
 
 def test_read_cap(model: Path) -> None:
-    src = open_source(model)
+    src = open_model_files(model)
     with pytest.raises(ModelReadError, match="limit"):
         src.read_bytes("model.pkl", max_bytes=10)
 
 
 def test_relative_escape_refused(model: Path) -> None:
-    src = open_source(model)
+    src = open_model_files(model)
     for bad in ("../x", "/etc/passwd", "a/../../x", "..\\x"):
         with pytest.raises(UnsafePathError):
             src.read_bytes(bad)
@@ -83,7 +83,7 @@ def test_symlink_loop_terminates(model: Path) -> None:  # T18
     os.symlink("..", model / "sub" / "loop")
     os.symlink("loop2", model / "loop1")
     os.symlink("loop1", model / "loop2")
-    entries = {e.path: e for e in open_source(model).entries()}
+    entries = {e.path: e for e in open_model_files(model).entries()}
     assert entries["sub/loop"].kind == "symlink"
     assert entries["sub/loop"].target == ".."
     assert entries["loop1"].kind == "symlink"
@@ -96,7 +96,7 @@ def test_symlink_outside_and_fifo_never_opened(model: Path) -> None:  # T19
     os.symlink("/etc/passwd", model / "model.pkl")
     os.mkfifo(model / "pipe.pkl")
     os.symlink("/dev/zero", model / "zero.pkl")
-    src = open_source(model)
+    src = open_model_files(model)
     entries = {e.path: e for e in src.entries()}
     assert entries["model.pkl"].kind == "symlink" and entries["model.pkl"].target == "/etc/passwd"
     assert entries["pipe.pkl"].kind == "special" and entries["pipe.pkl"].detail == "fifo"
@@ -109,7 +109,7 @@ def test_symlink_outside_and_fifo_never_opened(model: Path) -> None:  # T19
 @posix_only
 def test_symlink_inside_is_readable(model: Path) -> None:
     os.symlink("conda.yaml", model / "alias.yaml")
-    src = open_source(model)
+    src = open_model_files(model)
     assert src.is_readable_file("alias.yaml")
     assert src.read_bytes("alias.yaml") == (model / "conda.yaml").read_bytes()
 
@@ -120,7 +120,7 @@ def test_directory_symlink_escape(model: Path, tmp_path: Path) -> None:
     outside.mkdir()
     (outside / "secret.txt").write_text("x")
     os.symlink(outside, model / "data")
-    src = open_source(model)
+    src = open_model_files(model)
     assert not src.resolves_inside("data/secret.txt")
     with pytest.raises(UnsafePathError):
         src.read_bytes("data/secret.txt")
@@ -145,11 +145,11 @@ def test_zip_root_and_top_folder(model: Path, tmp_path: Path) -> None:
             "metadata/MLmodel": mlmodel,
         },
     )
-    with open_source(z1) as s1:
-        assert isinstance(s1, ZipSource) and s1.prefix == ""
+    with open_model_files(z1) as s1:
+        assert isinstance(s1, ZipFiles) and s1.prefix == ""
         assert s1.read_bytes("MLmodel") == mlmodel
         assert {e.path for e in s1.entries()} == {"MLmodel", "model.pkl"}
-    with open_source(z2) as s2:
+    with open_model_files(z2) as s2:
         assert s2.prefix == "m/"
         assert {e.path for e in s2.entries()} == {"MLmodel", "model.pkl", "metadata/MLmodel"}
         assert s2.stat("metadata").kind == "dir"
@@ -160,13 +160,13 @@ def test_zip_root_and_top_folder(model: Path, tmp_path: Path) -> None:
 def test_zip_without_model(tmp_path: Path) -> None:
     z = _zip(tmp_path / "c.zip", {"a/b/MLmodel": b"x", "readme.txt": b"hi", "metadata/MLmodel": b""})
     with pytest.raises(MLmodelNotFoundError, match="MLmodel missing"):
-        open_source(z)
+        open_model_files(z)
 
 
 def test_zip_two_models_is_ambiguous(tmp_path: Path) -> None:
     z = _zip(tmp_path / "d.zip", {"a/MLmodel": b"x", "b/MLmodel": b"y"})
     with pytest.raises(ModelReadError, match="several models"):
-        open_source(z)
+        open_model_files(z)
 
 
 def test_zip_unsafe_names_and_symlinks(tmp_path: Path) -> None:
@@ -177,7 +177,7 @@ def test_zip_unsafe_names_and_symlinks(tmp_path: Path) -> None:
         link = zipfile.ZipInfo("model.pkl")
         link.external_attr = (stat.S_IFLNK | 0o777) << 16
         zf.writestr(link, b"/etc/passwd")
-    with open_source(path) as src:
+    with open_model_files(path) as src:
         entries = {e.path: e for e in src.entries()}
         assert entries["model.pkl"].kind == "symlink"
         assert entries["model.pkl"].target == "/etc/passwd"
@@ -191,7 +191,7 @@ def test_zip_unsafe_names_and_symlinks(tmp_path: Path) -> None:
 def test_zip_streamed_cap(tmp_path: Path) -> None:
     z = _zip(tmp_path / "f.zip", {"MLmodel": b"flavors: {}\n", "big.bin": b"\0" * (4 << 20)})
     assert z.stat().st_size < 100_000  # highly compressed
-    with open_source(z) as src, pytest.raises(ModelReadError, match="limit"):
+    with open_model_files(z) as src, pytest.raises(ModelReadError, match="limit"):
         src.read_bytes("big.bin", max_bytes=1 << 20)
 
 
@@ -199,4 +199,4 @@ def test_not_a_zip(tmp_path: Path) -> None:
     bad = tmp_path / "x.zip"
     bad.write_bytes(b"not a zip at all")
     with pytest.raises(MlmanagerError):
-        open_source(bad)
+        open_model_files(bad)
