@@ -465,7 +465,7 @@ def test_core_import_is_lazy():
         "import sys; import mlmanager.core.signature.infer, mlmanager.core.signature.edits, mlmanager.cli.signature; "
         "print('pandas' in sys.modules, 'numpy' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2], check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[3], check=True)
     assert out.stdout.strip() == "False False"
 
 

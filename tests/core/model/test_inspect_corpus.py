@@ -117,7 +117,7 @@ def test_inspect_never_opens_fifos(tmp_path: Path) -> None:
 
 
 def test_inspect_does_not_import_heavy_modules() -> None:
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[3]
     code = (
         "import sys, json\n"
         "from mlmanager.core.model.summary import inspect_model, format_inspect\n"

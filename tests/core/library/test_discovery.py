@@ -596,7 +596,7 @@ def test_core_scan_does_not_import_heavy_modules(models_dir: Path) -> None:
         "bad = [m for m in ('pandas', 'numpy', 'mlflow', 'PySide6') if m in sys.modules]; "
         "assert not bad, bad"
     )
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[3]
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=repo, timeout=120
     )

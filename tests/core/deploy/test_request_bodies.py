@@ -30,7 +30,7 @@ from mlmanager.core.deploy.request_bodies import (
 from mlmanager.core.errors import InvalidError
 from mlmanager.core.model.mlmodel import load_model
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def corpus_models() -> list[tuple[str, Path, Path | None]]:

@@ -20,7 +20,7 @@ from mlmanager.core.deploy.rules import DeployContext, Result, Rule, parse_requi
 from mlmanager.core.deploy.targets import ALL_RULES, NOTES, check_deploy, rule_by_id, rules_for
 from mlmanager.core.model.mlmodel import load_model
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 Edit = Callable[[Path], None]

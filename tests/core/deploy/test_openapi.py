@@ -13,7 +13,7 @@ from mlmanager.core.deploy.openapi import build_openapi, input_schemas, tensor_s
 from mlmanager.core.model.mlmodel import load_model
 from mlmanager.core.signature.schema import parse_schema, parse_value_type
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def public_models() -> list[tuple[str, Path]]:
