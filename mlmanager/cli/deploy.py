@@ -19,12 +19,10 @@ import json
 import sys
 from typing import Any
 
-EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+from mlmanager.cli.args import EXIT_INVALID, EXIT_OK, add_params_argument, write_line
+from mlmanager.core.deploy.targets import KIND_TITLES, NOTES
+
 TARGET_CHOICES = ("mlflow", "azureml", "databricks")
-
-
-def _write(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def cmd_check_deploy(args: argparse.Namespace) -> int:
@@ -33,24 +31,10 @@ def cmd_check_deploy(args: argparse.Namespace) -> int:
     targets = list(TARGET_CHOICES) if args.target == "all" else [args.target]
     report = check_deploy(args.model, targets)
     if args.json:
-        _write(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        write_line(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
-        _write(report.format(verbose=args.verbose))
+        write_line(format_deploy_report(report, verbose=args.verbose))
     return EXIT_INVALID if report.status == "fail" else EXIT_OK
-
-
-def _parse_params(text: str | None) -> dict[str, Any] | None:
-    from mlmanager.core.errors import InvalidError
-
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise InvalidError(f"--params is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise InvalidError('--params must be a JSON object, e.g. \'{"threshold": 0.7}\'')
-    return value
 
 
 def cmd_payload(args: argparse.Namespace) -> int:
@@ -66,16 +50,16 @@ def cmd_payload(args: argparse.Namespace) -> int:
                 body = fh.read()
             check = check_request(doc, body, args.target)
             if args.format == "json":
-                _write(json.dumps(check.to_json(), indent=2, ensure_ascii=False))
+                write_line(json.dumps(check.to_json(), indent=2, ensure_ascii=False))
             else:
-                _write(check.summary())
+                write_line(format_request_check(check))
             return EXIT_OK if check.valid else EXIT_INVALID
         request = request_for_model(
             doc,
             args.target,
             input_path=args.input,
             orient=args.orient,
-            params=_parse_params(args.params),
+            params=args.params,
             max_rows=args.max_rows,
             encoding=args.encoding,
         )
@@ -85,7 +69,7 @@ def cmd_payload(args: argparse.Namespace) -> int:
         if args.validate:
             check = check_request(doc, request.json_text(indent=None), args.target)
             if not check.valid:
-                sys.stderr.write(check.summary() + "\n")
+                write_line(format_request_check(check), sys.stderr)
                 return EXIT_INVALID
     return EXIT_OK
 
@@ -129,7 +113,7 @@ def register(subparsers: Any) -> None:
                    help="json (default), curl, python (requests) or csv; with --check: json or a text summary")
     p.add_argument("--orient", choices=["split", "records", "instances", "inputs"],
                    help="request form (default: split for tables, inputs for tensors)")
-    p.add_argument("--params", help='inference params as JSON, e.g. \'{"threshold": 0.7}\'')
+    add_params_argument(p)
     p.add_argument("--url", help="endpoint URL for curl/python (default: a placeholder per target)")
     p.add_argument("--max-rows", type=int, default=1000, help="rows to include (default 1000)")
     p.add_argument("--encoding", default="utf-8", help="text encoding of a CSV input")
@@ -144,3 +128,41 @@ def register(subparsers: Any) -> None:
     p.add_argument("--target", choices=TARGET_CHOICES, default="mlflow")
     p.add_argument("--output", "-o", help="write to FILE instead of stdout")
     p.set_defaults(func=cmd_openapi)
+
+
+def format_deploy_report(report: Any, verbose: bool = False) -> str:
+    """A ``DeployReport`` as text: per target and kind, each rule's verdict and fix."""
+    marks = {"pass": "ok  ", "warn": "WARN", "fail": "FAIL"}
+    lines = [f"{report.location}: {report.status.upper()}"]
+    for t in report.targets:
+        for kind in t.kinds:
+            lines.append("")
+            lines.append(f"{KIND_TITLES[(t.target, kind)]} [{t.target}/{kind}]: {t.kind_status(kind).upper()}")
+            for o in t.outcomes:
+                if o.rule.kind != kind:
+                    continue
+                if not verbose and o.status == "pass" and not o.result.applicable:
+                    continue
+                lines.append(f"  {marks[o.status]} {o.rule.id}: {o.result.reason}")
+                if o.result.fix and o.status != "pass":
+                    lines.append(f"       fix ({o.result.fix_target or 'deployment'}): {o.result.fix}")
+                if verbose:
+                    lines.append(f"       source: {o.rule.source}")
+            for text, _src in NOTES.get((t.target, kind), []):
+                lines.append(f"  note {text}")
+    return "\n".join(lines)
+
+
+def format_request_check(check: Any) -> str:
+    """A ``RequestCheck`` as text: accepted or rejected, each problem with its fix."""
+    head = "accepted" if check.valid else f"rejected: {len(check.errors)} problem(s)"
+    lines = [f"{check.target}: {head} [{check.semantics}]"]
+    for p in check.errors:
+        where = f"[{p.target} {p.column}] " if p.column is not None else ""
+        lines.append(f"  error   {where}{p.message.splitlines()[0]}")
+        if p.fix:
+            lines.append(f"          fix: {p.fix}")
+    for p in check.warnings:
+        lines.append(f"  warning {p.message.splitlines()[0]}")
+    lines.extend(f"  note    {n}" for n in check.notes)
+    return "\n".join(lines)

@@ -13,14 +13,46 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mlmanager.cli.args import EXIT_INVALID, EXIT_OK, add_params_argument, print_json, write_line
+from mlmanager.cli.validate import format_validation
 from mlmanager.core.errors import ModelReadError, UnreadableSignatureError
 from mlmanager.predict.results import to_jsonable, write_predictions
 
-EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 IGNORE_SIGNATURE_HINT = (
     "MLflow cannot load a model whose signature cannot be read; fix the signature "
     "(`mlmanager signature set`), or pass --ignore-signature to predict without it"
 )
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("predict", help="validate an input, then predict in an isolated worker")
+    p.add_argument("model")
+    p.add_argument("--input", "-i", required=True)
+    p.add_argument("--output", "-o", help="write predictions to FILE.csv or FILE.json")
+    p.add_argument("--mode", choices=["serving", "python"], default="serving")
+    add_params_argument(p)
+    p.add_argument(
+        "--trust",
+        action="store_true",
+        help="run a model whose file contains code or imports outside the allowlist "
+        "(runs the model's code with your permissions, in the worker)",
+    )
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds (default 120)")
+    p.add_argument(
+        "--env", default=None, metavar="app|model|PATH",
+        help="where the model runs: app (this app's Python, the default), model (the model's own "
+        "environment, built with `mlmanager env build MODEL`), or the path of a Python interpreter",
+    )
+    p.add_argument("--python", help="the same as --env PATH")
+    p.add_argument(
+        "--ignore-signature",
+        action="store_true",
+        help="predict even though the model's signature cannot be read (the input goes to the "
+        "model unchecked; MLflow itself cannot load such a model)",
+    )
+    p.add_argument("--encoding", default="utf-8")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_predict)
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -29,7 +61,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from mlmanager.predict.session import MODEL, PredictionSession, runtime_for
     from mlmanager.worker.errors import ModelRefusedError, WorkerError
 
-    params = _parse_params(args.params)
+    params = args.params
     with load_model(args.model) as doc:
         if doc.root is None:
             raise ModelReadError(
@@ -51,9 +83,9 @@ def run_predict(args: argparse.Namespace) -> int:
                                    ignore_signature=args.ignore_signature)
             if not result.valid:
                 if args.json:
-                    _print_json({"valid": False, **result.to_json()})
+                    print_json({"valid": False, **result.to_json()})
                 else:
-                    sys.stderr.write(result.summary() + "\n")
+                    write_line(format_validation(result), sys.stderr)
                 return EXIT_INVALID
             try:
                 info = session.load()
@@ -78,7 +110,7 @@ def run_predict(args: argparse.Namespace) -> int:
     if args.output:
         write_predictions(prediction.predictions, Path(args.output))
     if args.json:
-        _print_json(
+        print_json(
             {
                 "predictions": predictions,
                 "mode": result.mode,
@@ -106,18 +138,6 @@ def run_predict(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _parse_params(text: str | None) -> dict[str, Any] | None:
-    if not text:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise ModelReadError(f"--params is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise ModelReadError("--params must be a JSON object, e.g. '{\"threshold\": 0.7}'")
-    return value
-
-
 def _refused(exc: Exception, as_json: bool) -> int:
     report = getattr(exc, "report", None)
     imports = list(getattr(report, "imports", ()) or ())
@@ -130,7 +150,7 @@ def _refused(exc: Exception, as_json: bool) -> int:
         else "This file cannot be loaded, even with --trust."
     )
     if as_json:
-        _print_json(
+        print_json(
             {
                 "refused": True,
                 "message": str(exc),
@@ -155,7 +175,3 @@ def _count(predictions: Any) -> int:
         first = next(iter(predictions.values()), [])
         return len(first) if isinstance(first, list) else 1
     return 1
-
-
-def _print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -1,4 +1,5 @@
-"""The core of ``mlmanager signature show|infer|set|remove``: pure functions, no printing.
+"""``mlmanager signature show|infer|set|remove``. The commands are pure functions (no printing)
+that ``cmd_signature`` prints.
 
 Each command returns a :class:`CliOutput` (a ``(exit_code, stdout_text)`` pair that also carries
 ``stderr`` text, e.g. warnings next to ``--json`` output) or raises the typed errors of
@@ -9,11 +10,14 @@ unless it is valid.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
+from mlmanager.cli.args import EXIT_OK, Parser
 from mlmanager.core.errors import ModelReadError, SchemaError
 from mlmanager.core.signature.plain_text import format_signature
 from mlmanager.core.signature.schema import (
@@ -31,7 +35,6 @@ from mlmanager.core.signature.schema import (
     validate_schema,
 )
 
-EXIT_OK = 0
 MAX_SIGNATURE_FILE_BYTES = 16 << 20
 
 
@@ -52,6 +55,47 @@ class CliOutput(tuple):
     @property
     def stdout(self) -> str:
         return self[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# the command
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("signature", help="show, infer, set or remove a model signature")
+    ssub = p.add_subparsers(dest="sig_command", metavar="ACTION", required=True, parser_class=Parser)
+    s = ssub.add_parser("show", help="print the signature (MLflow 3 canonical form)")
+    s.add_argument("model")
+    s.add_argument("--json", action="store_true")
+    s = ssub.add_parser("infer", help="infer a signature from a data file")
+    s.add_argument("data")
+    s.add_argument("--outputs", help="a predictions file to infer the outputs from")
+    s.add_argument("--json", action="store_true")
+    s = ssub.add_parser("set", help="replace the signature from a JSON file")
+    s.add_argument("model")
+    s.add_argument("--from", dest="from_file", required=True, help="SIGNATURE.json")
+    s.add_argument("--dialect", choices=["keep", "current", "legacy"], default="keep")
+    s.add_argument("--copy-to", help="write a copy of the model here; leave the original alone")
+    s = ssub.add_parser("remove", help="remove the signature")
+    s.add_argument("model")
+    p.set_defaults(func=cmd_signature)
+
+
+def cmd_signature(args: argparse.Namespace) -> int:
+    if args.sig_command == "show":
+        result = show(args.model, as_json=args.json)
+    elif args.sig_command == "infer":
+        result = infer(args.data, outputs=args.outputs, as_json=args.json)
+    elif args.sig_command == "set":
+        result = set_signature(args.model, args.from_file, dialect=args.dialect, copy_to=args.copy_to)
+    else:
+        result = remove(args.model)
+    code, text = result
+    for stream, chunk in ((sys.stdout if code == EXIT_OK else sys.stderr, text),
+                          (sys.stderr, getattr(result, "stderr", ""))):
+        if chunk:
+            stream.write(chunk if chunk.endswith("\n") else chunk + "\n")
+    return code
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,7 +20,9 @@ import json
 import sys
 from typing import Any
 
-EXIT_OK, EXIT_DIFFERENT = 0, 1
+from mlmanager.cli.args import EXIT_OK
+
+EXIT_DIFFERENT = 1  # diff(1): the models differ
 
 
 def _print(obj: Any, as_json: bool, text: str) -> None:

@@ -156,3 +156,19 @@ def test_python_dash_m_entry_point(models_dir: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "temp_c" in proc.stdout
+
+
+@pytest.mark.parametrize("command", ["predict", "payload"])
+@pytest.mark.parametrize(("params", "why"), [("{not json", "not valid JSON"), ("[1]", "must be a JSON object")])
+def test_bad_params_exit_2_the_same_way_for_every_command(capsys, models_dir: Path, command: str, params: str,
+                                                          why: str) -> None:
+    """One ``--params`` parser: the same mistake gives the same exit code (2, the arguments could
+    not be read) and message whichever command it is given to (predict said 2, payload 1)."""
+    model = str(models_dir / "ticket_triage_pyfunc_params")
+    extra = ["--input", str(models_dir / "iris_logreg_colspec.input.csv")] if command == "predict" else ["--target", "mlflow"]
+    with pytest.raises(SystemExit) as exc:
+        main([command, model, *extra, "--params", params])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2 and out == ""
+    assert "argument --params" in err and why in err
+

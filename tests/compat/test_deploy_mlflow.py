@@ -139,7 +139,7 @@ def test_our_verdict_matches_mlflow_for_every_form_and_the_bad_files(
             theirs, why = mlflow_accepts(pyfunc_model, body)
         if doc.signature is None and ours.valid and not theirs:
             continue  # without a signature only the model itself can reject an input
-        assert ours.valid == theirs, f"{name} {label}: mlmanager {ours.summary()} / mlflow {why}"
+        assert ours.valid == theirs, f"{name} {label}: mlmanager {ours.to_json()} / mlflow {why}"
 
 
 # ---------------------------------------------------------------------------------------------

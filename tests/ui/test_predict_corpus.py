@@ -75,11 +75,11 @@ def test_corpus_inputs_in_the_predict_tab(qtbot, predict_window, prompter, tmp_p
             assert outcome is not None, (case["file"], page.banner.message.text())
             result = outcome.result
             want = _mlflow_says_valid(rec)
-            assert result.valid == want, (case["file"], method, rec.get("message_first_line"), result.summary())
+            assert result.valid == want, (case["file"], method, rec.get("message_first_line"), result.to_json())
             named = _named(case["description"])
             listed = {str(p.column) for p in page.problems.problems()}
             if not result.valid and named and case["kind"] == "invalid":
-                assert named & listed, (case["file"], named, result.summary())
+                assert named & listed, (case["file"], named, result.to_json())
                 shown = {str(page.input.model.column_name(c)) for c in page.input.model.problem_columns()}
                 present = {str(c) for c in page._state.opened.display.columns}
                 if named & present:
@@ -97,7 +97,7 @@ def test_corpus_inputs_in_the_predict_tab(qtbot, predict_window, prompter, tmp_p
 
     first = exp["predictions"]
     load(qtbot, page, MODELS / first["file"], METHOD_MODE[first["method"]])
-    assert page._state.check.result.valid, page._state.check.result.summary()
+    assert page._state.check.result.valid, page._state.check.result.to_json()
     report = page._state.report
     assert report is not None
     prompter.answers[:] = [True]

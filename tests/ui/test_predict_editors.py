@@ -150,7 +150,7 @@ def test_typed_rows_get_the_signature_types(predict_services, tmp_path: Path) ->
         dtypes = {k: str(v) for k, v in opened.display.dtypes.items()}
         assert dtypes["i"] == "int32" and dtypes["n"] == "int64" and dtypes["f"] == "float32"
         assert dtypes["d"] == "float64" and dtypes["b"] == "bool" and dtypes["t"] == "datetime64[ns]"
-        assert opened.checked.result.valid, (mode, opened.checked.result.summary())
+        assert opened.checked.result.valid, (mode, opened.checked.result.to_json())
 
 
 def test_tensor_rows(predict_services, tmp_path: Path) -> None:
@@ -160,7 +160,7 @@ def test_tensor_rows(predict_services, tmp_path: Path) -> None:
                                                  [[0.1, 0.2, 0.3, 0.4], [1, 2, 3, 4]], tensor_dtype="float64",
                                                  check=CheckArgs(str(model), mode))
         assert opened.kind == "tensor" and opened.display.shape == (2, 4)
-        assert opened.checked.result.valid, opened.checked.result.summary()
+        assert opened.checked.result.valid, opened.checked.result.to_json()
         assert opened.checked.data.dtype == np.float64
 
 
@@ -174,7 +174,7 @@ def test_grid_rows_are_checked_and_predicted(qtbot, predict_window, tmp_path: Pa
     page.input.grid.use_button.click()
     wait_page(qtbot, page)
     assert page._state.opened.origin == "rows"
-    assert page._state.check.result.valid, page._state.check.result.summary()
+    assert page._state.check.result.valid, page._state.check.result.to_json()
     assert page._state.outcome is not None and len(page._state.outcome.predictions) == 1
     grid.setData(grid.index(0, 0), "three")  # not a number: kept as text, reported by validation
     page.use_grid_rows()

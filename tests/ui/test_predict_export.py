@@ -75,7 +75,7 @@ def test_input_is_copied_as_a_request_and_a_curl_command(qtbot, predict_window, 
     assert split["columns"] == ["priority", "length_chars", "has_attachment", "channel"]
     assert len(split["data"]) == page._state.opened.rows
     result = validate_input(load_model(model).signature, read_json_input(text), "serving")
-    assert result.valid and result.params["threshold"] == 0.25, result.summary()
+    assert result.valid and result.params["threshold"] == 0.25, result.to_json()
 
     page.copy_request(curl=True)
     wait_page(qtbot, page)

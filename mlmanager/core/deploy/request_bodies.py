@@ -714,19 +714,6 @@ class RequestCheck:
             "notes": list(self.notes),
         }
 
-    def summary(self) -> str:
-        head = "accepted" if self.valid else f"rejected: {len(self.errors)} problem(s)"
-        lines = [f"{self.target}: {head} [{self.semantics}]"]
-        for p in self.errors:
-            where = f"[{p.target} {p.column}] " if p.column is not None else ""
-            lines.append(f"  error   {where}{p.message.splitlines()[0]}")
-            if p.fix:
-                lines.append(f"          fix: {p.fix}")
-        for p in self.warnings:
-            lines.append(f"  warning {p.message.splitlines()[0]}")
-        lines.extend(f"  note    {n}" for n in self.notes)
-        return "\n".join(lines)
-
 
 def _problem(kind: str, message: str, fix: str | None = None, severity: str = "error") -> Problem:
     return Problem(kind=kind, message=message, fix=fix, stage="parse", target="input", severity=severity)

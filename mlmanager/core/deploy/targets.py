@@ -319,27 +319,6 @@ class DeployReport:
             ],
         }
 
-    def format(self, verbose: bool = False) -> str:
-        marks = {"pass": "ok  ", "warn": "WARN", "fail": "FAIL"}
-        lines = [f"{self.location}: {self.status.upper()}"]
-        for t in self.targets:
-            for kind in t.kinds:
-                lines.append("")
-                lines.append(f"{KIND_TITLES[(t.target, kind)]} [{t.target}/{kind}]: {t.kind_status(kind).upper()}")
-                for o in t.outcomes:
-                    if o.rule.kind != kind:
-                        continue
-                    if not verbose and o.status == "pass" and not o.result.applicable:
-                        continue
-                    lines.append(f"  {marks[o.status]} {o.rule.id}: {o.result.reason}")
-                    if o.result.fix and o.status != "pass":
-                        lines.append(f"       fix ({o.result.fix_target or 'deployment'}): {o.result.fix}")
-                    if verbose:
-                        lines.append(f"       source: {o.rule.source}")
-                for text, _src in NOTES.get((t.target, kind), []):
-                    lines.append(f"  note {text}")
-        return "\n".join(lines)
-
 
 def check_deploy(model: Any, targets: str | list[str] | tuple[str, ...] = TARGET_NAMES) -> DeployReport:
     """Run every rule of ``targets`` on ``model`` (a path or a loaded ModelDocument).

@@ -87,23 +87,6 @@ class ValidationResult:
             "dtypes": self.dtypes,
         }
 
-    def summary(self) -> str:
-        head = "valid" if self.valid else f"invalid: {len(self.errors)} problem(s)"
-        lines = [f"{head} [{self.mode}: {self.semantics}]"]
-        for p in self.errors:
-            lines.append(f"  error   {_where(p)}{p.message.splitlines()[0]}")
-            if p.rows:
-                lines.append(f"          rows {p.rows} values {p.values}")
-            if p.fix:
-                lines.append(f"          fix: {p.fix}")
-        for p in self.warnings:
-            lines.append(f"  warning {_where(p)}{p.message.splitlines()[0]}")
-        return "\n".join(lines)
-
-
-def _where(p: Problem) -> str:
-    return f"[{p.target} {p.column}] " if p.column is not None else ""
-
 
 def _dtypes(data: Any) -> dict[str, str] | None:
     if data is None:

@@ -52,7 +52,6 @@ __all__ = [
     "ScanProblem",
     "ScanResult",
     "classify",
-    "format_scan",
     "iter_scan",
     "read_mlmodel_facts",
     "scan",
@@ -555,44 +554,3 @@ def scan_to_json(result: ScanResult) -> dict:
         "models": [model_to_json(m) for m in result.models],
         "problems": [p.to_json() for p in result.problems],
     }
-
-
-def _label(ref: Ref | None) -> str:
-    if ref is None:
-        return "-"
-    return ref.name or ref.id
-
-
-def format_scan(result: ScanResult) -> str:
-    """A readable table: one line per model, then the problems."""
-    header = ("KIND", "EXPERIMENT", "RUN", "NAME", "FLAVORS", "SIG", "PATH")
-    rows = []
-    for m in result.models:
-        try:
-            shown = os.path.relpath(m.path, result.root)
-        except ValueError:  # another drive on Windows
-            shown = str(m.path)
-        rows.append(
-            (
-                m.kind.replace("_", " "),
-                _label(m.experiment),
-                _label(m.run),
-                m.name,
-                ",".join(m.flavors) or "-",
-                "yes" if m.has_signature else "no",
-                shown if shown != "." else str(m.path),
-            )
-        )
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header[:-1])]
-    lines = []
-    for row in (header, *rows):
-        cells = [c.ljust(w) for c, w in zip(row[:-1], widths)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
-    n, p = len(result.models), len(result.problems)
-    lines.append("")
-    lines.append(
-        f"{n} model{'s' if n != 1 else ''} under {result.root}"
-        + (f"; {p} problem{'s' if p != 1 else ''}:" if p else "")
-    )
-    lines.extend(f"  {prob}" for prob in result.problems)
-    return "\n".join(lines)

@@ -15,6 +15,7 @@ import pytest
 import yaml
 from corpus_paths import MODELS
 
+from mlmanager.cli.deploy import format_deploy_report
 from mlmanager.core.deploy import checks
 from mlmanager.core.deploy.rules import DeployContext, Result, Rule, parse_requirement_line
 from mlmanager.core.deploy.targets import ALL_RULES, NOTES, check_deploy, rule_by_id, rules_for
@@ -420,9 +421,9 @@ def test_report_json_and_text() -> None:
     assert kinds == ["online", "batch"]
     rule = data["targets"][0]["rules"][0]
     assert set(rule) >= {"id", "status", "reason", "fix", "fix_target", "source", "verified"}
-    text = report.format(verbose=True)
+    text = format_deploy_report(report, verbose=True)
     assert "Azure ML batch endpoint" in text and "source:" in text
-    assert "azureml.batch.params" in report.format()
+    assert "azureml.batch.params" in format_deploy_report(report)
 
 
 def test_check_deploy_rejects_unknown_targets() -> None:

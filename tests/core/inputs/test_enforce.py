@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlmanager.cli.validate import format_validation
 from mlmanager.core.inputs.enforce import enforce_input
 from mlmanager.core.inputs.enforce_columns import Context, enforce_datatype
 from mlmanager.core.inputs.enforce_params import enforce_params
@@ -290,7 +291,7 @@ S2 = [{"type": "long", "name": "a", "required": True}, {"type": "double", "name"
 )
 def test_serving_json_casts_like_mlflow(payload: dict, ok: bool) -> None:
     result = validate_input(sig(S2), read_json_input(json.dumps(payload)), "serving")
-    assert result.valid == ok, result.summary()
+    assert result.valid == ok, result.to_json()
 
 
 def test_serving_reports_every_bad_column_with_rows() -> None:
@@ -380,4 +381,4 @@ def test_to_json_shape() -> None:
     for err in doc["errors"]:
         assert {"column", "kind", "expected", "found", "rows", "values", "message", "fix"} <= set(err)
     json.dumps(doc)  # JSON-safe
-    assert "Python predict" in result.summary()
+    assert "Python predict" in format_validation(result)

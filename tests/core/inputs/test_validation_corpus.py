@@ -57,7 +57,7 @@ def test_verdict_matches_mlflow(models_dir: Path, model_dir: str, case: dict, me
     mode = METHOD_MODE[method]
     result = validate_file(models_dir / model_dir, models_dir / case["file"], mode)
     expected = _mlflow_says_valid(rec)
-    assert result.valid == expected, (case["description"], rec.get("message_first_line"), result.summary())
+    assert result.valid == expected, (case["description"], rec.get("message_first_line"), result.to_json())
     assert result.mode == mode
     if not result.valid:
         named = _named(case["description"])
@@ -65,7 +65,7 @@ def test_verdict_matches_mlflow(models_dir: Path, model_dir: str, case: dict, me
             # an invalid case is rejected *because of* the named column; an edge case may be
             # rejected for another reason and the named column only warned about (extra column)
             pool = result.errors if case["kind"] == "invalid" else result.errors + result.warnings
-            assert named & {str(p.column) for p in pool}, (named, result.summary())
+            assert named & {str(p.column) for p in pool}, (named, result.to_json())
         for p in result.errors:
             assert p.message and p.kind and p.fix, p
     elif rec.get("parsed_dtypes") and "ndarray" not in rec["parsed_dtypes"]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from mlmanager.cli.scan import format_scan
 from mlmanager.core.errors import ModelReadError
 from mlmanager.core.library import discovery
 from mlmanager.core.library.discovery import (
@@ -22,7 +23,6 @@ from mlmanager.core.library.discovery import (
     ModelLocation,
     ScanProblem,
     classify,
-    format_scan,
     iter_scan,
     read_mlmodel_facts,
     scan,

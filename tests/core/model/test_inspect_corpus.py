@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from corpus_paths import MODELS, WILD
 
+from mlmanager.cli.inspect import format_inspect
 from mlmanager.core.model.mlmodel import load_model
-from mlmanager.core.model.summary import format_inspect, inspect_model, jsonable
+from mlmanager.core.model.summary import inspect_model, jsonable
 
 
 def _expected() -> list[tuple[str, dict]]:
@@ -120,7 +121,8 @@ def test_inspect_does_not_import_heavy_modules() -> None:
     repo = Path(__file__).resolve().parents[3]
     code = (
         "import sys, json\n"
-        "from mlmanager.core.model.summary import inspect_model, format_inspect\n"
+        "from mlmanager.cli.inspect import format_inspect\n"
+        "from mlmanager.core.model.summary import inspect_model\n"
         f"d = inspect_model({str(MODELS / 'ticket_triage_pyfunc_params')!r})\n"
         "format_inspect(d)\n"
         "heavy = [m for m in ('pandas', 'numpy', 'sklearn', 'scipy', 'mlflow', 'PySide6') if m in sys.modules]\n"
