@@ -11,6 +11,7 @@ import argparse
 from typing import Any
 
 from mlmanager.cli.args import EXIT_OK, print_json, write_line
+from mlmanager.core.sizes import format_size
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -31,14 +32,6 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_inspect)
 
 
-def _size(n: Any) -> str:
-    if not isinstance(n, (int, float)):
-        return "?"
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
 
 
 def _type_text(spec: Any) -> str:
@@ -158,11 +151,11 @@ def format_inspect(d: dict[str, Any]) -> str:
 
     arts = d.get("artifacts") or []
     total = sum(a.get("size", 0) for a in arts)
-    out.append(f"Artifacts ({len(arts)} files, {_size(total)}):")
+    out.append(f"Artifacts ({len(arts)} files, {format_size(total)}):")
     width = max((len(a["path"]) for a in arts), default=0)
     for a in arts:
         extra = f" -> {a['target']}" if a.get("target") else ""
-        out.append(f"  {a['path']:<{width}}  {_size(a['size']):>10}  {a['kind']}{extra}")
+        out.append(f"  {a['path']:<{width}}  {format_size(a['size']):>10}  {a['kind']}{extra}")
 
     problems = d.get("problems") or []
     if problems:

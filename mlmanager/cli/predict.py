@@ -16,7 +16,8 @@ from typing import Any
 from mlmanager.cli.args import EXIT_INVALID, EXIT_OK, add_params_argument, print_json, write_line
 from mlmanager.cli.validate import format_validation
 from mlmanager.core.errors import ModelReadError, UnreadableSignatureError
-from mlmanager.predict.results import to_jsonable, write_predictions
+from mlmanager.core.jsonsafe import to_jsonable
+from mlmanager.predict.results import write_predictions
 
 IGNORE_SIGNATURE_HINT = (
     "MLflow cannot load a model whose signature cannot be read; fix the signature "

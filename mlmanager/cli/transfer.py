@@ -21,26 +21,19 @@ import sys
 from typing import Any
 
 from mlmanager.cli.args import EXIT_OK
+from mlmanager.core.jsonsafe import to_jsonable
+from mlmanager.core.sizes import format_size
 
 EXIT_DIFFERENT = 1  # diff(1): the models differ
 
 
 def _print(obj: Any, as_json: bool, text: str) -> None:
     if as_json:
-        from mlmanager.core.model.summary import jsonable
-
-        sys.stdout.write(json.dumps(jsonable(obj), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(to_jsonable(obj, non_finite_as_text=True), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(text + "\n")
 
 
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} bytes"  # pragma: no cover
 
 
 # --------------------------------------------------------------------------------------------
@@ -61,7 +54,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise InvalidError("--flat and --force only apply to --zip")
         result = export_folder(args.model, args.to, symlinks=symlinks)
     _print({"path": str(result.path), "files": result.files, "bytes": result.bytes}, args.json,
-           f"exported {result.files} files ({_size(result.bytes)}) to {result.path}")
+           f"exported {result.files} files ({format_size(result.bytes)}) to {result.path}")
     return EXIT_OK
 
 
@@ -76,7 +69,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             "skipped": result.skipped, "warnings": result.warnings,
             "flavors": result.document.flavor_names if result.document else None,
         }
-        lines = [f"imported {result.files} files ({_size(result.bytes)}) to {result.path}"]
+        lines = [f"imported {result.files} files ({format_size(result.bytes)}) to {result.path}"]
         if result.document is not None:
             lines.append(f"  flavors: {', '.join(result.document.flavor_names) or 'none'}")
         lines += [f"  skipped: {s}" for s in result.skipped]
@@ -150,7 +143,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
     data = {"path": str(result.path), "layout": result.layout, "files": result.files,
             "bytes": result.bytes, "experiment_id": result.experiment_id,
             "experiment": result.experiment_name, "run_id": result.run_id, "uri": result.uri}
-    text = f"copied {result.files} files ({_size(result.bytes)}) to {result.path}"
+    text = f"copied {result.files} files ({format_size(result.bytes)}) to {result.path}"
     if result.run_id:
         text += (f"\n  experiment {result.experiment_name!r} ({result.experiment_id}), run "
                  f"{result.run_id}\n  load it with mlflow: {result.uri}")

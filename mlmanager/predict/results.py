@@ -7,56 +7,11 @@ functions (start-up stays light).
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 from mlmanager.core.errors import InvalidError
-
-
-def to_jsonable(value: Any) -> Any:
-    """Predictions as JSON values, like MLflow's scoring server (DataFrames as records)."""
-    try:
-        import numpy as np
-        import pandas as pd
-    except ImportError:  # pragma: no cover - both are dependencies
-        return value
-    if isinstance(value, pd.DataFrame):
-        return [
-            {str(k): _scalar(v) for k, v in row.items()} for row in value.to_dict(orient="records")
-        ]
-    if isinstance(value, pd.Series):
-        return [_scalar(v) for v in value.tolist()]
-    if isinstance(value, np.ndarray):
-        return _nested(value.tolist())
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    return _scalar(value)
-
-
-def _nested(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_nested(v) for v in value]
-    return _scalar(value)
-
-
-def _scalar(v: Any) -> Any:
-    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
-        return None
-    if hasattr(v, "item") and not isinstance(v, (list, dict, str, bytes)):
-        try:
-            return _scalar(v.item())
-        except (ValueError, TypeError):
-            pass
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    if isinstance(v, bytes):
-        import base64
-
-        return base64.b64encode(v).decode("ascii")
-    return v
+from mlmanager.core.jsonsafe import to_jsonable
 
 
 def write_predictions(predictions: Any, path: Path) -> None:

@@ -34,10 +34,10 @@ from mlmanager.core.deploy.local_server import LocalServer  # noqa: E402
 from mlmanager.core.deploy.request_bodies import (  # noqa: E402
     ORIENTS,
     check_request,
-    json_value,
     request_for_model,
 )
 from mlmanager.core.errors import InvalidError  # noqa: E402
+from mlmanager.core.jsonsafe import to_jsonable  # noqa: E402
 from mlmanager.core.model.mlmodel import load_model  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -177,8 +177,8 @@ def worker_predictions(model: Path, data: Any, params: Any, cache: Path) -> Any:
         result = client.predict(data, params)
     value = result.predictions
     if type(value).__name__ == "DataFrame":
-        return json_value(value.to_dict("records"))
-    return json_value(value)
+        return to_jsonable(value.to_dict("records"))
+    return to_jsonable(value)
 
 
 def same(a: Any, b: Any) -> bool:

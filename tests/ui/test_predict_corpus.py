@@ -28,7 +28,7 @@ from predict_support import (
     xdg_cache,
 )
 
-from mlmanager.predict.results import to_jsonable
+from mlmanager.core.jsonsafe import to_jsonable
 
 FIXTURES = (predict_services, predict_window, xdg_cache)  # shared fixtures from predict_support
 

@@ -35,22 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.inputs.problems import Problem
+from mlmanager.core.signature.schema import PANDAS_DTYPES
 
 if TYPE_CHECKING:
     from mlmanager.core.deploy.request_bodies import RequestCheck
     from mlmanager.core.model.mlmodel import ModelDocument
 
-# DataType.to_pandas() of MLflow 3.17.2
-_PANDAS_TYPES = {
-    "boolean": "bool",
-    "integer": "int32",
-    "long": "int64",
-    "float": "float32",
-    "double": "float64",
-    "string": "object",
-    "binary": "object",
-    "datetime": "datetime64[ns]",
-}
 LLM_FLAVORS = ("transformers", "langchain", "openai", "hftransformersv2")
 
 
@@ -209,7 +199,7 @@ def _signature_sample(sig: Any) -> AzureSample:
         names = schema.names()
         return AzureSample(
             "dataframe", "signature",
-            dtypes={n: _PANDAS_TYPES[s.type.name] for n, s in zip(names, schema.specs)},
+            dtypes={n: PANDAS_DTYPES[s.type.name] for n, s in zip(names, schema.specs)},
         )
     if schema.has_names:
         return AzureSample(

@@ -20,6 +20,7 @@ from mlmanager.core.deploy.rules import (
     version_tuple,
     warn,
 )
+from mlmanager.core.sizes import format_size
 
 Check = Callable[[DeployContext], Result]
 
@@ -46,13 +47,6 @@ DATABRICKS_MEMORY_BYTES = 4 * 1024**3
 AZURE_IMAGE_PYTHONS = ("3.9", "3.12")
 
 
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -631,11 +625,11 @@ def check_dbx_model_size(ctx: DeployContext) -> Result:
     size = ctx.total_size
     if size > DATABRICKS_MEMORY_BYTES:
         return fail(
-            f"the model folder is {_size(size)}; CPU serving endpoints give a model 4 GB of memory",
+            f"the model folder is {format_size(size)}; CPU serving endpoints give a model 4 GB of memory",
             "use a GPU/large workload size, or shrink the model",
             None,
         )
-    return passed(f"model folder {_size(size)} (CPU endpoints: 4 GB model memory)")
+    return passed(f"model folder {format_size(size)} (CPU endpoints: 4 GB model memory)")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -195,12 +195,12 @@ def _split_schema(names: list[str] | None, cell: dict[str, Any]) -> dict[str, An
 
 
 def _param_schema(p: ParamSpec) -> dict[str, Any]:
-    from mlmanager.core.deploy.request_bodies import json_value
+    from mlmanager.core.jsonsafe import to_jsonable
 
     base = value_schema(p.type, nullable=True)
     if p.shape is not None:
         base = {"type": "array", "items": value_schema(p.type), "nullable": True}
-    base["default"] = json_value(p.default)
+    base["default"] = to_jsonable(p.default)
     return base
 
 

@@ -16,8 +16,6 @@ text. pandas is imported only to read CSV/Parquet inputs.
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import json
 import math
 import pprint
@@ -28,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlmanager.core.errors import InputReadError, InvalidError, MlmanagerError
 from mlmanager.core.inputs.problems import Problem
+from mlmanager.core.jsonsafe import to_jsonable
 
 if TYPE_CHECKING:
     from mlmanager.core.inputs.validation import ValidationResult
@@ -108,44 +107,6 @@ class ModelInput:
         return self
 
 
-def json_value(value: Any) -> Any:
-    """A strict-JSON value: NaN/Inf/NaT -> None, bytes -> base64, dates -> ISO, numpy -> Python."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {(k if isinstance(k, str) else str(k)): json_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_value(v) for v in value]
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    tname = type(value).__name__
-    if tname in ("NaTType", "NAType"):
-        return None
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if tname == "Timestamp":
-        return value.isoformat()
-    if tname == "DataFrame":
-        return json_value(value.to_dict("records"))
-    if tname == "Series":
-        return json_value(value.tolist())
-    if tname == "datetime64":
-        text = str(value)
-        return None if text == "NaT" else text
-    if hasattr(value, "tolist"):  # numpy arrays and scalars
-        return json_value(value.tolist())
-    if hasattr(value, "item"):
-        try:
-            return json_value(value.item())
-        except Exception:  # noqa: BLE001
-            pass
-    return str(value)
-
-
 def _has_non_finite(value: Any) -> bool:
     if isinstance(value, float):
         return not math.isfinite(value)
@@ -158,10 +119,10 @@ def _has_non_finite(value: Any) -> bool:
 
 def _clean_input(mi: ModelInput) -> ModelInput:
     raw = (mi.rows, mi.data)
-    mi.rows = json_value(mi.rows) if mi.rows is not None else None
-    mi.data = json_value(mi.data)
+    mi.rows = to_jsonable(mi.rows) if mi.rows is not None else None
+    mi.data = to_jsonable(mi.data)
     if mi.params is not None:
-        mi.params = json_value(mi.params)
+        mi.params = to_jsonable(mi.params)
     if mi.columns is not None:
         mi.columns = [c if isinstance(c, (str, int)) and not isinstance(c, bool) else str(c) for c in mi.columns]
     if _has_non_finite(raw[0]) or _has_non_finite(raw[1]):
@@ -405,9 +366,9 @@ def resolve_params(signature: Signature | None, given: dict[str, Any] | None) ->
     out: dict[str, Any] = {}
     if signature is not None and signature.params is not None:
         for p in signature.params:
-            out[p.name] = json_value(p.default)
+            out[p.name] = to_jsonable(p.default)
     if given:
-        out.update(json_value(given))
+        out.update(to_jsonable(given))
     return out or None
 
 

@@ -4,26 +4,14 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import shlex
 from typing import Any
 
-from mlmanager.core.jsonsafe import json_default
+from mlmanager.core.jsonsafe import json_default, to_jsonable
 
 INVOCATIONS_URL = "http://127.0.0.1:5000/invocations"
-
-
-def _clean(value: Any) -> Any:
-    """NaN/inf -> None, recursively (JSON has no NaN; MLflow's server reads null as NaN)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    return value
 
 
 def frame_split_json(frame: Any) -> str:
@@ -54,27 +42,7 @@ def _column_values(series: Any) -> list[Any]:
         return series.to_numpy().tolist()
     if kind == "M" or str(dtype).startswith("datetime64"):
         return [None if v is None or v != v else v.isoformat() for v in series.tolist()]
-    return [_plain(v) for v in series.tolist()]
-
-
-def _plain(v: Any) -> Any:
-    if v is None or isinstance(v, (str, bool, int)):
-        return v
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, (bytes, bytearray)):
-        return base64.b64encode(bytes(v)).decode("ascii")
-    if type(v).__name__ in ("NAType", "NaTType"):
-        return None
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if hasattr(v, "tolist") and not hasattr(v, "isoformat"):
-        return _plain(v.tolist())
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    return v
+    return to_jsonable(series.tolist())
 
 
 def serving_body_text(value: Any, params: dict[str, Any] | None = None) -> str:
@@ -87,15 +55,15 @@ def serving_body_text(value: Any, params: dict[str, Any] | None = None) -> str:
     if isinstance(value, pd.DataFrame):
         body = '{"dataframe_split": ' + frame_split_json(value)
     elif isinstance(value, np.ndarray):
-        body = '{"inputs": ' + json.dumps(_clean(value.tolist()), default=json_default, allow_nan=False)
+        body = '{"inputs": ' + json.dumps(to_jsonable(value.tolist()), default=json_default, allow_nan=False)
     elif isinstance(value, dict) and all(isinstance(v, np.ndarray) for v in value.values()):
         body = '{"inputs": ' + json.dumps(
-            {str(k): _clean(v.tolist()) for k, v in value.items()}, default=json_default, allow_nan=False
+            {str(k): to_jsonable(v.tolist()) for k, v in value.items()}, default=json_default, allow_nan=False
         )
     else:
-        body = '{"inputs": ' + json.dumps(_clean(value), default=json_default, allow_nan=False)
+        body = '{"inputs": ' + json.dumps(to_jsonable(value), default=json_default, allow_nan=False)
     if params:
-        body += ', "params": ' + json.dumps(_clean(params), default=json_default, allow_nan=False)
+        body += ', "params": ' + json.dumps(to_jsonable(params), default=json_default, allow_nan=False)
     return body + "}"
 
 

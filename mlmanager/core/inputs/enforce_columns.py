@@ -25,6 +25,7 @@ import pandas as pd
 
 from mlmanager.core.inputs.problems import MAX_ROWS, Problem, show_value
 from mlmanager.core.signature.schema import (
+    NUMPY_DTYPES,
     AnyType,
     ArrayType,
     ColSpec,
@@ -36,16 +37,7 @@ from mlmanager.core.signature.schema import (
 )
 
 # DataType.to_numpy() / to_pandas() / to_python() of MLflow 3.17.2
-NUMPY_TYPES: dict[str, np.dtype] = {
-    "boolean": np.dtype("bool"),
-    "integer": np.dtype("int32"),
-    "long": np.dtype("int64"),
-    "float": np.dtype("float32"),
-    "double": np.dtype("float64"),
-    "string": np.dtype("str"),
-    "binary": np.dtype("bytes"),
-    "datetime": np.dtype("datetime64[ns]"),
-}
+NUMPY_TYPES: dict[str, np.dtype] = {t: np.dtype(name) for t, name in NUMPY_DTYPES.items()}
 PANDAS_TYPES: dict[str, Any] = {
     **NUMPY_TYPES,
     "string": object,

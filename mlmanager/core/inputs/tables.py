@@ -13,18 +13,11 @@ import json
 from typing import Any
 
 from mlmanager.core.jsonsafe import json_default
+from mlmanager.core.signature.schema import NUMPY_DTYPES
 
-#: MLflow DataType -> the dtype a typed grid column gets (what MLflow's own casts produce)
-GRID_DTYPES = {
-    "boolean": "bool",
-    "integer": "int32",
-    "long": "int64",
-    "float": "float32",
-    "double": "float64",
-    "string": "str",
-    "binary": "object",
-    "datetime": "datetime64[ns]",
-}
+#: MLflow DataType -> the dtype a typed grid column gets (what MLflow's own casts produce):
+#: ``DataType.to_numpy()``, except that bytes stay an object column
+GRID_DTYPES = {**NUMPY_DTYPES, "binary": "object"}
 
 
 # ---------------------------------------------------------------------------------------------

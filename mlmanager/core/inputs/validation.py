@@ -16,8 +16,6 @@ problem carries offending rows and values and a concrete fix.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from typing import Any
 from mlmanager.core.errors import InputReadError, UnreadableSignatureError
 from mlmanager.core.inputs.problems import Problem
 from mlmanager.core.inputs.reader import RawInput, input_from_object, read_input
+from mlmanager.core.jsonsafe import to_jsonable
 from mlmanager.core.signature.schema import Signature
 
 __all__ = [
@@ -82,7 +81,7 @@ class ValidationResult:
             "signature": self.signature_kind,
             "errors": [p.to_json() for p in self.errors],
             "warnings": [p.to_json() for p in self.warnings],
-            "params": _jsonable(self.params),
+            "params": to_jsonable(self.params),
             "parsed_dtypes": self.parsed_dtypes,
             "dtypes": self.dtypes,
         }
@@ -99,27 +98,6 @@ def _dtypes(data: Any) -> dict[str, str] | None:
     if isinstance(data, dict) and all(type(v).__name__ == "ndarray" for v in data.values()):
         return {str(k): str(v.dtype) for k, v in data.items()}
     return None
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item"):
-        try:
-            return _jsonable(value.item())
-        except Exception:
-            pass
-    if hasattr(value, "tolist"):
-        return _jsonable(value.tolist())
-    return str(value)
 
 
 def _signature_kind(signature: Signature | None, type_hint: bool) -> str:

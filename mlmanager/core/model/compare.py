@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlmanager.core.errors import MlmanagerError
+from mlmanager.core.jsonsafe import to_jsonable
 from mlmanager.core.model.mlmodel import ModelDocument, load_model
 
 _ENV_FLAVOR_KEYS = ("python_version", "serialization_format", "sklearn_version")
@@ -145,9 +146,8 @@ def _show(value: Any) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    from mlmanager.core.model.summary import jsonable
-
-    return jsonable(value)
+    """Values from two MLmodel documents: a NaN written there is shown as "NaN" (as inspect does)."""
+    return to_jsonable(value, non_finite_as_text=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,39 +6,14 @@ importlib.metadata for installed versions. It never imports pandas, numpy or skl
 
 from __future__ import annotations
 
-import base64
-import datetime as _dt
-import math
 import os
 from typing import Any
 
 from mlmanager.core.environments.requirements import check_environment
 from mlmanager.core.errors import MlmanagerError
+from mlmanager.core.jsonsafe import to_jsonable
 from mlmanager.core.model.artifacts import doc_artifacts
 from mlmanager.core.model.mlmodel import load_model
-
-
-def jsonable(value: Any) -> Any:
-    """Make YAML-typed values strict-JSON-safe (dates -> ISO text, NaN -> "NaN", ...)."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        return value
-    if isinstance(value, dict):
-        return {k if isinstance(k, str) else str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted((jsonable(v) for v in value), key=str)
-    if isinstance(value, (_dt.date, _dt.datetime, _dt.time)):
-        return value.isoformat()
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    return str(value)
 
 
 def inspect_model(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -74,4 +49,4 @@ def inspect_model(path: str | os.PathLike[str]) -> dict[str, Any]:
             "environment": env,
             "problems": problems,
         }
-    return jsonable(result)
+    return to_jsonable(result, non_finite_as_text=True)

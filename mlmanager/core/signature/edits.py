@@ -25,6 +25,7 @@ from mlmanager.core.signature.diff import (  # re-exported: part of the edit API
     diff_signatures,
 )
 from mlmanager.core.signature.schema import (
+    NUMPY_DTYPES,
     AnyType,
     ArrayType,
     ColSpec,
@@ -616,16 +617,6 @@ def unique_name(base: str, taken: list[Any]) -> str:
 # ---------------------------------------------------------------------------------------------
 # Columns <-> tensor
 
-TYPE_TO_DTYPE: dict[str, str] = {
-    "boolean": "bool",
-    "integer": "int32",
-    "long": "int64",
-    "float": "float32",
-    "double": "float64",
-    "string": "str",
-    "binary": "bytes",
-    "datetime": "datetime64[ns]",
-}
 _NUMERIC_ORDER = ("boolean", "integer", "long", "float", "double")
 
 
@@ -650,7 +641,7 @@ def dtype_to_type(dtype: str) -> tuple[ValueType, str | None]:
     if d in simple:
         note = None
         if d in ("int8", "int16", "uint8", "uint16", "float16"):
-            note = f"{d} widens to {simple[d]} ({TYPE_TO_DTYPE[simple[d]]}): the narrower range is no longer checked"
+            note = f"{d} widens to {simple[d]} ({NUMPY_DTYPES[simple[d]]}): the narrower range is no longer checked"
         return ScalarType(simple[d]), note
     if d.startswith("datetime64"):
         note = None if d == "datetime64[ns]" else f"{d} becomes datetime (nanoseconds)"
@@ -667,7 +658,7 @@ def _unified_dtype(types: list[ValueType]) -> tuple[str, str | None]:
         return "object", f"{', '.join(kinds)} columns have no tensor dtype: using object (no type check)"
     distinct = sorted(set(names), key=names.index)
     if len(distinct) == 1:
-        return TYPE_TO_DTYPE.get(distinct[0], "object"), None
+        return NUMPY_DTYPES.get(distinct[0], "object"), None
     if all(n in _NUMERIC_ORDER for n in distinct):
         if any(n in ("float", "double") for n in distinct):
             dtype = "float32" if set(distinct) <= {"float", "boolean"} else "float64"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlmanager.core.errors import InvalidError, ModelReadError
+from mlmanager.core.signature.schema import NUMPY_DTYPES, PANDAS_DTYPES
 
 if TYPE_CHECKING:
     from mlmanager.core.model.mlmodel import ModelDocument
@@ -22,18 +23,6 @@ EXAMPLE_TYPES = ("dataframe", "ndarray", "json_object", "sparse_matrix_csr", "sp
 MAX_EXAMPLE_BYTES = 32 << 20
 SERVING_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
-# MLflow DataType -> pandas/numpy dtype name used by ``DataType.to_pandas()``
-_PANDAS_TYPES = {
-    "boolean": "bool",
-    "integer": "int32",
-    "long": "int64",
-    "float": "float32",
-    "double": "float64",
-    "string": "object",
-    "binary": "object",
-    "datetime": "datetime64[ns]",
-}
-_NUMPY_TYPES = {**_PANDAS_TYPES, "string": "str", "binary": "bytes"}
 
 
 @dataclass
@@ -328,8 +317,8 @@ def cast_dataframe(df: Any, schema: list[dict[str, Any]], path: str | None = Non
                 if pd.api.types.is_datetime64_any_dtype(parsed) and getattr(parsed.dt, "unit", "ns") != "ns":
                     parsed = parsed.dt.as_unit("ns")
                 df[col] = parsed
-            elif t in _PANDAS_TYPES:
-                target = np.dtype(_PANDAS_TYPES[t])
+            elif t in PANDAS_DTYPES:
+                target = np.dtype(PANDAS_DTYPES[t])
                 if target.kind == "O" and isinstance(df[col].dtype, pd.StringDtype):
                     continue
                 df[col] = df[col].astype(target)
@@ -354,8 +343,8 @@ def _convert(data: Any, spec: Mapping[str, Any] | None) -> Any:
     t = spec.get("type")
     if t == "tensor":
         return np.array(data, dtype=np.dtype(spec["tensor-spec"]["dtype"]))
-    if t in _NUMPY_TYPES:
-        dtype = np.dtype(_NUMPY_TYPES[t])
+    if t in NUMPY_DTYPES:
+        dtype = np.dtype(NUMPY_DTYPES[t])
         if isinstance(data, list):
             return np.array(data, dtype)
         return np.array([data], dtype)[0]

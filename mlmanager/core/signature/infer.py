@@ -649,7 +649,7 @@ class _Inferrer:
                 raise _InferenceError(exc.message) from None
             except Exception as exc:  # pandas' own conversion errors: MLflow refuses them too
                 raise _InferenceError(str(exc) or type(exc).__name__) from None
-        return _jsonable(copy.deepcopy(value))
+        return _plain_python(copy.deepcopy(value))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -768,11 +768,12 @@ def _array_depth(value: Any, np: Any) -> int:
     return 0
 
 
-def _jsonable(value: Any) -> Any:
+def _plain_python(value: Any) -> Any:
+    """numpy values and dates as plain Python ones, NaN kept (as MLflow keeps param defaults)."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: _plain_python(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [_plain_python(v) for v in value]
     if type(value).__module__ == "numpy":
         return value.tolist() if hasattr(value, "tolist") else value
     if isinstance(value, (dt.date, dt.datetime)):

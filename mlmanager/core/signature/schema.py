@@ -32,6 +32,20 @@ DATA_TYPES: tuple[str, ...] = (
     "binary",
     "datetime",
 )
+#: DataType -> numpy dtype name, as MLflow 3.17.2's ``DataType.to_numpy()`` (the one table;
+#: every other DataType -> dtype mapping in mlmanager is derived from it)
+NUMPY_DTYPES: dict[str, str] = {
+    "boolean": "bool",
+    "integer": "int32",
+    "long": "int64",
+    "float": "float32",
+    "double": "float64",
+    "string": "str",
+    "binary": "bytes",
+    "datetime": "datetime64[ns]",
+}
+#: DataType -> pandas column dtype name, as ``DataType.to_pandas()``: text and bytes are object columns
+PANDAS_DTYPES: dict[str, str] = {**NUMPY_DTYPES, "string": "object", "binary": "object"}
 COMPOSITE_TYPES: tuple[str, ...] = ("array", "object", "map", "any")
 PARAM_TYPES: tuple[str, ...] = tuple(t for t in DATA_TYPES if t != "binary") + ("object",)
 DIALECTS: tuple[str, ...] = ("current", "legacy", "optional")

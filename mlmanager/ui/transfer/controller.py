@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from mlmanager.core.errors import MlmanagerError, WriteError
+from mlmanager.core.sizes import format_size
 from mlmanager.ui.dnd import ARCHIVE_FILTER, safe_file_name
 from mlmanager.ui.prompter import MODEL_FILTER
 from mlmanager.ui.tasks import Task
@@ -29,13 +30,6 @@ ZIP_FILTER = "Zip archives (*.zip);;All files (*)"
 MAX_LISTED_ENTRIES = 40
 
 
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} bytes"  # pragma: no cover
 
 
 class TransferController(QObject):
@@ -147,7 +141,7 @@ class TransferController(QObject):
         self._remember_dir(out.parent)
 
         def done(r: jobs.Done) -> None:
-            self.host.show_status(f"Exported {name} to {r.path} ({r.files} files, {_size(r.bytes)})")
+            self.host.show_status(f"Exported {name} to {r.path} ({r.files} files, {format_size(r.bytes)})")
 
         return self.run(f"Export {name}", f"Writing {out.name} in {out.parent}…", jobs.export_zip, model, out,
                         overwrite=overwrite, on_success=done)
@@ -163,7 +157,7 @@ class TransferController(QObject):
         target = jobs.unique_folder(parent, safe_file_name(model.name if model.name != "artifacts" else name))
 
         def done(r: jobs.Done) -> None:
-            self.host.show_status(f"Exported {name} to {r.path} ({r.files} files, {_size(r.bytes)})")
+            self.host.show_status(f"Exported {name} to {r.path} ({r.files} files, {format_size(r.bytes)})")
 
         return self.run(f"Export {name}", f"Copying to {target}…", jobs.export_folder, model, target,
                         on_success=done)
@@ -186,7 +180,7 @@ class TransferController(QObject):
 
         def done(r: jobs.Done) -> None:
             note = f" ({'; '.join(r.warnings)})" if r.warnings else ""
-            self.open_and_say(r.path, f"Imported {archive.name} to {r.path}: {r.files} files, {_size(r.bytes)}{note}")
+            self.open_and_say(r.path, f"Imported {archive.name} to {r.path}: {r.files} files, {format_size(r.bytes)}{note}")
 
         def failed(exc: MlmanagerError) -> None:
             taken = exc.path is not None and isinstance(exc, WriteError) and "already exists" in str(exc)
@@ -272,7 +266,7 @@ class TransferController(QObject):
                 self.host.show_status(f"Copied {name} into experiment “{extra.get('experiment')}”, run "
                                       f"{extra['run_id'][:12]} ({extra.get('uri')})")
             else:
-                self.host.show_status(f"Copied {name} to {r.path} ({r.files} files, {_size(r.bytes)})")
+                self.host.show_status(f"Copied {name} to {r.path} ({r.files} files, {format_size(r.bytes)})")
 
         return self.run(f"Copy {name}", f"Copying to {spec.dest}…", jobs.copy_to, model, spec.dest, spec.layout,
                         name=spec.name, experiment=spec.experiment, on_success=done)

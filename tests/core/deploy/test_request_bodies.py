@@ -28,6 +28,7 @@ from mlmanager.core.deploy.request_bodies import (
     request_for_model,
 )
 from mlmanager.core.errors import InvalidError
+from mlmanager.core.jsonsafe import to_jsonable
 from mlmanager.core.model.mlmodel import load_model
 
 REPO = Path(__file__).resolve().parents[3]
@@ -427,10 +428,10 @@ def test_free_port_is_on_loopback() -> None:
         s.bind(("127.0.0.1", port))  # still free
 
 
-def test_json_value_is_strict() -> None:
+def test_to_jsonable_is_strict() -> None:
     import datetime as dt
 
-    value = pl.json_value({"a": float("nan"), "b": [float("inf"), b"\x00\x01"], "c": dt.date(2024, 1, 2), 3: (1, 2)})
+    value = to_jsonable({"a": float("nan"), "b": [float("inf"), b"\x00\x01"], "c": dt.date(2024, 1, 2), 3: (1, 2)})
     assert value == {"a": None, "b": [None, "AAE="], "c": "2024-01-02", "3": [1, 2]}
     assert not any(isinstance(v, float) and math.isnan(v) for v in value.values())
 

@@ -14,8 +14,9 @@ import pytest
 from corpus_paths import MODELS, WILD
 
 from mlmanager.cli.inspect import format_inspect
+from mlmanager.core.jsonsafe import to_jsonable
 from mlmanager.core.model.mlmodel import load_model
-from mlmanager.core.model.summary import inspect_model, jsonable
+from mlmanager.core.model.summary import inspect_model
 
 
 def _expected() -> list[tuple[str, dict]]:
@@ -87,7 +88,7 @@ def test_jsonable() -> None:
     import datetime
 
     value = {1: float("nan"), "d": datetime.date(2020, 1, 2), "b": b"\x00", "s": {2, 1}, "i": float("-inf")}
-    assert jsonable(value) == {"1": "NaN", "d": "2020-01-02", "b": "AA==", "s": [1, 2], "i": "-Infinity"}
+    assert to_jsonable(value, non_finite_as_text=True) == {"1": "NaN", "d": "2020-01-02", "b": "AA==", "s": [1, 2], "i": "-Infinity"}
 
 
 def test_yaml_typed_values_are_json_safe(tmp_path: Path) -> None:

@@ -220,7 +220,7 @@ def worker_task(state: TaskState, client: WorkerClient, model_dir: str, trusted:
     worker exactly as mlmanager's check converted it."""
     import time
 
-    from mlmanager.core.deploy.request_bodies import json_value
+    from mlmanager.core.jsonsafe import to_jsonable
     from mlmanager.predict.session import PredictionSession, python_runtime
     from mlmanager.ui.pages.predict.run_controller import describe_failure
     from mlmanager.worker.errors import WorkerError
@@ -242,7 +242,7 @@ def worker_task(state: TaskState, client: WorkerClient, model_dir: str, trusted:
         result = session.predict(check.result.data, params=check.result.params, cancelled=state.is_cancelled)
     except (WorkerError, MlmanagerError) as exc:
         return WorkerAnswer(token, failure=describe_failure(exc))
-    return WorkerAnswer(token, json_value(result.predictions), time.perf_counter() - started,
+    return WorkerAnswer(token, to_jsonable(result.predictions), time.perf_counter() - started,
                         warnings=[str(w) for w in result.warnings], ran_by=result.ran_by.short())
 
 

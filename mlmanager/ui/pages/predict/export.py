@@ -38,7 +38,7 @@ def export_predictions(predictions: Any, path: str | Path) -> Path:
 def export_table(table: Any, path: str | Path) -> Path:
     """Write the joined table (input columns + predictions): CSV, or JSON records."""
     from mlmanager.core.atomic import atomic_write
-    from mlmanager.predict.results import to_jsonable
+    from mlmanager.core.jsonsafe import to_jsonable
 
     out = Path(path)
     suffix = out.suffix.lower()
