@@ -227,13 +227,14 @@ class Child:
 
     def op_request_body(self, args: dict[str, Any]) -> dict[str, Any]:
         from mlmanager.core.deploy.serving_body import serving_body_text
+        from mlmanager.core.inputs.serving import schemaless_value
         from mlmanager.worker.frames import decode_value
 
         held = self._held(args["input"])
         params = decode_value(args["params"]) if args.get("params") is not None else held.params
         value = held.value if held.value is not None else held.display
         if held.raw_input is not None and held.raw_input.kind != "dataframe":
-            value = held.raw_input.data
+            value = schemaless_value(held.raw_input)
         text = serving_body_text(value, params if isinstance(params, dict) and params else None)
         out = Path(args["out"])
         out.mkdir(parents=True, exist_ok=True)
@@ -258,6 +259,7 @@ def _value_kind(value: Any) -> str:
 
 def _display_of_input(raw_input: Any) -> Any:
     """How the input reads without a schema; text columns when pandas cannot read it at all."""
+    from mlmanager.core.inputs.serving import schemaless_value
     from mlmanager.core.inputs.tables import to_display_frame
 
     if raw_input.source == "csv":
@@ -266,7 +268,7 @@ def _display_of_input(raw_input: Any) -> Any:
         except Exception:  # noqa: BLE001 - pandas raises many types; show the text instead
             return raw_input.read_csv(dtype=str, keep_default_na=False)
     try:
-        return to_display_frame(raw_input.data)
+        return to_display_frame(schemaless_value(raw_input))
     except Exception:  # noqa: BLE001 - a form the plain reader does not handle
         return to_display_frame(raw_input.document)
 

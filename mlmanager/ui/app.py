@@ -31,30 +31,6 @@ def setup_logging(level: int = logging.WARNING) -> None:
         )
 
 
-def about_text() -> str:
-    """Help ▸ About's text. ``mlmanager.about.about_text()`` (versions of mlmanager, Python,
-    Qt, pandas, scikit-learn and the worker's interpreter) when that module exists; until then
-    the versions this process knows without importing anything heavy. May be slow (the about
-    module can ask the worker's interpreter): the window calls it on a pool thread."""
-    try:
-        from mlmanager import about  # type: ignore[attr-defined]
-    except ImportError:
-        about = None
-    report = getattr(about, "about_text", None)
-    if callable(report):
-        return str(report())
-    import platform
-
-    import PySide6
-    from PySide6.QtCore import qVersion
-
-    from mlmanager import __version__
-
-    return (f"mlmanager {__version__}\nOpen, inspect and check MLflow models, offline.\n\n"
-            f"Python {platform.python_version()} ({sys.executable})\n"
-            f"Qt {qVersion()}, PySide6 {PySide6.__version__}")
-
-
 def install_excepthook(prompter: object, parent: Callable[[], object]) -> Callable[..., None]:
     """Unhandled exceptions (slots included) are logged and shown, and the app goes on."""
     busy = {"showing": False}

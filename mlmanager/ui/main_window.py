@@ -27,6 +27,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSplitter, QWidget
 
+from mlmanager.about import about_text
 from mlmanager.core.library.paths import MODEL as KIND_MODEL
 from mlmanager.core.library.paths import TRACKING, PathVerdict, classify_path, model_key
 from mlmanager.ui import icons
@@ -677,8 +678,6 @@ class MainWindow(QMainWindow):
     def _about(self) -> None:
         """Help ▸ About: the versions report (it may ask the worker's interpreter: off the GUI
         thread), shown through the prompter."""
-        from mlmanager.ui.app import about_text
-
         task = self.tasks.start(lambda _state: about_text(), name="about")
         task.succeeded.connect(lambda text: self.prompter.info(self, "About mlmanager", text))
 

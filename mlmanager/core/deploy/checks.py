@@ -10,14 +10,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from mlmanager.core.deploy.pins import normalize_name, parse_requirement_line, version_tuple
 from mlmanager.core.deploy.rules import (
     DeployContext,
     Result,
     fail,
-    normalize_name,
     not_applicable,
     passed,
-    version_tuple,
     warn,
 )
 from mlmanager.core.sizes import format_size
@@ -278,8 +277,6 @@ def check_env_files_virtualenv(ctx: DeployContext) -> Result:
 
 
 def _req_set(lines: list[str]) -> set[str]:
-    from mlmanager.core.deploy.rules import parse_requirement_line
-
     out = set()
     for line in lines:
         r = parse_requirement_line(line)

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlmanager.core.errors import InputReadError, InvalidError, MlmanagerError
+from mlmanager.core.deploy.pins import model_pandas_major
+from mlmanager.core.errors import InputReadError, InvalidError
 from mlmanager.core.inputs.problems import Problem
 from mlmanager.core.jsonsafe import to_jsonable
 
@@ -627,7 +628,7 @@ def request_for_model(
     if target == "azureml" and orient is None and mi.kind == "table" and doc.signature is None:
         from mlmanager.core.deploy.azure_scoring import azure_sample
 
-        major = _pinned_pandas_major(doc)
+        major = model_pandas_major(doc)
         if major >= 3 and azure_sample(doc, major).kind == "none":
             orient = "inputs"
             mi.notes.append(
@@ -730,7 +731,7 @@ def check_request(
     if target == "azureml":
         from mlmanager.core.deploy.azure_scoring import validate_azure
 
-        major = pandas_major if pandas_major is not None else _pinned_pandas_major(doc)
+        major = pandas_major if pandas_major is not None else model_pandas_major(doc)
         return validate_azure(doc, p.document, check, pandas_major=major, read_problems=p.problems)
     doc_obj = p.document
     check.form = p.json_form
@@ -778,12 +779,3 @@ def _finish_mlflow(doc: ModelDocument, check: RequestCheck, p: Any) -> RequestCh
     check.warnings.extend(result.warnings)
     check.valid = not check.errors
     return check
-
-
-def _pinned_pandas_major(doc: ModelDocument) -> int:
-    from mlmanager.core.deploy.rules import DeployContext
-
-    try:
-        return DeployContext(doc).pandas_major
-    except MlmanagerError:
-        return 3

@@ -18,6 +18,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from mlmanager.core.deploy.pins import (
+    RequirementLine,
+    normalize_name,
+    pandas_major_of,
+    parse_requirement_line,
+    pinned_version_of,
+)
 from mlmanager.core.errors import MlmanagerError
 
 if TYPE_CHECKING:
@@ -139,44 +146,6 @@ class Outcome:
 
 # ---------------------------------------------------------------------------------------------
 # The facts a rule reads
-
-
-_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-
-
-def normalize_name(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-@dataclass(frozen=True)
-class RequirementLine:
-    line: str
-    name: str | None  # normalised distribution name, None for options/URLs
-    pinned: str | None  # the version of an ``==`` pin
-
-
-def parse_requirement_line(line: str) -> RequirementLine:
-    text = line.strip()
-    if not text or text.startswith("-") or "://" in text or text.startswith((".", "/")):
-        return RequirementLine(text, None, None)
-    m = _REQ_NAME.match(text)
-    if not m:
-        return RequirementLine(text, None, None)
-    name = normalize_name(m.group(1))
-    rest = text[m.end():]
-    if rest.startswith("["):
-        rest = rest[rest.find("]") + 1:] if "]" in rest else ""
-    pin = re.match(r"\s*===?\s*([^\s,;]+)\s*(?:;.*)?$", rest)
-    return RequirementLine(text, name, pin.group(1) if pin else None)
-
-
-def version_tuple(value: Any) -> tuple[int, ...] | None:
-    if not isinstance(value, str):
-        return None
-    m = re.match(r"^\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?", value)
-    if not m:
-        return None
-    return tuple(int(g) for g in m.groups() if g is not None)
 
 
 class DeployContext:
@@ -333,20 +302,15 @@ class DeployContext:
 
     def requirement(self, name: str) -> RequirementLine | None:
         key = normalize_name(name)
-        for req in self.requirement_lines:
-            if req.name == key:
-                return req
-        return None
+        return next((req for req in self.requirement_lines if req.name == key), None)
 
     def pinned_version(self, name: str) -> tuple[int, ...] | None:
-        req = self.requirement(name)
-        return version_tuple(req.pinned) if req is not None and req.pinned else None
+        return pinned_version_of(self.requirement_lines, name)
 
     @cached_property
     def pandas_major(self) -> int:
         """The pandas major version a fresh serving environment gets (pinned, else the latest: 3)."""
-        pinned = self.pinned_version("pandas")
-        return pinned[0] if pinned else 3
+        return pandas_major_of(self.requirement_lines)
 
     # -- examples ------------------------------------------------------------------------------
 

@@ -79,8 +79,8 @@ class RawInput:
     obj: Any = None  # in-memory input / Parquet frame
     bad_lines: list[tuple[int, int]] = field(default_factory=list)  # CSV: 1-based line ranges left out
     kept_rows: list[int] | None = None  # CSV: data-row number of each frame row (None: identity)
-    _data: Any = field(default=None, repr=False)
-    _data_ready: bool = field(default=False, repr=False)
+    #: values derived from the input, computed once (``serving.schemaless_value``)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _clean_text: str | None = field(default=None, repr=False)
 
     @property
@@ -104,15 +104,6 @@ class RawInput:
         if form in SUPPORTED_FORMATS:
             return self.document[form]
         return self.document
-
-    @property
-    def data(self) -> Any:
-        """The input as Python sees it without a schema (``pd.read_csv(file)``, ``pd.read_parquet``,
-        or the JSON parsed the way the scoring server parses it when the model has no signature)."""
-        if not self._data_ready:
-            self._data = self._build_data()
-            self._data_ready = True
-        return self._data
 
     def frame_text(self) -> str:
         """CSV text with the unreadable records (long rows, unterminated quotes) left out."""
@@ -138,16 +129,6 @@ class RawInput:
         if self.kept_rows is None or frame_row >= len(self.kept_rows):
             return frame_row
         return self.kept_rows[frame_row]
-
-    def _build_data(self) -> Any:
-        if self.source == "csv":
-            return self.read_csv()
-        if self.source in ("parquet", "object"):
-            return self.obj
-        from mlmanager.core.inputs.serving import parse_json_serving
-
-        parsed = parse_json_serving(self, None, mode="python")
-        return parsed.data
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,7 +207,7 @@ def input_from_object(obj: Any, params: Any = None) -> RawInput:
         kind = "tensor"
     elif isinstance(obj, dict) and obj and all(type(v).__name__ == "ndarray" for v in obj.values()):
         kind = "tensors"
-    return RawInput(source="object", kind=kind, params=params, obj=obj, _data=obj, _data_ready=True)
+    return RawInput(source="object", kind=kind, params=params, obj=obj)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -758,4 +739,4 @@ def read_parquet_input(data: bytes | str | Path, *, path: str | None = None) -> 
             path,
             kind="parquet_error",
         ) from None
-    return RawInput(source="parquet", kind="dataframe", path=path, obj=frame, _data=frame, _data_ready=True)
+    return RawInput(source="parquet", kind="dataframe", path=path, obj=frame)

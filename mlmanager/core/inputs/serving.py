@@ -293,6 +293,21 @@ def _csv_predicate(t: str) -> Any:
     return None
 
 
+def schemaless_value(raw_input: RawInput) -> Any:
+    """The input as Python sees it without a schema: ``pd.read_csv(file)``, the Parquet frame,
+    the in-memory object, or the JSON parsed the way the scoring server parses it when the model
+    has no signature. Computed once per input."""
+    if raw_input.source in ("parquet", "object"):
+        return raw_input.obj
+    if "schemaless" not in raw_input.cache:
+        if raw_input.source == "csv":
+            value = raw_input.read_csv()
+        else:
+            value = parse_json_serving(raw_input, None, mode="python").data
+        raw_input.cache["schemaless"] = value
+    return raw_input.cache["schemaless"]
+
+
 # ---------------------------------------------------------------------------------------------
 # JSON (application/json)
 

@@ -155,7 +155,12 @@ def _validate(
     from mlmanager.core.inputs.enforce import enforce_input
     from mlmanager.core.inputs.enforce_columns import Context
     from mlmanager.core.inputs.enforce_params import enforce_params
-    from mlmanager.core.inputs.serving import Parsed, parse_csv_serving, parse_json_serving
+    from mlmanager.core.inputs.serving import (
+        Parsed,
+        parse_csv_serving,
+        parse_json_serving,
+        schemaless_value,
+    )
 
     if not isinstance(raw_input, RawInput):
         raw_input = input_from_object(raw_input, params)
@@ -202,7 +207,7 @@ def _validate(
             ctx=ctx,
         )
     else:
-        parsed = Parsed(data=raw_input.data)
+        parsed = Parsed(data=schemaless_value(raw_input))
         if type(parsed.data).__name__ == "DataFrame":
             parsed.parsed_dtypes = {str(k): str(v) for k, v in parsed.data.dtypes.items()}
     result.errors.extend(parsed.errors)

@@ -17,7 +17,8 @@ from corpus_paths import MODELS
 
 from mlmanager.cli.deploy import format_deploy_report
 from mlmanager.core.deploy import checks
-from mlmanager.core.deploy.rules import DeployContext, Result, Rule, parse_requirement_line
+from mlmanager.core.deploy.pins import parse_requirement_line
+from mlmanager.core.deploy.rules import DeployContext, Result, Rule
 from mlmanager.core.deploy.targets import ALL_RULES, NOTES, check_deploy, rule_by_id, rules_for
 from mlmanager.core.model.mlmodel import load_model
 

@@ -17,6 +17,7 @@ from mlmanager.core.inputs.reader import (
     read_input,
     read_json_input,
 )
+from mlmanager.core.inputs.serving import schemaless_value
 from mlmanager.core.inputs.validation import validate_file, validate_input
 from mlmanager.core.signature.schema import Signature
 
@@ -61,7 +62,7 @@ def test_long_row_and_unterminated_quote(tmp_path: Path) -> None:
     assert kinds["long_row"].values == ["'EXTRA'"]
     assert kinds["unterminated_quote"].rows == [3] and kinds["unterminated_quote"].line == 5
     # the readable rows still form a frame (rows 0 and 2), mapped back to file rows
-    frame = p.data
+    frame = schemaless_value(p)
     assert frame["id"].tolist() == [1, 3]
     assert p.source_row(1) == 2
     result = validate_input(SIG, p, "python")
@@ -72,7 +73,7 @@ def test_long_row_and_unterminated_quote(tmp_path: Path) -> None:
 def test_quoted_multiline_field_is_fine(tmp_path: Path) -> None:
     p = read_input(_write(tmp_path, "c.csv", 'id,x,note\n1,1.5,"two\nlines"\n2,2.5,"say ""hi"""\n'))
     assert p.problems == []
-    assert p.data["note"].tolist() == ["two\nlines", 'say "hi"']
+    assert schemaless_value(p)["note"].tolist() == ["two\nlines", 'say "hi"']
 
 
 def test_latin1_bytes_error_names_line_and_column_and_retry_works(tmp_path: Path) -> None:
@@ -83,7 +84,7 @@ def test_latin1_bytes_error_names_line_and_column_and_retry_works(tmp_path: Path
     assert (err.kind, err.line, err.column, err.retry_encoding) == ("encoding_error", 2, 10, "latin-1")
     assert "line 2, column 10" in str(err) and "latin-1" in str(err)
     p = read_input(path, encoding="latin-1")
-    assert p.data["note"].tolist() == ["café"]
+    assert schemaless_value(p)["note"].tolist() == ["café"]
     # validate_file turns it into an invalid result, not an exception
     result = validate_file(SIG, path, "serving")
     assert not result.valid and result.errors[0].kind == "encoding_error"
@@ -98,7 +99,7 @@ def test_bom_nul_and_200kb_field(tmp_path: Path) -> None:
     assert csv.field_size_limit() == limit_before  # raised locally only
     assert p.problems == []
     assert p.header == ["id", "x", "note"]  # no BOM in the first name
-    frame = p.data
+    frame = schemaless_value(p)
     assert frame["note"].tolist() == ["a\x00b", big]
     assert validate_input(SIG, p, "serving").valid
 
@@ -244,7 +245,7 @@ def test_parquet_roundtrip(tmp_path: Path) -> None:
     path = tmp_path / "x.parquet"
     pd.DataFrame({"id": ["a"], "x": [1.5], "note": ["n"]}).to_parquet(path)
     p = read_input(path)
-    assert p.source == "parquet" and p.data["x"].tolist() == [1.5]
+    assert p.source == "parquet" and schemaless_value(p)["x"].tolist() == [1.5]
     assert validate_input(SIG, p, "serving").valid
     assert read_input(path.read_bytes()).source == "parquet"
 

@@ -62,17 +62,6 @@ def validate_task(state: TaskState, doc: Any, text: str, target: str) -> Request
     return check_request(doc, text, target)
 
 
-def openapi_task(state: TaskState, doc: Any, target: str, path: str, fmt: str) -> str:
-    """Build the OpenAPI document for ``target`` and write it atomically to ``path``."""
-    from mlmanager.core.deploy.openapi import build_openapi
-    from mlmanager.ui.pages.deploy.openapi_export import write_openapi
-
-    document = build_openapi(doc, target)
-    state.check()
-    write_openapi(path, document, fmt)
-    return path
-
-
 def parse_body(text: str) -> Any:
     """The JSON value of an edited body, or raise ValueError."""
     return json.loads(text)

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from mlmanager.core.deploy.openapi import build_openapi
+
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
     from mlmanager.ui.pages.base import PageContext
-    from mlmanager.ui.tasks import Task, TaskError
+    from mlmanager.ui.tasks import Task, TaskError, TaskState
 
 OPENAPI_FILTER = "OpenAPI JSON (*.json);;OpenAPI YAML (*.yaml *.yml);;All files (*)"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -41,6 +43,14 @@ def render_openapi(document: dict[str, Any], fmt: str) -> str:
 
         return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False)
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def openapi_task(state: TaskState, doc: Any, target: str, path: str, fmt: str) -> str:
+    """Build the OpenAPI document for ``target`` and write it atomically to ``path`` (a task body)."""
+    document = build_openapi(doc, target)
+    state.check()
+    write_openapi(path, document, fmt)
+    return path
 
 
 def write_openapi(path: str | os.PathLike[str], document: dict[str, Any], fmt: str | None = None) -> Path:
@@ -82,8 +92,6 @@ class OpenApiExporter(QObject):
     def export(self, parent: QWidget | None, doc: Any, target: str, model_name: str,
                start_dir: str | None = None) -> Task | None:
         """Prompt for a file (the prompter seam) and start the write; None when cancelled."""
-        from mlmanager.ui.pages.deploy.jobs import openapi_task
-
         if self.task is not None:
             return None
         folder = start_dir or str(Path.home())
