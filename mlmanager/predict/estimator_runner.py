@@ -23,7 +23,7 @@ from mlmanager.core.verdict import SAFE_LISTED, SafetyReport
 from mlmanager.predict.worker_client import WorkerClient
 from mlmanager.worker import protocol
 from mlmanager.worker.errors import WorkerCancelled, WorkerProtocolError
-from mlmanager.worker.frames import read_payload, write_payload
+from mlmanager.worker.frames import read_frames, write_frames
 from mlmanager.worker.package_op import OP
 
 
@@ -125,7 +125,7 @@ class WorkerEstimatorRunner:
                 job.progress(fraction, text)
 
         try:
-            write_payload(job.sample, io_dir / "in")
+            write_frames(job.sample, io_dir / "in")
             (io_dir / "out").mkdir()
             args = {
                 "estimator": str(Path(job.estimator_file).resolve()), "format": job.format,
@@ -134,7 +134,7 @@ class WorkerEstimatorRunner:
                 "trusted": list(job.trusted_sha256s),
             }
             data = _request(client, args, self.timeout, progress)
-            predictions = read_payload(io_dir / "out")
+            predictions = read_frames(io_dir / "out")
             return run_from_reply(data, predictions)
         except WorkerCancelled:
             raise TransferCancelled("packaging cancelled; nothing was written") from None

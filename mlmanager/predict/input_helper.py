@@ -186,7 +186,7 @@ class InputHelper:
     def check(self, input_id: int, model_dir: str | os.PathLike[str], mode: str,
               params: dict[str, Any] | None = None, *, want_data: bool = True,
               ignore_signature: bool = False) -> CheckOutcome:
-        from mlmanager.worker.frames import read_payload
+        from mlmanager.worker.frames import read_frames
 
         with self._lock:
             out = self._out_dir()
@@ -196,7 +196,7 @@ class InputHelper:
                         "out": str(out), "want_data": want_data}
                 data = self._call("check", args, self.timeout)
                 result = result_from_json(data)
-                value = read_payload(out / "data") if data.get("has_data") else None
+                value = read_frames(out / "data") if data.get("has_data") else None
             finally:
                 shutil.rmtree(out, ignore_errors=True)
         result.data = value
@@ -253,7 +253,7 @@ class InputHelper:
         return out
 
     def _open(self, source: dict[str, Any], check: CheckArgs | None = None) -> OpenedInput:
-        from mlmanager.worker.frames import decode_value, read_payload
+        from mlmanager.worker.frames import decode_value, read_frames
 
         checked = None
         with self._lock:
@@ -263,10 +263,10 @@ class InputHelper:
                 if check is not None:
                     args["check"] = check.to_json()
                 data = self._call("open", args, self.timeout)
-                display = read_payload(out / "display")
+                display = read_frames(out / "display")
                 result = data.get("checked")
                 if isinstance(result, dict):
-                    value = read_payload(out / "data") if result.get("has_data") else None
+                    value = read_frames(out / "data") if result.get("has_data") else None
                     checked = CheckOutcome(result_from_json(result), value)
                     checked.result.data = value
             finally:

@@ -2,7 +2,7 @@
 
 Why a process: pandas and the input reader hold the GIL for 100-200 ms at a time on a
 100,000-row file (decoding, splitting and copying the text), which would freeze the GUI even
-from a thread. Here they run in parallel with the GUI; results come back as ``.npy`` payload
+from a thread. Here they run in parallel with the GUI; results come back as ``.npy`` frames
 folders (``mlmanager.worker.frames``, pickle-free) and one JSON line per request.
 
 Protocol (stdin/stdout, one JSON object per line)::
@@ -121,10 +121,10 @@ class Child:
             raise ValueError(f"unknown input source {kind!r}")
         iid = self._keep(held)
         out = Path(args["out"])
-        from mlmanager.worker.frames import encode_value, write_payload
+        from mlmanager.worker.frames import encode_value, write_frames
 
         display = held.display
-        write_payload(display, out / "display")
+        write_frames(display, out / "display")
         raw_input = held.raw_input
         checked = None
         if args.get("check") is not None:  # open and check in one round trip
@@ -181,7 +181,7 @@ class Child:
         from mlmanager.core.inputs.problems import Problem
         from mlmanager.core.inputs.reader import read_json_input
         from mlmanager.core.inputs.validation import ValidationResult, validate_input
-        from mlmanager.worker.frames import decode_value, encode_value, write_payload
+        from mlmanager.worker.frames import decode_value, encode_value, write_frames
 
         held = self._held(args["input"])
         mode = args.get("mode") or "serving"
@@ -218,7 +218,7 @@ class Child:
         out = Path(args["out"])
         wrote = False
         if result.valid and args.get("want_data", True):
-            write_payload(result.data, out / "data")
+            write_frames(result.data, out / "data")
             wrote = True
         data = result.to_json()
         data["params_encoded"] = encode_value(result.params) if result.params is not None else None

@@ -263,7 +263,7 @@ class WorkerClient:
         """Predict with the loaded model. ``data``: DataFrame, ndarray, dict of arrays, JSON;
         or ``folder``: a frames folder already written (by the input helper), sent by reference:
         the data never passes through this process."""
-        from mlmanager.worker.frames import FrameError, encode_value, read_payload, write_payload
+        from mlmanager.worker.frames import FrameError, encode_value, read_frames, write_frames
 
         with self._lock:
             self._begin(cancelled)
@@ -283,7 +283,7 @@ class WorkerClient:
             try:
                 try:
                     if folder is None:
-                        write_payload(data, in_dir)
+                        write_frames(data, in_dir)
                     args: dict[str, Any] = {"input": str(in_dir if folder is None else folder),
                                             "output": str(out_dir)}
                     if params:
@@ -293,7 +293,7 @@ class WorkerClient:
                 out_dir.mkdir(mode=0o700)
                 reply = self._call("predict", args, timeout or self.timeout, "prediction", rid=rid)
                 try:
-                    predictions = read_payload(out_dir)
+                    predictions = read_frames(out_dir)
                 except FrameError as exc:
                     raise WorkerProtocolError(f"the worker returned invalid predictions: {exc}") from None
             finally:

@@ -1,12 +1,12 @@
 """Pickle-free data transfer between the app and the worker, both directions.
 
-A payload is a folder: ``manifest.json`` plus ``.npy`` files written and read with
+A frames folder is ``manifest.json`` plus ``.npy`` files written and read with
 ``allow_pickle=False``. Numeric, bool, complex, fixed-width string and datetime/timedelta
 data go to ``.npy`` (datetimes as int64 plus a dtype tag, timezone kept); strings and other
 object values go into the manifest as JSON lists with a small tagged codec (NaN, bytes,
 nested arrays, maps, timestamps). Column names keep their JSON type (``"0"`` vs ``0``).
 
-Supported payloads: pandas DataFrame and Series, numpy arrays, dicts of those (tensor
+Supported values: pandas DataFrame and Series, numpy arrays, dicts of those (tensor
 inputs), and plain JSON-able values. The read side validates everything: it may be reading
 what a worker that ran trusted model code wrote.
 """
@@ -39,7 +39,7 @@ _EXT_DTYPES = {
 
 
 class FrameError(ValueError):
-    """A payload cannot be written, or a payload folder is invalid."""
+    """A value cannot be written as frames, or a frames folder is invalid."""
 
 
 # ---------------------------------------------------------------- value codec (object data)
@@ -284,7 +284,7 @@ class _Writer:
 
     def payload(self, obj: Any, depth: int = 0) -> dict[str, Any]:
         if depth > 4:
-            raise FrameError("payload nested too deeply")
+            raise FrameError("value nested too deeply")
         module = type(obj).__module__.split(".")[0]
         if module == "pandas":
             import pandas as pd
@@ -312,7 +312,7 @@ class _Writer:
         return {"kind": "json", "value": encode_value(obj)}
 
 
-def write_payload(obj: Any, folder: str | os.PathLike[str]) -> Path:
+def write_frames(obj: Any, folder: str | os.PathLike[str]) -> Path:
     """Write ``obj`` into an empty (or new) folder; returns the folder."""
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
@@ -344,7 +344,7 @@ class _Reader:
             size = os.fstat(fh.fileno()).st_size
             self.total += size
             if self.total > self.max_total:
-                raise FrameError("payload is larger than the size limit")
+                raise FrameError("the frames are larger than the size limit")
             try:
                 arr = np.load(fh, allow_pickle=False)
             except (ValueError, OSError, EOFError) as exc:
@@ -441,7 +441,7 @@ class _Reader:
 
     def payload(self, spec: Any, depth: int = 0) -> Any:
         if depth > 4 or not isinstance(spec, dict):
-            raise FrameError("invalid payload spec")
+            raise FrameError("invalid value spec")
         kind = spec.get("kind")
         if kind == "dataframe":
             import pandas as pd
@@ -480,17 +480,17 @@ class _Reader:
             _only(spec, {"kind", "items"})
             items = spec.get("items")
             if not isinstance(items, list) or len(items) > MAX_COLUMNS:
-                raise FrameError("invalid dict payload")
+                raise FrameError("invalid dict value")
             out = {}
             for pair in items:
                 if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int))):
-                    raise FrameError("invalid dict payload entry")
+                    raise FrameError("invalid dict value entry")
                 out[pair[0]] = self.payload(pair[1], depth + 1)
             return out
         if kind == "json":
             _only(spec, {"kind", "value"})
             return decode_value(spec.get("value"))
-        raise FrameError(f"unknown payload kind {str(kind)[:20]!r}")
+        raise FrameError(f"unknown value kind {str(kind)[:20]!r}")
 
 
 def _only(spec: dict[str, Any], allowed: set[str]) -> None:
@@ -517,13 +517,13 @@ def _open_regular(path: Path) -> int:
     return fd
 
 
-def read_payload(
+def read_frames(
     folder: str | os.PathLike[str],
     *,
     max_manifest_bytes: int = MAX_MANIFEST_BYTES,
     max_total_bytes: int = MAX_TOTAL_BYTES,
 ) -> Any:
-    """Read and validate a payload folder written by :func:`write_payload`."""
+    """Read and validate a frames folder written by :func:`write_frames`."""
     path = Path(folder)
     fd = _open_regular(path / MANIFEST)
     with os.fdopen(fd, "rb") as fh:

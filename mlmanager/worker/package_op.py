@@ -13,7 +13,7 @@ request, run in the same limited worker under the same safety rules as predictio
 3. refuse unless ``core.safety.may_load`` allows it (SAFE-LISTED, or CONTAINS-CODE /
    UNTRUSTED-IMPORTS whose SHA-256 the user trusted; never KNOWN-DANGEROUS or UNPARSEABLE);
 4. predict on the sample (given as the estimator expects it: a DataFrame when it was fitted
-   with column names, else a numpy array) and write the predictions as a frames payload;
+   with column names, else a numpy array) and write the predictions as frames;
 5. re-serialize into the requested format (pickle / cloudpickle with ``pickle.DEFAULT_PROTOCOL``
    as MLflow does; skops with ``skops.io.dumps``, refusing types outside the app's trusted
    list), load the result back and check it predicts the same, then create ``model_out``.
@@ -45,7 +45,7 @@ from mlmanager.core.verdict import (
     may_load,
 )
 from mlmanager.worker import loaders, protocol
-from mlmanager.worker.frames import read_payload, write_payload
+from mlmanager.worker.frames import read_frames, write_frames
 from mlmanager.worker.loaders import APP_SKOPS_TRUSTED, LoadFailure
 from mlmanager.worker.plan import DEFAULT_MAX_MODEL_BYTES, read_inside
 from mlmanager.worker.scanner import list_pickle_globals, scan_pickle, scan_skops
@@ -341,7 +341,7 @@ def op_package(server: Any, rid: int, args: dict[str, Any]) -> dict[str, Any]:
             cls = type(model)
             raise _fail("load_failed", f"the file holds a {cls.__module__}.{cls.__qualname__}, "
                                        "which has no predict() method: not an estimator")
-        sample = read_payload(args["input"])
+        sample = read_frames(args["input"])
         kind = input_kind_for(sample, getattr(model, "feature_names_in_", None) is not None)
         server.progress(rid, None, "predicting on the sample")
         try:
@@ -357,7 +357,7 @@ def op_package(server: Any, rid: int, args: dict[str, Any]) -> dict[str, Any]:
         if not _same(predictions, again.predict(model_input(sample, kind))):
             raise _fail("load_failed", f"the estimator saved as {fmt} and loaded back predicts "
                                        "differently from the original; not written")
-    write_payload(predictions, args["output"])
+    write_frames(predictions, args["output"])
     _write_new(args["model_out"], blob)
     cls = type(model)
     return {

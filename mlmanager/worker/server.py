@@ -293,7 +293,7 @@ class Server:
 
     def op_predict(self, rid: int, args: dict[str, Any]) -> dict[str, Any]:
         from mlmanager.worker import loaders
-        from mlmanager.worker.frames import decode_value, read_payload, write_payload
+        from mlmanager.worker.frames import decode_value, read_frames, write_frames
 
         if self.model is None:
             raise LoadFailure("no_model", "no model is loaded in the worker")
@@ -304,7 +304,7 @@ class Server:
             params = decode_value(args["params"])
             if not isinstance(params, dict):
                 raise protocol.ProtocolError("params must be a mapping")
-        data = read_payload(args["input"])
+        data = read_frames(args["input"])
         with warnings.catch_warnings(record=True) as records:
             warnings.simplefilter("always")
             for category in _QUIET_WARNINGS:
@@ -313,7 +313,7 @@ class Server:
             result = self.model.predict(data, params)
             seconds = time.perf_counter() - started
         del data
-        write_payload(result, args["output"])
+        write_frames(result, args["output"])
         return {"seconds": seconds, "warnings": loaders.collect_warnings(records)}
 
 

@@ -21,7 +21,7 @@ import pytest
 from mlmanager.core.safety import SAFE_LISTED
 from mlmanager.predict.worker_bootstrap import worker_zip
 from mlmanager.predict.worker_client import WorkerClient
-from mlmanager.worker.frames import read_payload, write_payload
+from mlmanager.worker.frames import read_frames, write_frames
 
 pytestmark = pytest.mark.slow
 
@@ -54,9 +54,9 @@ with open(os.path.join(out, "oracle.json"), "w") as fh:
 ECHO_FRAMES = r'''
 import sys
 sys.path.insert(0, sys.argv[1])
-from mlmanager.worker.frames import read_payload, write_payload
-value = read_payload(sys.argv[2])
-write_payload(value, sys.argv[3])
+from mlmanager.worker.frames import read_frames, write_frames
+value = read_frames(sys.argv[2])
+write_frames(value, sys.argv[3])
 '''
 
 
@@ -114,12 +114,12 @@ def _frames_sample() -> dict[str, object]:
 def test_frames_cross_numpy_and_pandas_versions_both_ways(env: Path, tmp_path: Path, kind: str) -> None:
     """The app writes, the environment reads and writes back, the app reads: unchanged."""
     value = _frames_sample()[kind]
-    write_payload(value, tmp_path / "in")
+    write_frames(value, tmp_path / "in")
     zip_path = worker_zip(tmp_path / "cache")
     done = subprocess.run([str(env), "-I", "-c", ECHO_FRAMES, str(zip_path), str(tmp_path / "in"),
                            str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    back = read_payload(tmp_path / "out")
+    back = read_frames(tmp_path / "out")
     if isinstance(value, pd.DataFrame):
         # pandas < 2 holds times in nanoseconds only: the same instants come back as [ns]
         value = value.astype({c: back[c].dtype for c in value.columns

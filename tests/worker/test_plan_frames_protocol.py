@@ -20,7 +20,7 @@ from mlmanager.core.errors import (
 )
 from mlmanager.predict.model_plan import read_plan
 from mlmanager.worker import protocol
-from mlmanager.worker.frames import FrameError, read_payload, write_payload
+from mlmanager.worker.frames import FrameError, read_frames, write_frames
 from mlmanager.worker.plan import ModelPlan, read_inside
 
 # ------------------------------------------------------------------ plans and paths
@@ -111,8 +111,8 @@ def test_dataframe_round_trip_keeps_names_and_dtypes(tmp_path: Path) -> None:
     })
     df[0] = np.float32([1, 2, 3, 4])
     df["0"] = ["x", "y", "z", "w"]
-    write_payload(df, tmp_path / "p")
-    back = read_payload(tmp_path / "p")
+    write_frames(df, tmp_path / "p")
+    back = read_frames(tmp_path / "p")
     assert list(back.columns) == ["i", "f", "b", "s", "t", "tz", "n", "o", 0, "0"]
     pd.testing.assert_frame_equal(back, df, check_column_type=False)
 
@@ -123,8 +123,8 @@ def test_arrays_dicts_and_json_round_trip(tmp_path: Path) -> None:
         {"a": np.ones(3), "b": np.zeros((2, 2), dtype=np.int32)}, [1, "x", None],
         pd.Series([1.5, 2.5], name="p"),
     ]):
-        write_payload(obj, tmp_path / str(i))
-        back = read_payload(tmp_path / str(i))
+        write_frames(obj, tmp_path / str(i))
+        back = read_frames(tmp_path / str(i))
         if isinstance(obj, dict):
             assert all(np.array_equal(back[k], v) and back[k].dtype == v.dtype for k, v in obj.items())
         elif isinstance(obj, np.ndarray):
@@ -135,8 +135,8 @@ def test_arrays_dicts_and_json_round_trip(tmp_path: Path) -> None:
             assert back == obj
 
 
-def test_hostile_payload_folders_are_rejected(tmp_path: Path) -> None:
-    write_payload(np.arange(3), tmp_path / "good")
+def test_hostile_frames_folders_are_rejected(tmp_path: Path) -> None:
+    write_frames(np.arange(3), tmp_path / "good")
     manifest = json.loads((tmp_path / "good" / "manifest.json").read_text())
 
     def variant(name: str, payload: dict, files: dict[str, object] | None = None) -> Path:
@@ -167,18 +167,18 @@ def test_hostile_payload_folders_are_rejected(tmp_path: Path) -> None:
     ]
     for folder in cases:
         with pytest.raises(FrameError):
-            read_payload(folder)
+            read_frames(folder)
     nan = tmp_path / "nan"
     nan.mkdir()
     (nan / "manifest.json").write_text('{"format": 1, "payload": {"kind": "json", "value": NaN}}')
     with pytest.raises(FrameError):
-        read_payload(nan)
+        read_frames(nan)
     assert manifest["payload"]["kind"] == "ndarray"
 
 
 def test_unsupported_values_fail_on_write(tmp_path: Path) -> None:
     with pytest.raises(FrameError):
-        write_payload(pd.DataFrame({"x": [object()]}), tmp_path / "x")
+        write_frames(pd.DataFrame({"x": [object()]}), tmp_path / "x")
 
 
 # ------------------------------------------------------------------ protocol

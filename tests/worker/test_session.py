@@ -23,7 +23,7 @@ from mlmanager.predict.session import (
     runtime_for,
 )
 from mlmanager.worker.errors import ModelRefusedError, WorkerCrashed, WorkerStartError
-from mlmanager.worker.frames import write_payload
+from mlmanager.worker.frames import write_frames
 from mlmanager.worker.versions import package_version, python_version
 
 PYENV = Path("/root/.pyenv/versions")
@@ -36,7 +36,7 @@ def test_a_session_in_the_apps_python_states_what_ran_it(worker_cache: Path, mod
         assert session.runtime.kind == APP
         session.start()
         by_value = session.predict(frame)
-        write_payload(frame, session.client._session / "prepared")  # noqa: SLF001 - a helper's folder
+        write_frames(frame, session.client._session / "prepared")  # noqa: SLF001 - a helper's folder
         by_reference = session.predict(folder=session.client._session / "prepared")  # noqa: SLF001
     np.testing.assert_array_equal(by_value.predictions, by_reference.predictions)
     ran = by_value.ran_by
