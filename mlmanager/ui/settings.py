@@ -19,6 +19,10 @@ K_STATE = "window/state"
 K_SPLITTER = "window/splitter"
 K_LAST_DIR = "paths/last_dir"
 K_VIEW = "view/tab"
+K_PREDICT_MODE = "predict/mode"
+K_PREDICT_TIMEOUT = "predict/timeout"
+K_PREDICT_AUTORUN = "predict/autorun"
+K_SERVER_PYTHON = "deploy/server_python"
 
 
 def make_qsettings() -> QSettings:
@@ -57,6 +61,11 @@ class Settings:
     @property
     def qsettings(self) -> QSettings:
         return self._s
+
+    @property
+    def folder(self) -> Path:
+        """The folder of the settings file (other per-user files, such as the trust store, go beside it)."""
+        return Path(self._s.fileName()).parent
 
     def _set(self, key: str, value: object) -> None:
         if not self.read_only:
@@ -136,3 +145,56 @@ class Settings:
     @view_tab.setter
     def view_tab(self, value: str) -> None:
         self._set(K_VIEW, value)
+
+    # Predict tab --------------------------------------------------------------------------------
+
+    @property
+    def predict_mode(self) -> str | None:
+        """``serving`` | ``python`` as last chosen (None: never chosen)."""
+        value = self._s.value(K_PREDICT_MODE)
+        return value if isinstance(value, str) and value else None
+
+    @predict_mode.setter
+    def predict_mode(self, value: str) -> None:
+        self._set(K_PREDICT_MODE, value)
+
+    @property
+    def predict_timeout(self) -> int | None:
+        """Seconds a prediction may take, as last set (None: never set or unreadable)."""
+        try:
+            value = int(self._s.value(K_PREDICT_TIMEOUT))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+        return value if value >= 1 else None
+
+    @predict_timeout.setter
+    def predict_timeout(self, value: int) -> None:
+        self._set(K_PREDICT_TIMEOUT, int(value))
+
+    @property
+    def predict_autorun(self) -> bool:
+        """Predict as soon as the input checks out (default on)."""
+        return str(self._s.value(K_PREDICT_AUTORUN, "true")).lower() != "false"
+
+    @predict_autorun.setter
+    def predict_autorun(self, value: bool) -> None:
+        self._set(K_PREDICT_AUTORUN, "true" if value else "false")
+
+    # Deploy tab ---------------------------------------------------------------------------------
+
+    @property
+    def server_python(self) -> str | None:
+        """The 'Python with mlflow' the local server runs with, if chosen and it still exists."""
+        value = self._s.value(K_SERVER_PYTHON)
+        return value if isinstance(value, str) and value and os.path.exists(value) else None
+
+    @server_python.setter
+    def server_python(self, value: str | None) -> None:
+        """None forgets the choice (back to the default interpreter)."""
+        if self.read_only:
+            return
+        if value:
+            self._s.setValue(K_SERVER_PYTHON, value)
+        else:
+            self._s.remove(K_SERVER_PYTHON)
+

@@ -46,6 +46,7 @@ from mlmanager.ui.pages.deploy.server_session import (
     serve_session,
     worker_task,
 )
+from mlmanager.ui.settings import Settings
 from mlmanager.ui.widgets.common import SELECTABLE, Badge, CodeView, style_role
 
 if TYPE_CHECKING:
@@ -88,26 +89,14 @@ def default_python() -> str:
     return sys.executable
 
 
-K_SERVER_PYTHON = "deploy/server_python"
-
-
 def _remembered_python() -> str | None:
     """The interpreter the user chose last time, if it still exists."""
-    from mlmanager.ui.settings import make_qsettings
-
-    value = make_qsettings().value(K_SERVER_PYTHON)
-    return value if isinstance(value, str) and value and os.path.exists(value) else None
+    return Settings().server_python
 
 
 def _remember_python(text: str) -> None:
-    from mlmanager.ui.settings import make_qsettings
-
     text = text.strip()
-    settings = make_qsettings()
-    if text and text != default_python():
-        settings.setValue(K_SERVER_PYTHON, text)
-    else:  # back to the default: forget it
-        settings.remove(K_SERVER_PYTHON)
+    Settings().server_python = text if text and text != default_python() else None  # default: forget it
 
 
 class ServerPanel(QWidget):

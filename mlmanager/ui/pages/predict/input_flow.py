@@ -16,7 +16,8 @@ from mlmanager.predict.input_helper import (
 )
 from mlmanager.predict.input_helper_child import UNREADABLE_SIGNATURE
 from mlmanager.ui.pages.predict.input_panel import INPUT_FILTER
-from mlmanager.ui.pages.predict.state import K_MODE, ModelState, Opener
+from mlmanager.ui.pages.predict.state import ModelState, Opener
+from mlmanager.ui.settings import Settings
 
 if TYPE_CHECKING:
     from mlmanager.ui.tasks import TaskError, TaskState
@@ -53,8 +54,6 @@ class InputFlowMixin:
     """Part of :class:`~mlmanager.ui.pages.predict.page.PredictPage`: the input and its check."""
 
     def ask_open_input(self) -> None:
-        from mlmanager.ui.settings import Settings
-
         start = Settings().last_dir
         path = self.ctx.prompter.open_file(self, "Open a model input", start, INPUT_FILTER)
         if path:
@@ -226,7 +225,7 @@ class InputFlowMixin:
         return self.input.params.values() if self.input.params.has_params else None
 
     def _on_mode_changed(self, _index: int) -> None:
-        self._save_setting(K_MODE, self.mode())
+        self._settings().predict_mode = self.mode()
         self.check()
 
     def ignore_signature(self) -> None:

@@ -49,9 +49,6 @@ from mlmanager.ui.pages.predict.run_controller import (
 )
 from mlmanager.ui.pages.predict.safety_flow import SafetyMixin
 from mlmanager.ui.pages.predict.state import (
-    K_AUTORUN,
-    K_MODE,
-    K_TIMEOUT,
     MODE_NOTES,
     SEMANTICS,
     ModelState,
@@ -61,6 +58,7 @@ from mlmanager.ui.pages.predict.trust_panel import (
     TrustedModelsDialog,
     TrustPanel,
 )
+from mlmanager.ui.settings import Settings
 from mlmanager.ui.turns import later
 from mlmanager.ui.widgets.common import Banner, muted_label
 from mlmanager.ui.widgets.flow_layout import FlowLayout, group
@@ -240,8 +238,8 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
         self.input.grid.rows_ready.connect(self.use_grid_rows)
         self.input.params.changed.connect(self._on_params_changed)
         self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
-        self.autorun.toggled.connect(lambda on: self._save_setting(K_AUTORUN, "true" if on else "false"))
-        self.timeout.valueChanged.connect(lambda v: self._save_setting(K_TIMEOUT, int(v)))
+        self.autorun.toggled.connect(lambda on: setattr(self._settings(), "predict_autorun", on))
+        self.timeout.valueChanged.connect(lambda v: setattr(self._settings(), "predict_timeout", int(v)))
         self.run_button.clicked.connect(lambda: self.run())
         self.cancel_button.clicked.connect(self.cancel)
         self.problems.problem_activated.connect(self.input.focus_problem)
@@ -262,31 +260,22 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
         task2.failed.connect(lambda err: setattr(err, "handled", True))
 
     # ------------------------------------------------------------------ settings
-    def _settings(self) -> Any:
-        from mlmanager.ui.settings import make_qsettings
-
-        return make_qsettings()
-
-    def _save_setting(self, key: str, value: Any) -> None:
-        if not self.screenshot_mode:
-            self._settings().setValue(key, value)
+    def _settings(self) -> Settings:
+        """The preferences (read-only for screenshots: they never change the user's choices)."""
+        return Settings(read_only=self.screenshot_mode)
 
     def _restore_settings(self) -> None:
         s = self._settings()
-        mode = s.value(K_MODE)
-        index = self.mode_combo.findData(mode) if isinstance(mode, str) else -1
+        mode = s.predict_mode
+        index = self.mode_combo.findData(mode) if mode is not None else -1
         self.mode_combo.blockSignals(True)
         self.mode_combo.setCurrentIndex(max(0, index))
         self.mode_combo.blockSignals(False)
-        try:
-            timeout = int(s.value(K_TIMEOUT, int(DEFAULT_TIMEOUT)))
-        except (TypeError, ValueError):
-            timeout = int(DEFAULT_TIMEOUT)
         self.timeout.blockSignals(True)
-        self.timeout.setValue(max(1, timeout))
+        self.timeout.setValue(s.predict_timeout or int(DEFAULT_TIMEOUT))
         self.timeout.blockSignals(False)
         self.autorun.blockSignals(True)
-        self.autorun.setChecked(str(s.value(K_AUTORUN, "true")).lower() != "false")
+        self.autorun.setChecked(s.predict_autorun)
         self.autorun.blockSignals(False)
 
     # ------------------------------------------------------------------ busy state

@@ -1,4 +1,5 @@
-"""What the Predict tab keeps: its settings keys, the processes behind it, one state per model."""
+"""What the Predict tab keeps: the processes behind it and one state per model (its preferences
+are in ``mlmanager.ui.settings``)."""
 
 from __future__ import annotations
 
@@ -26,9 +27,6 @@ MODE_NOTES = {
     "serving": "as a deployed endpoint sees it (CSV/JSON values are cast to the signature's types first)",
     "python": "as Python predict() sees it (pandas guesses the column types; nothing is cast)",
 }
-K_TIMEOUT = "predict/timeout"
-K_MODE = "predict/mode"
-K_AUTORUN = "predict/autorun"
 
 
 @dataclass

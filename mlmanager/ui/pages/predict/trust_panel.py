@@ -66,9 +66,9 @@ def short_reason(report: SafetyReport) -> str:
 
 def trust_store_path() -> Path:
     """``trusted-models.json`` beside the app's QSettings INI file."""
-    from mlmanager.ui.settings import make_qsettings
+    from mlmanager.ui.settings import Settings
 
-    return Path(make_qsettings().fileName()).parent / TRUST_FILE
+    return Settings().folder / TRUST_FILE
 
 
 def open_trust_store(path: Path | None = None) -> TrustStore:
