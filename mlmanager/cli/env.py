@@ -25,6 +25,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from mlmanager.core.sizes import format_size
+
 if TYPE_CHECKING:
     from mlmanager.core.environments.builder import BuildResult, Resolution
     from mlmanager.core.environments.cache import Environment, EnvironmentCache
@@ -46,12 +48,6 @@ def _err(text: str) -> None:
 
 def _json(obj: Any) -> None:
     _out(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
-
-
-def _size(n: int) -> str:
-    from mlmanager.core.model.summary import _size as format_size  # one size formatter
-
-    return format_size(n)
 
 
 def _cache(args: argparse.Namespace) -> EnvironmentCache:
@@ -85,7 +81,7 @@ def environment_text(env: Environment) -> list[str]:
         + (f", as of {str(env.resolution.get('exclude_newer'))[:10]}"
            if env.resolution.get("exclude_newer") else ""),
         f"  packages: {len(env.packages)} ({_key_packages(env.packages)})",
-        f"  size: {_size(env.size_bytes)}",
+        f"  size: {format_size(env.size_bytes)}",
     ]
     if env.interpreter.get("warning"):
         lines.append(f"  warning: {env.interpreter['warning']}")
@@ -273,13 +269,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     for env in envs:
         models = ", ".join(env.models) or "-"
         _out(f"{env.name}  Python {env.python_version}  {env.strategy}  "
-             f"{len(env.packages)} packages  {_size(env.size_bytes)}  "
+             f"{len(env.packages)} packages  {format_size(env.size_bytes)}  "
              f"last used {env.last_used}\n  python: {env.python}\n  models: {models}")
     for name in building:
         _out(f"{name}  building")
     if envs:
         total = sum(e.size_bytes for e in envs)
-        _out(f"{len(envs)} environment(s), {_size(total)} in {cache.root}")
+        _out(f"{len(envs)} environment(s), {format_size(total)} in {cache.root}")
     return EXIT_OK
 
 
@@ -309,7 +305,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     if args.json:
         _json({"removed": [e.name for e in targets], "freed_bytes": freed})
     else:
-        _out("\n".join(f"removed {e.name}" for e in targets) + f"\nfreed {_size(freed)}")
+        _out("\n".join(f"removed {e.name}" for e in targets) + f"\nfreed {format_size(freed)}")
     return EXIT_OK
 
 
@@ -325,7 +321,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     else:
         verb = "would remove" if args.dry_run else "removed"
         lines = [f"{verb} {n}" for n in result.removed]
-        lines.append(f"{verb} {len(result.removed)} environment(s), {_size(result.freed_bytes)}"
+        lines.append(f"{verb} {len(result.removed)} environment(s), {format_size(result.freed_bytes)}"
                      + (f"; {result.stale_removed} unfinished build(s) cleaned"
                         if result.stale_removed else ""))
         _out("\n".join(lines))

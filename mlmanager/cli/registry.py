@@ -18,9 +18,11 @@ URI: an ``http(s)://`` server, a file-store folder, an ``mlflow.db`` path, ``sql
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
+
+from mlmanager.cli.args import print_json
+from mlmanager.core.sizes import format_size
 
 EXIT_OK = 0
 
@@ -28,20 +30,10 @@ SERVER_HELP = ("an http(s):// tracking server, a file-store folder, an mlflow.db
                "sqlite:/// or file:// (default: $MLFLOW_TRACKING_URI)")
 
 
-def _print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
-
-
 def _open(args: argparse.Namespace):  # noqa: ANN202 - a RegistrySource
     from mlmanager.core.library.registry.opening import open_registry
 
     return open_registry(args.server)
-
-
-def _size(n: int) -> str:
-    from mlmanager.cli.transfer import _size as size_text
-
-    return size_text(n)
 
 
 def _progress_printer() -> Any:
@@ -51,7 +43,7 @@ def _progress_printer() -> Any:
 
     def show(done: int, total: int | None, item: str) -> None:
         pct = f"{100 * done / total:5.1f}%" if total else ""
-        sys.stderr.write(f"\r{pct} {_size(done)} {item[-50:]:<50}")
+        sys.stderr.write(f"\r{pct} {format_size(done)} {item[-50:]:<50}")
         sys.stderr.flush()
 
     return show
@@ -68,7 +60,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     source = _open(args)
     models = list_all(source, args.filter)
     if args.json:
-        _print_json(registry_to_json(models))
+        print_json(registry_to_json(models))
         return EXIT_OK
     rows = [("NAME", "VERSIONS", "ALIASES", "TAGS", "DESCRIPTION")]
     for m in models:
@@ -92,7 +84,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     source = _open(args)
     model = source.get_registered_model(args.name)
     if args.json:
-        _print_json(model.to_json())
+        print_json(model.to_json())
         return EXIT_OK
     lines = [f"{model.name}  ({source.location})"]
     if model.description:
@@ -128,7 +120,7 @@ def cmd_download(args: argparse.Namespace) -> int:
         sys.stderr.write("\n")
     alias = f" ({args.version})" if args.version.startswith("@") else ""
     sys.stdout.write(f"{args.name} version {version.version}{alias}: {result.files} files "
-                     f"({_size(result.bytes)}) in {result.path}\n")
+                     f"({format_size(result.bytes)}) in {result.path}\n")
     return EXIT_OK
 
 
@@ -153,7 +145,7 @@ def cmd_register(args: argparse.Namespace) -> int:
     if progress is not None:
         sys.stderr.write("\n")
     if args.json:
-        _print_json({"name": version.name, "version": version.version})
+        print_json({"name": version.name, "version": version.version})
     else:
         sys.stdout.write(f"registered {args.model} as {version.name} version {version.version} "
                          f"on {source.location} ({version.source})\n")

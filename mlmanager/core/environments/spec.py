@@ -119,10 +119,10 @@ class _Reader:
         if lexical_escape(rel):
             self.problems.append(f"environment file path escapes the model folder: {rel}")
             return None
-        if not self.doc.source.exists(rel):
+        if not self.doc.files.exists(rel):
             return None
         try:
-            return self.doc.source.read_bytes(rel, max_bytes=MAX_ENV_BYTES)
+            return self.doc.files.read_bytes(rel, max_bytes=MAX_ENV_BYTES)
         except MlmanagerError as exc:
             self.problems.append(f"cannot read {rel}: {exc.message}")
             return None
@@ -130,9 +130,9 @@ class _Reader:
     def read_reference(self, rel: str) -> str:
         if lexical_escape(rel):
             raise ModelReadError(f"path escapes the model folder: {rel}")
-        if not self.doc.source.exists(rel):
+        if not self.doc.files.exists(rel):
             raise ModelReadError("the file is not in the model folder", rel)
-        raw = self.doc.source.read_bytes(rel, max_bytes=MAX_ENV_BYTES)
+        raw = self.doc.files.read_bytes(rel, max_bytes=MAX_ENV_BYTES)
         return raw.decode("utf-8", "replace")
 
     def requirements(self, lines: list[str], where: str) -> tuple[list[str], list[str], list[str]]:
