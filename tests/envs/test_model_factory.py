@@ -18,7 +18,7 @@ from support.build_cache import build_once, content_key
 from support.model_factory import RECIPES, RecipeBuildError, build_model, model_key
 from support.model_recipes import AUTHOR_SCRIPTS, SKLEARN13_PY310
 
-from mlmanager.core.inputs.reader import read_payload
+from mlmanager.core.inputs.reader import read_input
 
 # ---------------------------------------------------------------------------------------------
 # The catalogue and the cache (no environment is built here)
@@ -153,8 +153,8 @@ def test_recipe_builds_a_model_saved_by_its_pinned_versions(built_model, name: s
         python_env = yaml.safe_load((model.model_dir / "python_env.yaml").read_text())
         assert python_env["python"] == model.python_version
 
-    payload = read_payload(model.input_path)
-    assert not payload.errors, payload.errors
+    raw = read_input(model.input_path)
+    assert not raw.errors, raw.errors
     n_rows = len(json.loads(model.input_path.read_text())["dataframe_split"]["data"])
     oracle = model.oracle
     assert oracle["mlflow_version"] == recipe.mlflow_version
