@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import (
     QAction,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QKeySequence,
     QUndoGroup,
 )
@@ -40,11 +44,13 @@ from mlmanager.core.signature.edits import (
 )
 from mlmanager.core.signature.example_check import ExampleReport
 from mlmanager.core.signature.schema import ColSpec, Issue, Signature
+from mlmanager.ui.dnd import local_paths
 from mlmanager.ui.pages.base import ModelPage, PageContext
 from mlmanager.ui.pages.signature import SAVE_COPY_SHORTCUT, SAVE_COPY_TEXT, SAVE_TEXT
 from mlmanager.ui.pages.signature.document import SignatureDocument
-from mlmanager.ui.pages.signature.inference import InferenceMixin
-from mlmanager.ui.pages.signature.saving import SavingMixin
+from mlmanager.ui.pages.signature.inference import InferenceController
+from mlmanager.ui.pages.signature.jobs import DATA_SUFFIXES
+from mlmanager.ui.pages.signature.saving import SaveController
 from mlmanager.ui.pages.signature.section_panel import SectionPanel, icon_if
 from mlmanager.ui.pages.signature.validation_view import IssuesPanel, section_issues
 from mlmanager.ui.widgets.common import Badge, Banner, muted_label
@@ -74,11 +80,13 @@ def default_worker_factory() -> Any:
     return WorkerClient()
 
 
-class SignaturePage(InferenceMixin, SavingMixin, ModelPage):
+class SignaturePage(ModelPage):
     """The signature editor tab (see the module docstring)."""
 
     def __init__(self, ctx: PageContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
+        self.saving = SaveController(self)
+        self.inference = InferenceController(self)
         self.setAcceptDrops(True)
         self.worker_factory: Callable[[], Any] = default_worker_factory
         self._docs: dict[str, SignatureDocument] = {}
@@ -435,7 +443,7 @@ class SignaturePage(InferenceMixin, SavingMixin, ModelPage):
         base = doc.base_doc
         self._banner_action = None
         if doc.disk_changed:
-            self._banner_action = self._discard_and_reload
+            self._banner_action = self.saving.discard_and_reload
             self.banner.show_message(
                 "warning", "MLmodel changed on disk since you started editing",
                 "Your edits are kept. Saving asks whether to overwrite the file or save a copy.",
@@ -543,3 +551,44 @@ class SignaturePage(InferenceMixin, SavingMixin, ModelPage):
             view.scrollTo(index)
             view.setFocus()
             self._active = panel
+
+    # -- the controllers' actions, on the page (menus, tests and other tabs call them here) --
+
+    def save(self) -> bool:
+        return self.saving.save()
+
+    def save_as_copy(self, text: str | None = None) -> bool:
+        return self.saving.save_as_copy(text)
+
+    def infer_from_file(self, path: str | Path | None = None, section: str = "inputs") -> Any:
+        return self.inference.infer_from_file(path, section)
+
+    def infer_from_example(self) -> Any:
+        return self.inference.infer_from_example()
+
+    @staticmethod
+    def _data_path(mime: Any) -> Path | None:
+        for p in local_paths(mime):
+            if p.suffix.lower() in DATA_SUFFIXES and p.is_file():
+                return p
+        return None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if self.document is not None and self._data_path(event.mimeData()) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        self.dragEnterEvent(event)  # type: ignore[arg-type]
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        path = self._data_path(event.mimeData())
+        if self.document is None or path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        outputs = self.panels["outputs"]
+        pos = outputs.mapFrom(self, event.position().toPoint())
+        section = "outputs" if outputs.isVisible() and outputs.rect().contains(pos) else "inputs"
+        self.infer_from_file(path, section)
