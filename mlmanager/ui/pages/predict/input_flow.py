@@ -50,18 +50,21 @@ def _check_call(state: TaskState, helper: InputHelper, opened: OpenedInput, reop
 
 
 
-class InputFlowMixin:
-    """Part of :class:`~mlmanager.ui.pages.predict.page.PredictPage`: the input and its check."""
+class InputController:
+    """The input and its check for ``page`` (a :class:`PredictPage`): open a file, the example or typed rows in the input helper, check them, apply fixes."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
 
     def ask_open_input(self) -> None:
         start = Settings().last_dir
-        path = self.ctx.prompter.open_file(self, "Open a model input", start, INPUT_FILTER)
+        path = self.page.ctx.prompter.open_file(self.page, "Open a model input", start, INPUT_FILTER)
         if path:
             self.load_input_file(path)
 
     def load_input_file(self, path: str | Path, *, encoding: str = "utf-8") -> None:
         p = str(path)
-        self._last_path = p
+        self.page._last_path = p
 
         def opener(helper: InputHelper, check: CheckArgs | None = None) -> OpenedInput:
             return helper.open_file(p, encoding=encoding, check=check)
@@ -69,9 +72,9 @@ class InputFlowMixin:
         self._open_input(opener, f"Reading {Path(p).name}…", own_params=True)
 
     def use_example(self) -> None:
-        if self.entry is None or self.entry.doc is None:
+        if self.page.entry is None or self.page.entry.doc is None:
             return
-        model_dir = self._model_dir()
+        model_dir = self.page._model_dir()
 
         def opener(helper: InputHelper, check: CheckArgs | None = None) -> OpenedInput:
             return helper.open_example(model_dir, check=check)
@@ -79,9 +82,9 @@ class InputFlowMixin:
         self._open_input(opener, "Reading the input example…", own_params=True)
 
     def show_grid(self) -> None:
-        self.input.tabs.setCurrentWidget(self.input.grid)
-        st = self._state
-        grid = self.input.grid
+        self.page.input.tabs.setCurrentWidget(self.page.input.grid)
+        st = self.page._state
+        grid = self.page.input.grid
         if grid.model.rowCount() == 1 and st is not None and st.opened is not None:
             rows = st.opened.display.head(100).values.tolist()
             if grid.model.layout_info.tensor_dtype is None and grid.model.columns:
@@ -92,7 +95,7 @@ class InputFlowMixin:
             grid.set_rows(rows)
 
     def use_grid_rows(self) -> None:
-        grid = self.input.grid.model
+        grid = self.page.input.grid.model
         layout = grid.layout_info
         rows = grid.rows_json()
         names = [c.name for c in layout.columns]
@@ -105,7 +108,7 @@ class InputFlowMixin:
         self._open_input(opener, "Checking the typed rows…")
 
     def apply_fixes(self, fixes: list[Fix]) -> None:
-        st = self._state
+        st = self.page._state
         if st is None or st.opened is None or not fixes:
             return
         base, base_reopen = st.opened, st.reopen  # fixes stack on the input shown now
@@ -122,13 +125,13 @@ class InputFlowMixin:
         self._open_input(opener, "Applying the fixes…", keep_original=True, reopen=reopen)
 
     def revert_input(self) -> None:
-        st = self._state
+        st = self.page._state
         if st is None or st.original is None:
             return
         st.opened, st.reopen = st.original, st.original_reopen
         st.original = st.original_reopen = None
         st.check = st.outcome = None
-        self._show_state()
+        self.page._show_state()
         self.check()
 
     def _open_input(self, opener: Opener, text: str, *, keep_original: bool = False,
@@ -138,30 +141,30 @@ class InputFlowMixin:
         ``own_params``: the input brings its own params (a file, the example), so it is checked
         with them (the form then shows them); typed rows and fixed inputs use the form's.
         """
-        if self.entry is None or self._state is None or self.entry.doc is None:
+        if self.page.entry is None or self.page._state is None or self.page.entry.doc is None:
             return
-        self._token += 1
-        self._check_token += 1
-        token, check_token, key = self._token, self._check_token, self._state.key
-        check = CheckArgs(self._model_dir(), self.mode(), None if own_params else self._params(),
-                          self._state.ignore_signature)
-        self._begin("input", text)
-        task = self.ctx.tasks.start(_helper_call, self.services.input_helper, lambda helper: opener(helper, check),
+        self.page._token += 1
+        self.page._check_token += 1
+        token, check_token, key = self.page._token, self.page._check_token, self.page._state.key
+        check = CheckArgs(self.page._model_dir(), self.mode(), None if own_params else self.params(),
+                          self.page._state.ignore_signature)
+        self.page._begin("input", text)
+        task = self.page.ctx.tasks.start(_helper_call, self.page.services.input_helper, lambda helper: opener(helper, check),
                                     name="read input")
         task.succeeded.connect(
             lambda res: self._input_done(token, check_token, key, res, keep_original, reopen or opener))
-        task.failed.connect(lambda err: self._task_failed(err, "input"))
+        task.failed.connect(lambda err: self.task_failed(err, "input"))
 
     def _input_done(self, token: int, check_token: int, key: str, res: Any, keep_original: bool,
                     reopen: Opener) -> None:
-        self._end("input")
-        st = self._states.get(key)
-        if st is None or token != self._token:
+        self.page._end("input")
+        st = self.page._states.get(key)
+        if st is None or token != self.page._token:
             return
         if isinstance(res, InputHelperError):
-            if st is self._state:
+            if st is self.page._state:
                 self._input_error(res)
-            self._finish_autorun()
+            self.page._finish_autorun()
             return
         if keep_original:
             if st.original is None:
@@ -172,104 +175,103 @@ class InputFlowMixin:
         st.check = None
         st.outcome = None
         st.message = None
-        if st is not self._state:
+        if st is not self.page._state:
             return
-        if res.origin in ("file", "example") and self.input.params.has_params:
-            self.input.params.set_values(res.params)  # the input's own params, else the defaults
-            st.params = self.input.params.values()
-        self._clear_message()
-        self._show_state()
+        if res.origin in ("file", "example") and self.page.input.params.has_params:
+            self.page.input.params.set_values(res.params)  # the input's own params, else the defaults
+            st.params = self.page.input.params.values()
+        self.page._clear_message()
+        self.page._show_state()
         if res.notes:
-            self._message("warning", "Some fixes could not be applied", "\n".join(res.notes))
-        self.input_loaded.emit(res)
+            self.page._message("warning", "Some fixes could not be applied", "\n".join(res.notes))
+        self.page.input_loaded.emit(res)
 
         def check_it() -> None:
-            if st is not self._state or st.opened is not res:
+            if st is not self.page._state or st.opened is not res:
                 return  # another model or input came first
-            if res.checked is not None and check_token == self._check_token:
+            if res.checked is not None and check_token == self.page._check_token:
                 self._apply_check(st, res.checked)
             else:
                 self.check()
 
         # on the next turn: the new rows are painted first (100,000 rows: two slices, not one)
-        self._later(check_it)
+        self.page._later(check_it)
 
     def _input_error(self, exc: InputHelperError) -> None:
         if exc.kind == "cancelled":
-            self._message("info", "Cancelled", "Reading the input was cancelled.")
+            self.page._message("info", "Cancelled", "Reading the input was cancelled.")
             return
         action = None
-        last = self._last_path
+        last = self.page._last_path
         if exc.retry_encoding and last:
             enc = exc.retry_encoding
             action = (f"Retry as {enc}", lambda: self.load_input_file(last, encoding=enc))
         title = "The input cannot be read" if exc.expected else "Reading the input failed"
-        self._message("error", title, exc.message, details=exc.details, action=action)
+        self.page._message("error", title, exc.message, details=exc.details, action=action)
 
-    def _task_failed(self, err: TaskError, what: str) -> None:
+    def task_failed(self, err: TaskError, what: str) -> None:
         err.handled = True
-        self._end(what)
-        self._message("error", "Something went wrong", str(err), details=err.details)
-        self._finish_autorun()
+        self.page._end(what)
+        self.page._message("error", "Something went wrong", str(err), details=err.details)
+        self.page._finish_autorun()
 
-    # ------------------------------------------------------------------ check
     def mode(self) -> str:
-        return str(self.mode_combo.currentData() or "serving")
+        return str(self.page.mode_combo.currentData() or "serving")
 
     def set_mode(self, mode: str) -> None:
-        index = self.mode_combo.findData(mode)
+        index = self.page.mode_combo.findData(mode)
         if index >= 0:
-            self.mode_combo.setCurrentIndex(index)
+            self.page.mode_combo.setCurrentIndex(index)
 
-    def _params(self) -> dict[str, Any] | None:
-        return self.input.params.values() if self.input.params.has_params else None
+    def params(self) -> dict[str, Any] | None:
+        return self.page.input.params.values() if self.page.input.params.has_params else None
 
-    def _on_mode_changed(self, _index: int) -> None:
-        self._settings().predict_mode = self.mode()
+    def on_mode_changed(self, _index: int) -> None:
+        self.page._settings().predict_mode = self.mode()
         self.check()
 
     def ignore_signature(self) -> None:
         """Check (and predict) the input without the model's unreadable signature, as
         ``predict --ignore-signature`` does: the user's explicit choice, per model."""
-        if self._state is None:
+        if self.page._state is None:
             return
-        self._state.ignore_signature = True
-        self._clear_message()
+        self.page._state.ignore_signature = True
+        self.page._clear_message()
         self.check()
 
-    def _on_params_changed(self) -> None:
-        if self._state is not None:
-            self._state.params = self.input.params.values()
+    def on_params_changed(self) -> None:
+        if self.page._state is not None:
+            self.page._state.params = self.page.input.params.values()
         self.check()
 
     def check(self) -> None:
         """Validate the current input with the chosen semantics (in the input helper)."""
-        st = self._state
-        if st is None or st.opened is None or self.entry is None or self.entry.doc is None:
+        st = self.page._state
+        if st is None or st.opened is None or self.page.entry is None or self.page.entry.doc is None:
             return
-        self._check_token += 1
-        token, key = self._check_token, st.key
-        self._begin("check", "Checking the input against the signature…")
-        args = CheckArgs(self._model_dir(), self.mode(), self._params(), st.ignore_signature)
-        task = self.ctx.tasks.start(_check_call, self.services.input_helper, st.opened, st.reopen, args,
+        self.page._check_token += 1
+        token, key = self.page._check_token, st.key
+        self.page._begin("check", "Checking the input against the signature…")
+        args = CheckArgs(self.page._model_dir(), self.mode(), self.params(), st.ignore_signature)
+        task = self.page.ctx.tasks.start(_check_call, self.page.services.input_helper, st.opened, st.reopen, args,
                                     name="check input")
         task.succeeded.connect(lambda res: self._check_done(token, key, res))
-        task.failed.connect(lambda err: self._task_failed(err, "check"))
+        task.failed.connect(lambda err: self.task_failed(err, "check"))
 
     def _check_done(self, token: int, key: str, res: Any) -> None:
-        self._end("check")
-        st = self._states.get(key)
-        if st is None or token != self._check_token:
+        self.page._end("check")
+        st = self.page._states.get(key)
+        if st is None or token != self.page._check_token:
             return
         if isinstance(res, InputHelperError):
-            if st is self._state:
-                self._message("error", "The input could not be checked", res.message, details=res.details)
-            self._finish_autorun()
+            if st is self.page._state:
+                self.page._message("error", "The input could not be checked", res.message, details=res.details)
+            self.page._finish_autorun()
             return
         opened, outcome = res
         if opened is not st.opened:
             st.opened = opened  # reopened after the helper restarted
-        if st is self._state:
+        if st is self.page._state:
             self._apply_check(st, outcome)
         else:
             st.check, st.outcome = outcome, None
@@ -279,15 +281,15 @@ class InputFlowMixin:
         st.outcome = None
         unreadable = next((p for p in outcome.result.errors if p.kind == UNREADABLE_SIGNATURE), None)
         if unreadable is not None:
-            self._message("error", "The model's signature cannot be read", unreadable.message,
+            self.page._message("error", "The model's signature cannot be read", unreadable.message,
                           action=("Ignore the signature", self.ignore_signature))
-        self._show_check(st)
-        self._show_outcome(st)
-        self._update_actions()
-        self.checked.emit(outcome)
+        self.page._show_check(st)
+        self.page._show_outcome(st)
+        self.page._update_actions()
+        self.page.checked.emit(outcome)
         if outcome.result.valid:
-            if self._autorun is not None or self.autorun.isChecked():
-                self.run(ask=False, auto=True)
+            if self.page._autorun is not None or self.page.autorun.isChecked():
+                self.page.run(ask=False, auto=True)
         else:
-            self._finish_autorun()
+            self.page._finish_autorun()
 

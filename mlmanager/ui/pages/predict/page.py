@@ -1,17 +1,20 @@
 """The Predict tab: load or type an input, check it against the signature, predict in the worker.
 
-The page composes the widgets and the run; the input flow (``input_flow``), the safety flow
-(``safety_flow``) and the outward actions (``export_actions``) are mixins of the same class.
+The page composes the widgets and holds one controller per concern, as it holds the run
+(``runner``, ``run_controller``): the input and its check (``inputs``, ``input_flow``), the scan
+and trust (``safety``, ``safety_flow``) and the outward actions (``exports``, ``export_actions``).
+The page's state (the per-model states, the current tokens) stays on the page.
 
 Everything slow runs off the GUI thread: reading and validating the input in the input helper
-process (``mlmanager.predict.input_helper``), the model in the prediction worker (``run_controller``). Each background
-step carries a token, so a result that arrives after the user moved on is dropped. Worker
+process (``mlmanager.predict.input_helper``), the model in the prediction worker
+(``run_controller``). Each background step carries a token, so a result that arrives after the user moved on is dropped. Worker
 failures (crash, timeout, refusal) become a message in the tab; the input stays as it was.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
@@ -35,8 +38,8 @@ from mlmanager.predict.input_helper import OpenedInput
 from mlmanager.ui import icons
 from mlmanager.ui.pages.base import ModelPage, PageContext
 from mlmanager.ui.pages.predict.autorun import AutoRun, prepare_for_screenshot
-from mlmanager.ui.pages.predict.export_actions import ExportMixin
-from mlmanager.ui.pages.predict.input_flow import InputFlowMixin
+from mlmanager.ui.pages.predict.export_actions import ExportController
+from mlmanager.ui.pages.predict.input_flow import InputController
 from mlmanager.ui.pages.predict.input_panel import InputPanel, input_paths
 from mlmanager.ui.pages.predict.problems_view import ProblemsView
 from mlmanager.ui.pages.predict.results_panel import ResultsPanel
@@ -47,7 +50,7 @@ from mlmanager.ui.pages.predict.run_controller import (
     RunOutcome,
     RunRequest,
 )
-from mlmanager.ui.pages.predict.safety_flow import SafetyMixin
+from mlmanager.ui.pages.predict.safety_flow import SafetyController
 from mlmanager.ui.pages.predict.state import (
     MODE_NOTES,
     SEMANTICS,
@@ -77,7 +80,7 @@ def _warm_imports(state: TaskState) -> None:
     import mlmanager.worker.frames  # noqa: F401
 
 
-class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
+class PredictPage(ModelPage):
     """The Predict tab (registered as ``predict``)."""
 
     signature_fix_requested = Signal(object)  # SignatureFixRequest
@@ -90,6 +93,9 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
     def __init__(self, ctx: PageContext, parent: QWidget | None = None, *,
                  services: PredictServices | None = None, use_chart: bool = True) -> None:
         super().__init__(ctx, parent)
+        self.inputs = InputController(self)
+        self.safety = SafetyController(self)
+        self.exports = ExportController(self)
         self.services = services or PredictServices.create()
         self.screenshot_mode = False
         self._session_trust: set[str] = set()
@@ -112,7 +118,7 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
 
         self.runner = RunController(ctx.tasks, self.services.pool, self)
         self.runner.progress.connect(self._set_progress_text)
-        self.runner.scanned.connect(self._on_scanned)
+        self.runner.scanned.connect(self.safety.on_scanned)
         self.runner.finished.connect(self._on_run_finished)
         self.runner.failed.connect(self._on_run_failed)
         self.runner.busy_changed.connect(lambda _b: self._update_actions())
@@ -228,29 +234,29 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
         lay.addWidget(self.split, 1)
 
     def _connect(self) -> None:
-        self.open_button.clicked.connect(self.ask_open_input)
+        self.open_button.clicked.connect(self.inputs.ask_open_input)
         self.example_button.clicked.connect(self.use_example)
         self.rows_button.clicked.connect(self.show_grid)
         d = self.input.drop_area
-        d.open_clicked.connect(self.ask_open_input)
+        d.open_clicked.connect(self.inputs.ask_open_input)
         d.example_clicked.connect(self.use_example)
         d.rows_clicked.connect(self.show_grid)
         self.input.grid.rows_ready.connect(self.use_grid_rows)
-        self.input.params.changed.connect(self._on_params_changed)
-        self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
+        self.input.params.changed.connect(self.inputs.on_params_changed)
+        self.mode_combo.currentIndexChanged.connect(self.inputs.on_mode_changed)
         self.autorun.toggled.connect(lambda on: setattr(self._settings(), "predict_autorun", on))
         self.timeout.valueChanged.connect(lambda v: setattr(self._settings(), "predict_timeout", int(v)))
         self.run_button.clicked.connect(lambda: self.run())
         self.cancel_button.clicked.connect(self.cancel)
         self.problems.problem_activated.connect(self.input.focus_problem)
-        self.problems.apply_fixes_requested.connect(self.apply_fixes)
-        self.problems.signature_fix_requested.connect(self.request_signature_fix)
-        self.problems.revert_requested.connect(self.revert_input)
+        self.problems.apply_fixes_requested.connect(self.inputs.apply_fixes)
+        self.problems.signature_fix_requested.connect(self.exports.request_signature_fix)
+        self.problems.revert_requested.connect(self.inputs.revert_input)
         self.trust.trust_requested.connect(lambda: self.run(ask=True))
-        self.trust.revoke_requested.connect(self.revoke_trust)
+        self.trust.revoke_requested.connect(self.safety.revoke_trust)
         self.trust.manage_requested.connect(self.show_trusted_models)
         self.banner.action_clicked.connect(self._on_banner_action)
-        self.signature_fix_requested.connect(self._open_signature_editor)
+        self.signature_fix_requested.connect(self.exports.open_signature_editor)
 
     def _warm_up(self) -> None:
         helper = self.services.input_helper
@@ -362,8 +368,8 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
             state.scan_failure = None
             self._setup_for_doc(state, doc)
             self._show_state()
-            self._start_environment(entry)
-            self._start_scan(state)
+            self.safety.start_environment(entry)
+            self.safety.start_scan(state)
             if state.opened is not None:
                 self.check()
         else:
@@ -443,7 +449,7 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
             self.trust.show_unavailable("The model file is checked when it is run; zip archives "
                                         "cannot be run.")
         elif st.report is not None:
-            trusted, when = self._trust_info(st.report)
+            trusted, when = self.safety.trust_info(st.report)
             self.trust.show_report(st.report, trusted, when)
         elif st.scan_failure is not None:
             self.trust.show_unavailable(f"{st.scan_failure.title}: {st.scan_failure.message}")
@@ -632,10 +638,10 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
                 self._finish_autorun()
                 return False
             self._pending_run = ask
-            self._start_scan(st)
+            self.safety.start_scan(st)
             self._set_progress_text("Checking the model file before the first run…")
             return False
-        trusted = self._ensure_trust(report, ask=ask)
+        trusted = self.safety.ensure_trust(report, ask=ask)
         if trusted is None:
             self._finish_autorun()
             return False
@@ -739,7 +745,43 @@ class PredictPage(SafetyMixin, InputFlowMixin, ExportMixin, ModelPage):
         self._autorun_ending = False
         job.finish()
 
+    # -- the controllers' actions, on the page (menus, tests and other tabs call them here) --
 
+    def load_input_file(self, path: str | Path, *, encoding: str = "utf-8") -> None:
+        return self.inputs.load_input_file(path, encoding=encoding)
+
+    def use_example(self) -> None:
+        return self.inputs.use_example()
+
+    def show_grid(self) -> None:
+        return self.inputs.show_grid()
+
+    def use_grid_rows(self) -> None:
+        return self.inputs.use_grid_rows()
+
+    def mode(self) -> str:
+        return self.inputs.mode()
+
+    def set_mode(self, mode: str) -> None:
+        return self.inputs.set_mode(mode)
+
+    def check(self) -> None:
+        return self.inputs.check()
+
+    def show_trusted_models(self) -> TrustedModelsDialog | None:
+        return self.safety.show_trusted_models()
+
+    def export_predictions_as(self, fmt: str, path: str | None = None) -> None:
+        return self.exports.export_predictions_as(fmt, path)
+
+    def export_table_as(self, path: str | None = None) -> None:
+        return self.exports.export_table_as(path)
+
+    def copy_request(self, curl: bool = False) -> None:
+        return self.exports.copy_request(curl)
+
+    def save_as_example(self) -> None:
+        return self.exports.save_as_example()
 
 
 __all__ = ["AutoRun", "ModelState", "PredictPage", "PredictServices", "prepare_for_screenshot"]
