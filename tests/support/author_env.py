@@ -21,6 +21,8 @@ from .build_cache import build_once, cache_root, content_key
 from .model_recipes import EnvSpec
 
 INSTALL_TIMEOUT_S = 20 * 60
+COMPILED_STACK = ("numpy", "scipy", "pandas", "scikit-learn", "pyarrow", "xgboost", "lightgbm",
+                  "onnx", "onnxruntime", "grpcio")  # from wheels even when sdists are allowed
 LOG_TAIL_LINES = 60
 OFFLINE_PATTERNS = re.compile(
     r"Failed to fetch|error sending request|dns error|Connection refused|Network is unreachable"
@@ -88,16 +90,15 @@ def interpreter_version(python: Path) -> str:
 
 def child_environ() -> dict[str, str]:
     """The environment for uv and the author's scripts: no leaking venv, no Python downloads."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONSTARTUP"}
-    }
+    dropped = {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONSTARTUP",
+               # the first import in an environment compiles what it needs, once: cheaper than
+               # uv --compile-bytecode of every module of mlflow's dependencies
+               "PYTHONDONTWRITEBYTECODE"}
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update(
         UV_PYTHON_DOWNLOADS="never",
         UV_NO_PROGRESS="1",
         PYTHONHASHSEED="0",
-        PYTHONDONTWRITEBYTECODE="1",
         GIT_PYTHON_REFRESH="quiet",  # MLflow 1.x warns loudly when git is missing
     )
     return env
@@ -177,10 +178,11 @@ def ensure_env(spec: EnvSpec, cache: Path | None = None) -> BuiltEnv:
         run_step(spec.name, "creating the environment", [
             uv, "venv", "--seed", "--relocatable", *dated, "--python", str(interpreter), str(temp),
         ], log)
-        install = [uv, "pip", "install", "--python", str(temp / "bin" / "python"), *dated,
-                   "--compile-bytecode"]  # the env is read-only afterwards: imports stay fast
+        install = [uv, "pip", "install", "--python", str(temp / "bin" / "python"), *dated]
         if spec.wheels_only:
             install.append("--no-build")
+        else:  # small pure-Python sdists may build; the compiled stack never does
+            install += [arg for name in COMPILED_STACK for arg in ("--only-binary", name)]
         run_step(spec.name, "installing " + " ".join(spec.packages), [*install, *spec.packages], log)
 
     build_once(final, build)

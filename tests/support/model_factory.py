@@ -103,7 +103,7 @@ def model_key(recipe: Recipe, interpreter: Path) -> str:
         "kind": "model",
         "format": FORMAT_VERSION,
         "env": env_key(recipe.env, interpreter),
-        "recipe": asdict(recipe),
+        "recipe": {**asdict(recipe), "summary": None},  # prose only: not part of what is built
         "scripts": scripts,
     })
 
@@ -120,17 +120,40 @@ def build_model(recipe: Recipe | str, cache: Path | None = None) -> BuiltModel:
     recipe = RECIPES[recipe] if isinstance(recipe, str) else recipe
     cache = cache or cache_root()
     final = model_folder(recipe, cache)
-    built = build_once(final, lambda temp: _build_entry(recipe, cache, temp))
+    log = cache / "logs" / f"{final.name}.log"  # outside the entry: kept when a build fails
+    built = build_once(final, lambda temp: _build_entry(recipe, cache, temp, log))
     if built and os.environ.get(KEEP_ENVS_VAR) == "0":
         remove_entry(env_folder(recipe.env, cache, find_interpreter(recipe.python)))
     return BuiltModel(recipe, final, cache)
 
 
-def _build_entry(recipe: Recipe, cache: Path, temp: Path) -> None:
+def prune(cache: Path) -> list[Path]:
+    """Remove the cache entries (models, author envs, logs) of catalogue recipes that were built
+    from an older version of the recipe. Folders of other owners are never touched."""
+    keep: set[str] = set()
+    for recipe in RECIPES.recipes:
+        keep.add(model_folder(recipe, cache).name)
+        keep.add(env_folder(recipe.env, cache, find_interpreter(recipe.python)).name)
+    ours = re.compile(rf"(?:{'|'.join(map(re.escape, RECIPES.names))})-[0-9a-f]{{16}}")
+    removed: list[Path] = []
+    for kind in ("models", "envs"):
+        folder = cache / kind
+        for entry in sorted(folder.iterdir()) if folder.is_dir() else ():
+            if entry.is_dir() and ours.fullmatch(entry.name) and entry.name not in keep:
+                remove_entry(entry)
+                removed.append(entry)
+    for log in sorted((cache / "logs").glob("*.log")):
+        if ours.fullmatch(log.stem) and log.stem not in keep:
+            log.unlink()
+    return removed
+
+
+def _build_entry(recipe: Recipe, cache: Path, temp: Path, log: Path) -> None:
     started = time.monotonic()
     env = ensure_env(recipe.env, cache)
     env_ready = time.monotonic()
-    log = temp / "build.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
     work = temp / "work"
     work.mkdir()
     for name in recipe.script_files:
@@ -150,6 +173,7 @@ def _build_entry(recipe: Recipe, cache: Path, temp: Path) -> None:
               str(temp / "oracle.json")], log, cwd=temp, timeout=TRAIN_TIMEOUT_S)
     predicted = time.monotonic()
     shutil.rmtree(work)
+    shutil.copy2(log, temp / "build.log")
     info = {
         "recipe": asdict(recipe),
         "python_version": json.loads((temp / "oracle.json").read_text())["python_version"],
@@ -205,13 +229,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("recipes", nargs="*", help="recipe names (default with --build-all: all)")
     parser.add_argument("--build-all", action="store_true", help="build every recipe")
     parser.add_argument("--list", action="store_true", help="list the recipes and their state")
+    parser.add_argument("--prune", action="store_true",
+                        help="remove entries built from older versions of the recipes")
     parser.add_argument("--cache", type=Path, help="cache folder (default: $MLMANAGER_TEST_CACHE "
                         "or ~/.cache/mlmanager-tests)")
     args = parser.parse_args(argv)
     cache = args.cache or cache_root()
+    if args.prune:
+        for entry in prune(cache):
+            print(f"removed {entry}")
+        if not (args.recipes or args.build_all or args.list):
+            return 0
     names = list(RECIPES.names) if (args.build_all or args.list) and not args.recipes else args.recipes
     if not names:
-        parser.error("name recipes to build, or --build-all, or --list")
+        parser.error("name recipes to build, or --build-all, --list or --prune")
     if args.list:
         for name in names:
             recipe = RECIPES[name]

@@ -29,7 +29,7 @@ class EnvSpec:
     python: str  # major.minor, found under pyenv (any patch)
     packages: tuple[str, ...]  # as `uv pip install` arguments
     resolved_as_of: str | None = None  # YYYY-MM-DD for uv --exclude-newer; None: today's index
-    wheels_only: bool = True  # uv --no-build: never compile while building a test environment
+    wheels_only: bool = True  # uv --no-build; False: pure-Python sdists may build (old pins)
 
     def pinned(self, package: str) -> str | None:
         """The exact version pinned for `package` (`name==X`), if any."""
@@ -106,4 +106,67 @@ SKLEARN13_PY310 = Recipe(
     "predicting it with scikit-learn >= 1.6 fails ('_fill_dtype')",
 )
 
-RECIPES = Catalogue((SKLEARN13_PY310,))
+XGBOOST17_PY39 = Recipe(
+    EnvSpec("xgboost17-py39", "3.9", ("mlflow==2.5.0", "xgboost==1.7.6", "scikit-learn==1.3.0"),
+            "2023-08-01"),
+    script="xgboost_regressor.py",
+    flavor="xgboost",
+    flavor_package="xgboost",
+    flavor_version_key="xgb_version",
+    summary="xgboost 1.7.6 XGBRegressor on the diabetes data (xgboost flavor, needs pkg_resources)",
+)
+
+LIGHTGBM41_PY311 = Recipe(
+    EnvSpec("lightgbm41-py311", "3.11", ("mlflow==2.7.1", "lightgbm==4.1.0"), "2023-10-15"),
+    script="lightgbm_classifier.py",
+    flavor="lightgbm",
+    flavor_package="lightgbm",
+    flavor_version_key="lgb_version",
+    summary="LightGBM 4.1 LGBMClassifier (lightgbm flavor; the app has no lightgbm)",
+)
+
+PYFUNC_CODE_PY313 = Recipe(
+    EnvSpec("pyfunc-code-py313", "3.13", ("mlflow==2.19.0",), "2025-01-10"),
+    script="custom_pyfunc.py",
+    flavor="python_function",
+    extra_files=("pyfunc_code/basket_rules.py",),
+    summary="custom PythonModel whose class is in its own module shipped by code_paths, an "
+    "artifact, a DataFrame output (numpy 2)",
+)
+
+ONNX_PY312 = Recipe(
+    EnvSpec("onnx-py312", "3.12", ("mlflow==2.19.0", "onnx==1.17.0", "onnxruntime==1.20.1",
+                                   "skl2onnx==1.18.0", "scikit-learn==1.6.0"), "2025-01-10"),
+    script="onnx_regressor.py",
+    flavor="onnx",
+    flavor_package="onnx",
+    flavor_version_key="onnx_version",
+    summary="scikit-learn Ridge pipeline converted by skl2onnx (onnx flavor, onnxruntime)",
+)
+
+SKLEARN10_PY38 = Recipe(
+    EnvSpec("sklearn10-py38", "3.8", ("mlflow==1.30.1", "scikit-learn==1.0.2"), "2023-04-15",
+            wheels_only=False),
+    script="sklearn10_cloudpickle.py",
+    flavor="sklearn",
+    flavor_package="scikit-learn",
+    flavor_version_key="sklearn_version",
+    summary="scikit-learn 1.0.2 pipeline with the author's own function, cloudpickled under "
+    "Python 3.8 (MLflow 1.30): only Python 3.8 can unpickle it",
+)
+
+SKLEARN024_PY37 = Recipe(
+    EnvSpec("sklearn024-py37", "3.7", ("mlflow==1.19.0", "scikit-learn==0.24.2"), "2021-08-15",
+            wheels_only=False),
+    script="sklearn024_iris.py",
+    flavor="sklearn",
+    flavor_package="scikit-learn",
+    flavor_version_key="sklearn_version",
+    summary="scikit-learn 0.24.2 random forest on iris, MLflow 1.19 under Python 3.7: no "
+    "python_env.yaml, no mlflow_version in MLmodel, mlflow unpinned in the requirements",
+)
+
+RECIPES = Catalogue((
+    SKLEARN13_PY310, XGBOOST17_PY39, LIGHTGBM41_PY311, PYFUNC_CODE_PY313, ONNX_PY312,
+    SKLEARN10_PY38, SKLEARN024_PY37,
+))

@@ -2,7 +2,8 @@
 
 Run as `python -I predict_oracle.py MODEL_DIR INPUT_JSON OUTPUT_JSON` with the author
 environment's interpreter (Python 3.7+, MLflow 1.x-3.x: plain syntax only). The input is a
-`dataframe_split` document; the output records the predictions as JSON (`output`, typed so a
+`dataframe_split` document, parsed by MLflow's own scoring-server code against the model's
+signature, then `mlflow.pyfunc.load_model(MODEL_DIR).predict`; the output records the predictions as JSON (`output`, typed so a
 test can rebuild a frame or an array) and the versions that made them.
 """
 
@@ -19,9 +20,10 @@ import pandas as pd
 def main():
     model_dir, input_path, output_path = sys.argv[1:4]
     with open(input_path) as handle:
-        split = json.load(handle)["dataframe_split"]
-    frame = pd.DataFrame(split["data"], columns=split["columns"])
-    predictions = mlflow.pyfunc.load_model(model_dir).predict(frame)
+        text = handle.read()
+    model = mlflow.pyfunc.load_model(model_dir)
+    frame = parse_input(text, model.metadata.get_input_schema())
+    predictions = model.predict(frame)
     document = {
         "python_version": platform.python_version(),
         "mlflow_version": mlflow.__version__,
@@ -32,6 +34,18 @@ def main():
     }
     with open(output_path, "w") as handle:
         json.dump(document, handle, indent=1)
+
+
+def parse_input(text, schema):
+    """The input as MLflow's scoring server (and `mlflow models predict`) parses it: the
+    signature's types applied (double -> float32 columns, say)."""
+    from mlflow.pyfunc import scoring_server
+
+    if int(mlflow.__version__.split(".")[0]) >= 2:  # the `dataframe_split` protocol
+        return scoring_server.infer_and_parse_json_input(text, schema)
+    # MLflow 1.x: the same pandas split document, without the wrapper
+    split = json.loads(text)["dataframe_split"]
+    return scoring_server.parse_json_input(json.dumps(split), orient="split", schema=schema)
 
 
 def to_document(value):
