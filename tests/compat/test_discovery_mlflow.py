@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,10 @@ def isolated_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     while mlflow.active_run():
         mlflow.end_run()
     mlflow.set_tracking_uri(before)
+    # set_experiment's id (kept in the module and in MLFLOW_EXPERIMENT_ID) outlives the store:
+    # a later start_run in this worker would look for experiment 2 on another server
+    mlflow.tracking.fluent._active_experiment_id = None
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
 
 
 def _log_models(tmp_path: Path) -> None:
