@@ -261,9 +261,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"FAILED {exc}", file=sys.stderr, flush=True)
             continue
         print(f"{name:<22} {time.monotonic() - one_started:6.1f} s  {built.folder}", flush=True)
-    total = folder_size(cache) if cache.is_dir() else 0
+    models = cache / "models"
+    size = folder_size(models) if models.is_dir() else 0  # the envs: hard links into uv's cache
     print(f"{len(names) - failures}/{len(names)} recipes ready in "
-          f"{time.monotonic() - started:.1f} s; cache {cache}: {total / 1e6:.0f} MB")
+          f"{time.monotonic() - started:.1f} s; models in {models}: {size / 1e6:.1f} MB")
     return 1 if failures else 0
 
 
