@@ -15,7 +15,7 @@ import pytest
 import yaml
 from packaging.version import Version
 from support.build_cache import build_once, content_key
-from support.model_factory import RECIPES, RecipeBuildError, build_model, model_key
+from support.model_factory import ALL_RECIPES, RecipeBuildError, build_model, model_key
 from support.model_recipes import AUTHOR_SCRIPTS, SKLEARN13_PY310
 
 from mlmanager.core.inputs.reader import read_input
@@ -25,14 +25,14 @@ from mlmanager.core.inputs.reader import read_input
 
 
 def test_catalogue_is_consistent() -> None:
-    assert len(set(RECIPES.names)) == len(RECIPES.names)
-    for recipe in RECIPES.recipes:
+    assert len(set(ALL_RECIPES.names)) == len(ALL_RECIPES.names)
+    for recipe in ALL_RECIPES.recipes:
         for name in recipe.script_files:
             assert (AUTHOR_SCRIPTS / name).is_file(), (recipe.name, name)
         assert Version(recipe.mlflow_version)
         date.fromisoformat(recipe.resolved_as_of)
     with pytest.raises(KeyError, match="no recipe named 'nope'"):
-        RECIPES["nope"]
+        ALL_RECIPES["nope"]
 
 
 def test_cache_key_follows_everything_in_the_recipe() -> None:
@@ -132,7 +132,7 @@ def test_an_unreachable_index_with_an_empty_cache_says_so(
 # Every recipe: a real folder written by the pinned versions, and MLflow's predictions for it
 
 
-@pytest.mark.parametrize("name", RECIPES.names)
+@pytest.mark.parametrize("name", ALL_RECIPES.names)
 def test_recipe_builds_a_model_saved_by_its_pinned_versions(built_model, name: str) -> None:
     model = built_model(name)
     recipe = model.recipe
@@ -223,7 +223,7 @@ def test_the_apps_own_environment_cannot_predict_the_old_models(built_model) -> 
     import sklearn
 
     assert Version(sklearn.__version__) >= Version("1.6"), "the premise: the app has a newer sklearn"
-    assert set(IN_THE_APPS_ENVIRONMENT) == set(RECIPES.names)
+    assert set(IN_THE_APPS_ENVIRONMENT) == set(ALL_RECIPES.names)
     models = [built_model(name) for name in IN_THE_APPS_ENVIRONMENT]
     done = subprocess.run(
         [sys.executable, "-c", APP_PREDICTS,

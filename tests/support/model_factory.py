@@ -42,13 +42,13 @@ from .author_env import (
     run_step,
 )
 from .build_cache import build_once, cache_root, content_key, folder_size, remove_entry
-from .model_recipes import AUTHOR_SCRIPTS, ORACLE_SCRIPT, RECIPES, Recipe
+from .model_recipes import ALL_RECIPES, AUTHOR_SCRIPTS, ORACLE_SCRIPT, RECIPES, Recipe
 
 FORMAT_VERSION = 1  # bump when the entry layout or the oracle's document changes
 TRAIN_TIMEOUT_S = 10 * 60
 KEEP_ENVS_VAR = "MLMANAGER_TEST_KEEP_ENVS"  # "0": delete an author env once its model is saved
 
-__all__ = ["RECIPES", "BuiltModel", "RecipeBuildError", "build_model"]
+__all__ = ["ALL_RECIPES", "RECIPES", "BuiltModel", "RecipeBuildError", "build_model"]
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def build_model(recipe: Recipe | str, cache: Path | None = None) -> BuiltModel:
 
     Raises RecipeBuildError (naming the recipe, the failed step and its output) on failure.
     """
-    recipe = RECIPES[recipe] if isinstance(recipe, str) else recipe
+    recipe = ALL_RECIPES[recipe] if isinstance(recipe, str) else recipe
     cache = cache or cache_root()
     final = model_folder(recipe, cache)
     log = cache / "logs" / f"{final.name}.log"  # outside the entry: kept when a build fails
@@ -131,10 +131,10 @@ def prune(cache: Path) -> list[Path]:
     """Remove the cache entries (models, author envs, logs) of catalogue recipes that were built
     from an older version of the recipe. Folders of other owners are never touched."""
     keep: set[str] = set()
-    for recipe in RECIPES.recipes:
+    for recipe in ALL_RECIPES.recipes:
         keep.add(model_folder(recipe, cache).name)
         keep.add(env_folder(recipe.env, cache, find_interpreter(recipe.python)).name)
-    ours = re.compile(rf"(?:{'|'.join(map(re.escape, RECIPES.names))})-[0-9a-f]{{16}}")
+    ours = re.compile(rf"(?:{'|'.join(map(re.escape, ALL_RECIPES.names))})-[0-9a-f]{{16}}")
     removed: list[Path] = []
     for kind in ("models", "envs"):
         folder = cache / kind
@@ -240,12 +240,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"removed {entry}")
         if not (args.recipes or args.build_all or args.list):
             return 0
-    names = list(RECIPES.names) if (args.build_all or args.list) and not args.recipes else args.recipes
+    names = list(ALL_RECIPES.names) if (args.build_all or args.list) and not args.recipes else args.recipes
     if not names:
         parser.error("name recipes to build, or --build-all, --list or --prune")
     if args.list:
         for name in names:
-            recipe = RECIPES[name]
+            recipe = ALL_RECIPES[name]
             state = "built" if model_folder(recipe, cache).is_dir() else "not built"
             print(f"{name:<22} Python {recipe.python:<5} {recipe.flavor:<8} {state:<10} "
                   f"{recipe.summary}")
