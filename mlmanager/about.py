@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from mlmanager import __version__
+from mlmanager.core.environments.requirements import installed_version, query_interpreter
 from mlmanager.frozen import is_frozen
 
 DESCRIPTION = "Open, inspect, fix and test-predict MLflow models on your desktop, offline."
@@ -25,8 +26,6 @@ PACKAGES = ("pandas", "numpy", "scikit-learn", "scipy", "skops", "cloudpickle", 
 
 def _qt_versions() -> tuple[str | None, str | None]:
     """(Qt, PySide6): Qt only when QtCore is already imported; PySide6 from its dist-info."""
-    from mlmanager.core.environments.requirements import installed_version
-
     qtcore = sys.modules.get("PySide6.QtCore")
     qt = str(qtcore.qVersion()) if qtcore is not None and hasattr(qtcore, "qVersion") else None
     pyside = sys.modules.get("PySide6")
@@ -48,8 +47,6 @@ def worker_info(worker_python: str | os.PathLike[str] | None = None, *, timeout:
     Another interpreter is asked for its Python and package versions; a failure is reported
     in ``error`` instead of raised.
     """
-    from mlmanager.core.environments.requirements import installed_version
-
     python = os.fspath(worker_python) if worker_python else sys.executable
     info: dict[str, Any] = {"executable": python, "this_interpreter": True, "bundled": False,
                             "python": platform.python_version(), "packages": {}, "error": None}
@@ -59,8 +56,6 @@ def worker_info(worker_python: str | os.PathLike[str] | None = None, *, timeout:
         return info
     info.update(this_interpreter=False, python=None)
     try:
-        from mlmanager.core.environments.requirements import query_interpreter
-
         other = query_interpreter(python, timeout=timeout)
     except Exception as exc:  # noqa: BLE001 - ModelReadError and friends: report, never raise
         info["error"] = str(exc)
@@ -74,8 +69,6 @@ def worker_info(worker_python: str | os.PathLike[str] | None = None, *, timeout:
 def about_info(worker_python: str | os.PathLike[str] | None = None, *, timeout: float = 10.0) -> dict[str, Any]:
     """Every version, as a JSON-ready dict (keys: mlmanager, python, implementation, executable,
     platform, frozen, qt, pyside6, packages, worker)."""
-    from mlmanager.core.environments.requirements import installed_version
-
     qt, pyside = _qt_versions()
     return {
         "mlmanager": __version__,

@@ -20,14 +20,16 @@ import sys
 from typing import Any
 
 from mlmanager.cli.args import EXIT_INVALID, EXIT_OK, add_params_argument, write_line
-from mlmanager.core.deploy.targets import KIND_TITLES, NOTES
+from mlmanager.core.deploy.openapi import build_openapi
+from mlmanager.core.deploy.request_bodies import check_request, request_for_model
+from mlmanager.core.deploy.targets import KIND_TITLES, NOTES, check_deploy
+from mlmanager.core.errors import InvalidError, WriteError
+from mlmanager.core.model.mlmodel import load_model
 
 TARGET_CHOICES = ("mlflow", "azureml", "databricks")
 
 
 def cmd_check_deploy(args: argparse.Namespace) -> int:
-    from mlmanager.core.deploy.targets import check_deploy
-
     targets = list(TARGET_CHOICES) if args.target == "all" else [args.target]
     report = check_deploy(args.model, targets)
     if args.json:
@@ -38,10 +40,6 @@ def cmd_check_deploy(args: argparse.Namespace) -> int:
 
 
 def cmd_payload(args: argparse.Namespace) -> int:
-    from mlmanager.core.deploy.request_bodies import check_request, request_for_model
-    from mlmanager.core.errors import InvalidError
-    from mlmanager.core.model.mlmodel import load_model
-
     with load_model(args.model) as doc:
         if args.check:
             if not args.input:
@@ -75,10 +73,6 @@ def cmd_payload(args: argparse.Namespace) -> int:
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:
-    from mlmanager.core.deploy.openapi import build_openapi
-    from mlmanager.core.errors import WriteError
-    from mlmanager.core.model.mlmodel import load_model
-
     with load_model(args.model) as doc:
         document = build_openapi(doc, args.target)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -120,6 +120,7 @@ def gui_main(argv: Sequence[str] | None = None) -> int:
 
     def _open(a: argparse.Namespace) -> int:
         try:
+            # deferred: the desktop app imports Qt (PySide6), which no command needs
             from mlmanager.ui.app import run
         except ImportError as exc:
             sys.stderr.write(f"mlmanager: the desktop app cannot start ({exc}).\n")

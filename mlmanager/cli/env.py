@@ -25,7 +25,15 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from mlmanager.core.environments.builder import build, preview
+from mlmanager.core.environments.cache import EnvironmentCache
+from mlmanager.core.environments.failures import EnvironmentBuildError
+from mlmanager.core.environments.plan import BuildOptions, plan_build
+from mlmanager.core.environments.spec import read_spec
+from mlmanager.core.errors import InvalidError, MlmanagerError
 from mlmanager.core.sizes import format_size
+from mlmanager.predict.session import PredictionSession, environment_runtime
+from mlmanager.worker.errors import ModelRefusedError
 
 if TYPE_CHECKING:
     from mlmanager.core.environments.builder import BuildResult, Resolution
@@ -51,15 +59,10 @@ def _json(obj: Any) -> None:
 
 
 def _cache(args: argparse.Namespace) -> EnvironmentCache:
-    from mlmanager.core.environments.cache import EnvironmentCache
-
     return EnvironmentCache(args.cache)
 
 
 def _plan(args: argparse.Namespace) -> BuildPlan:
-    from mlmanager.core.environments.plan import BuildOptions, plan_build
-    from mlmanager.core.environments.spec import read_spec
-
     options = BuildOptions(
         python=args.python, offline=getattr(args, "offline", False),
         allow_other_python=args.allow_other_python,
@@ -118,9 +121,6 @@ def _ask(question: str) -> bool:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from mlmanager.core.environments.builder import build, preview
-    from mlmanager.core.environments.failures import EnvironmentBuildError
-
     try:
         plan = _plan(args)
         ready = plan.ready()
@@ -175,10 +175,6 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace, env: Environment) -> tuple[dict[str, Any] | None, str | None]:
     """Load the model in ``env`` through a prediction session: (facts, None) or (None, why)."""
-    from mlmanager.core.errors import MlmanagerError
-    from mlmanager.predict.session import PredictionSession, environment_runtime
-    from mlmanager.worker.errors import ModelRefusedError
-
     try:  # build() already recorded this model's use of the environment
         with PredictionSession(args.model, environment_runtime(env)) as session:
             report = session.scan()
@@ -197,10 +193,6 @@ def _load(args: argparse.Namespace, env: Environment) -> tuple[dict[str, Any] | 
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from mlmanager.core.environments.builder import preview
-    from mlmanager.core.environments.failures import EnvironmentBuildError
-    from mlmanager.core.environments.spec import read_spec
-
     spec = read_spec(args.model)
     data: dict[str, Any] = {"spec": spec.to_dict()}
     lines = [f"Model: {spec.model}",
@@ -280,17 +272,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from mlmanager.core.errors import InvalidError
-
     cache = _cache(args)
     if args.model:
         import os
 
-        from mlmanager.core.errors import MlmanagerError
-
         try:
-            from mlmanager.core.environments.spec import read_spec
-
             location = read_spec(args.model).model
         except MlmanagerError:  # the model may be gone: its path is still how it was recorded
             location = os.path.abspath(args.model)
@@ -310,8 +296,6 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    from mlmanager.core.errors import InvalidError
-
     if args.older_than < 0:
         raise InvalidError("--older-than must be zero or more days")
     result = _cache(args).prune(args.older_than, dry_run=args.dry_run)

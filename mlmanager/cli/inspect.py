@@ -11,12 +11,11 @@ import argparse
 from typing import Any
 
 from mlmanager.cli.args import EXIT_OK, print_json, write_line
+from mlmanager.core.model.summary import inspect_model
 from mlmanager.core.sizes import format_size
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from mlmanager.core.model.summary import inspect_model
-
     result = inspect_model(args.path)
     if args.json:
         print_json(result)

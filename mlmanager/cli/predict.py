@@ -16,8 +16,12 @@ from typing import Any
 from mlmanager.cli.args import EXIT_INVALID, EXIT_OK, add_params_argument, print_json, write_line
 from mlmanager.cli.validate import format_validation
 from mlmanager.core.errors import ModelReadError, UnreadableSignatureError
+from mlmanager.core.inputs.validation import validate_file
 from mlmanager.core.jsonsafe import to_jsonable
+from mlmanager.core.model.mlmodel import load_model
 from mlmanager.predict.results import write_predictions
+from mlmanager.predict.session import MODEL, PredictionSession, runtime_for
+from mlmanager.worker.errors import ModelRefusedError, WorkerError
 
 IGNORE_SIGNATURE_HINT = (
     "MLflow cannot load a model whose signature cannot be read; fix the signature "
@@ -57,11 +61,6 @@ def register(subparsers: Any) -> None:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from mlmanager.core.inputs.validation import validate_file
-    from mlmanager.core.model.mlmodel import load_model
-    from mlmanager.predict.session import MODEL, PredictionSession, runtime_for
-    from mlmanager.worker.errors import ModelRefusedError, WorkerError
-
     params = args.params
     with load_model(args.model) as doc:
         if doc.root is None:

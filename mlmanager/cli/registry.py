@@ -22,7 +22,12 @@ import sys
 from typing import Any
 
 from mlmanager.cli.args import print_json
+from mlmanager.core.errors import InvalidError
+from mlmanager.core.library.registry.entities import registry_to_json
+from mlmanager.core.library.registry.opening import open_registry
+from mlmanager.core.library.registry.source import list_all, resolve_version
 from mlmanager.core.sizes import format_size
+from mlmanager.core.transfer.export import export_folder
 
 EXIT_OK = 0
 
@@ -31,8 +36,6 @@ SERVER_HELP = ("an http(s):// tracking server, a file-store folder, an mlflow.db
 
 
 def _open(args: argparse.Namespace):  # noqa: ANN202 - a RegistrySource
-    from mlmanager.core.library.registry.opening import open_registry
-
     return open_registry(args.server)
 
 
@@ -54,9 +57,6 @@ def _progress_printer() -> Any:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from mlmanager.core.library.registry.entities import registry_to_json
-    from mlmanager.core.library.registry.source import list_all
-
     source = _open(args)
     models = list_all(source, args.filter)
     if args.json:
@@ -108,9 +108,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    from mlmanager.core.library.registry.source import resolve_version
-    from mlmanager.core.transfer.export import export_folder
-
     source = _open(args)
     version = resolve_version(source, args.name, args.version)
     progress = _progress_printer()
@@ -125,8 +122,6 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 
 def _key_values(items: list[str]) -> dict[str, str]:
-    from mlmanager.core.errors import InvalidError
-
     out = {}
     for item in items:
         key, eq, value = item.partition("=")
@@ -153,8 +148,6 @@ def cmd_register(args: argparse.Namespace) -> int:
 
 
 def cmd_alias(args: argparse.Namespace) -> int:
-    from mlmanager.core.errors import InvalidError
-
     source = _open(args)
     alias = args.alias.lstrip("@")
     if args.delete:
@@ -171,8 +164,6 @@ def cmd_alias(args: argparse.Namespace) -> int:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    from mlmanager.core.errors import InvalidError
-
     items = list(args.items)
     if len(items) not in (1, 2):
         raise InvalidError("usage: registry tag NAME [VERSION] KEY=VALUE (or --delete ... KEY)")

@@ -9,11 +9,10 @@ from typing import Any
 
 from mlmanager.cli.args import EXIT_OK, print_json, write_line
 from mlmanager.core.errors import ModelReadError
+from mlmanager.core.library.discovery import scan, scan_to_json
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from mlmanager.core.library.discovery import scan, scan_to_json
-
     if not os.path.isdir(args.root):
         raise ModelReadError("not a folder", args.root)
     result = scan(args.root, include_deleted=args.include_deleted)

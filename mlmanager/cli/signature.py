@@ -19,6 +19,16 @@ from typing import Any
 
 from mlmanager.cli.args import EXIT_OK, Parser
 from mlmanager.core.errors import ModelReadError, SchemaError
+from mlmanager.core.model.mlmodel import (
+    FLAG_KEYS,
+    SIGNATURE_KEYS,
+    load_model,
+    save_as_copy,
+    save_text,
+)
+from mlmanager.core.model.yamlio import load_yaml_text
+from mlmanager.core.signature.diff import diff_signatures
+from mlmanager.core.signature.infer import infer_signature, load_data_file
 from mlmanager.core.signature.plain_text import format_signature
 from mlmanager.core.signature.schema import (
     SECTIONS,
@@ -29,6 +39,7 @@ from mlmanager.core.signature.schema import (
     Signature,
     Spec,
     TensorSpec,
+    detect_dialect,
     parse_params,
     parse_spec,
     validate_params,
@@ -104,8 +115,6 @@ def cmd_signature(args: argparse.Namespace) -> int:
 
 def show(model: str | Path, as_json: bool = False) -> CliOutput:
     """Print a model's signature: a table, or (``--json``) the canonical form ``set`` reads back."""
-    from mlmanager.core.model.mlmodel import load_model
-
     with load_model(model) as doc:
         sig = doc.signature
         if doc.signature_error:
@@ -137,8 +146,6 @@ def _dialect_text(dialect: str | None) -> str:
 
 def infer(data: str | Path, outputs: str | Path | None = None, as_json: bool = False) -> CliOutput:
     """Infer a signature from a data file (and a predictions file), like ``infer_signature``."""
-    from mlmanager.core.signature.infer import infer_signature, load_data_file
-
     loaded = load_data_file(data)
     out_data = None
     warnings = list(loaded.warnings)
@@ -299,9 +306,6 @@ def set_signature(
     MLflow's ``set_signature``, only the signature changes (plus the type-hint flags, reset to
     false when present: the new signature does not come from type hints).
     """
-    from mlmanager.core.model.mlmodel import FLAG_KEYS, load_model, save_as_copy, save_text
-    from mlmanager.core.signature.diff import diff_signatures
-
     new_sig = load_signature_file(source)
     with load_model(model) as doc:
         old_sig = doc.signature
@@ -340,9 +344,6 @@ def set_signature(
 
 
 def _written_dialect(text: str) -> str | None:
-    from mlmanager.core.model.yamlio import load_yaml_text
-    from mlmanager.core.signature.schema import detect_dialect
-
     data = load_yaml_text(text)
     raw = data.get("signature") if isinstance(data, dict) else None
     return None if raw is None else detect_dialect(raw)
@@ -350,8 +351,6 @@ def _written_dialect(text: str) -> str | None:
 
 def remove(model: str | Path) -> CliOutput:
     """Delete the signature (and the two type-hint flags); never writes ``'[]'`` or all-null."""
-    from mlmanager.core.model.mlmodel import SIGNATURE_KEYS, load_model, save_text
-
     with load_model(model) as doc:
         if not any(k in doc.data for k in SIGNATURE_KEYS):
             return CliOutput(EXIT_OK, f"{doc.location}: no signature; nothing written\n")

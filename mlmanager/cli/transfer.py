@@ -21,8 +21,16 @@ import sys
 from typing import Any
 
 from mlmanager.cli.args import EXIT_OK
+from mlmanager.core.errors import InvalidError
 from mlmanager.core.jsonsafe import to_jsonable
+from mlmanager.core.model.compare import compare_models
 from mlmanager.core.sizes import format_size
+from mlmanager.core.transfer.copy import copy_model_to
+from mlmanager.core.transfer.export import export_folder, export_zip
+from mlmanager.core.transfer.import_archive import import_archive
+from mlmanager.core.transfer.package_estimator import build_package
+from mlmanager.predict.estimator_runner import WorkerEstimatorRunner
+from mlmanager.worker.errors import ModelRefusedError
 
 EXIT_DIFFERENT = 1  # diff(1): the models differ
 
@@ -41,16 +49,12 @@ def _print(obj: Any, as_json: bool, text: str) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from mlmanager.core.transfer.export import export_folder, export_zip
-
     symlinks = "dereference" if args.dereference_links else "refuse"
     if args.zip:
         result = export_zip(args.model, args.zip, symlinks=symlinks, flat=args.flat,
                             overwrite=args.force)
     else:
         if args.flat or args.force:
-            from mlmanager.core.errors import InvalidError
-
             raise InvalidError("--flat and --force only apply to --zip")
         result = export_folder(args.model, args.to, symlinks=symlinks)
     _print({"path": str(result.path), "files": result.files, "bytes": result.bytes}, args.json,
@@ -59,8 +63,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from mlmanager.core.transfer.import_archive import import_archive
-
     result = import_archive(args.archive, args.dest, name=args.name, allow_non_model=args.raw)
     try:
         data = {
@@ -82,10 +84,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_package(args: argparse.Namespace) -> int:
-    from mlmanager.core.transfer.package_estimator import build_package
-    from mlmanager.predict.estimator_runner import WorkerEstimatorRunner
-    from mlmanager.worker.errors import ModelRefusedError
-
     try:
         result = build_package(args.estimator, args.data, args.out, format=args.format,
                                name=args.name, trust=args.trust, python=args.python,
@@ -122,17 +120,12 @@ def cmd_package(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from mlmanager.core.model.compare import compare_models
-
     comparison = compare_models(args.a, args.b)
     _print(comparison.to_json(), args.json, comparison.format())
     return EXIT_OK if comparison.identical else EXIT_DIFFERENT
 
 
 def cmd_copy(args: argparse.Namespace) -> int:
-    from mlmanager.core.errors import InvalidError
-    from mlmanager.core.transfer.copy import copy_model_to
-
     if not args.tracking and (args.experiment or args.run_id):
         raise InvalidError("--experiment and --run-id need --tracking")
     result = copy_model_to(

@@ -8,11 +8,10 @@ import argparse
 from typing import Any
 
 from mlmanager.cli.args import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, print_json, write_line
+from mlmanager.core.inputs.validation import validate_file
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from mlmanager.core.inputs.validation import validate_file
-
     result = validate_file(args.model, args.input, mode=args.mode, encoding=args.encoding)
     if args.json:
         print_json(result.to_json())

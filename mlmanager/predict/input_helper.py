@@ -25,6 +25,8 @@ import mlmanager
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.inputs.problems import Problem
 from mlmanager.core.inputs.validation import ValidationResult
+from mlmanager.frozen import INPUT_HELPER, child_argv
+from mlmanager.worker.frames import decode_value, encode_value, read_frames
 
 START_TIMEOUT = 120.0
 DEFAULT_TIMEOUT = 600.0
@@ -85,8 +87,6 @@ class CheckArgs:
     ignore_signature: bool = False  # the user chose to go on without an unreadable signature
 
     def to_json(self) -> dict[str, Any]:
-        from mlmanager.worker.frames import encode_value
-
         return {"model_dir": self.model_dir, "mode": self.mode,
                 "params": encode_value(self.params) if self.params is not None else None,
                 "ignore_signature": self.ignore_signature}
@@ -116,8 +116,6 @@ def problem_from_json(d: dict[str, Any]) -> Problem:
 
 
 def result_from_json(d: dict[str, Any]) -> ValidationResult:
-    from mlmanager.worker.frames import decode_value
-
     params = d.get("params_encoded")
     return ValidationResult(
         valid=bool(d.get("valid")),
@@ -186,8 +184,6 @@ class InputHelper:
     def check(self, input_id: int, model_dir: str | os.PathLike[str], mode: str,
               params: dict[str, Any] | None = None, *, want_data: bool = True,
               ignore_signature: bool = False) -> CheckOutcome:
-        from mlmanager.worker.frames import read_frames
-
         with self._lock:
             out = self._out_dir()
             try:
@@ -204,8 +200,6 @@ class InputHelper:
 
     def request_body_text(self, input_id: int, params: dict[str, Any] | None = None) -> str:
         """The input as a scoring-server JSON request (``dataframe_split``/``inputs`` + params)."""
-        from mlmanager.worker.frames import encode_value
-
         with self._lock:
             out = self._out_dir()
             try:
@@ -253,8 +247,6 @@ class InputHelper:
         return out
 
     def _open(self, source: dict[str, Any], check: CheckArgs | None = None) -> OpenedInput:
-        from mlmanager.worker.frames import decode_value, read_frames
-
         checked = None
         with self._lock:
             out = self._out_dir()
@@ -366,10 +358,6 @@ class InputHelper:
 
 def _frozen_argv(python: str) -> list[str] | None:
     """In a frozen app (PyInstaller) the helper is the app started with a hidden flag."""
-    try:
-        from mlmanager.frozen import INPUT_HELPER, child_argv
-    except ImportError:  # pragma: no cover - older trees without frozen support
-        return None
     return child_argv(INPUT_HELPER, python)
 
 

@@ -25,6 +25,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlmanager.core.deploy.serving_body import serving_body_text
+from mlmanager.core.errors import InputReadError, MlmanagerError, UnreadableSignatureError
+from mlmanager.core.inputs import fixes as input_fixes
+from mlmanager.core.inputs import tables
+from mlmanager.core.inputs.problems import Problem
+from mlmanager.core.inputs.reader import read_input, read_json_input
+from mlmanager.core.inputs.tables import to_display_frame
+from mlmanager.core.inputs.validation import ValidationResult, validate_input
+from mlmanager.core.model.mlmodel import load_model
+from mlmanager.core.signature.examples import load_input_example
+from mlmanager.worker.frames import decode_value, encode_value, write_frames
+
 MAX_INPUTS = 8  # open inputs kept (an input and its fixed versions)
 UNREADABLE_SIGNATURE = "unreadable_signature"  # the check's problem kind: MLflow cannot load the model
 IGNORE_SIGNATURE_FIX = ("fix the signature in the Signature tab, or choose “Ignore the signature” "
@@ -53,8 +65,6 @@ class Child:
 
     # -- helpers --------------------------------------------------------------------------
     def _doc(self, model_dir: str) -> Any:
-        from mlmanager.core.model.mlmodel import load_model
-
         path = Path(model_dir)
         mlmodel = path / "MLmodel" if path.is_dir() else path
         try:
@@ -92,16 +102,10 @@ class Child:
         import mlmanager.core.inputs.enforce_columns  # noqa: F401
         import mlmanager.core.inputs.enforce_params  # noqa: F401
         import mlmanager.core.inputs.serving  # noqa: F401
-        import mlmanager.core.inputs.validation  # noqa: F401
-        import mlmanager.core.model.mlmodel  # noqa: F401
-        import mlmanager.core.signature.examples  # noqa: F401
-        import mlmanager.worker.frames  # noqa: F401
 
         return {"pid": os.getpid()}
 
     def op_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        from mlmanager.core.inputs import fixes as input_fixes
-
         source = args["source"]
         kind = source.get("kind")
         if kind == "file":
@@ -121,7 +125,6 @@ class Child:
             raise ValueError(f"unknown input source {kind!r}")
         iid = self._keep(held)
         out = Path(args["out"])
-        from mlmanager.worker.frames import encode_value, write_frames
 
         display = held.display
         write_frames(display, out / "display")
@@ -144,8 +147,6 @@ class Child:
         }
 
     def _open_file(self, source: dict[str, Any]) -> Held:
-        from mlmanager.core.inputs.reader import read_input
-
         path = source["path"]
         raw_input = read_input(path, fmt=source.get("fmt"), encoding=source.get("encoding") or "utf-8")
         display = _display_of_input(raw_input)
@@ -153,9 +154,6 @@ class Child:
                     row_labels=raw_input.kept_rows, params=raw_input.params, origin="file")
 
     def _open_example(self, source: dict[str, Any]) -> Held:
-        from mlmanager.core.inputs.tables import to_display_frame
-        from mlmanager.core.signature.examples import load_input_example
-
         doc = self._doc(source["model_dir"])
         ex = load_input_example(doc)
         if ex is None:
@@ -166,8 +164,6 @@ class Child:
                     display=to_display_frame(value), params=ex.params, origin="example")
 
     def _open_rows(self, source: dict[str, Any]) -> Held:
-        from mlmanager.core.inputs import tables
-
         rows = source.get("rows") or []
         if source.get("tensor"):
             value = tables.tensor_from_rows(rows, source.get("dtype") or "float64")
@@ -177,12 +173,6 @@ class Child:
                     params=None, origin="rows")
 
     def op_check(self, args: dict[str, Any]) -> dict[str, Any]:
-        from mlmanager.core.errors import UnreadableSignatureError
-        from mlmanager.core.inputs.problems import Problem
-        from mlmanager.core.inputs.reader import read_json_input
-        from mlmanager.core.inputs.validation import ValidationResult, validate_input
-        from mlmanager.worker.frames import decode_value, encode_value, write_frames
-
         held = self._held(args["input"])
         mode = args.get("mode") or "serving"
         params = decode_value(args["params"]) if args.get("params") is not None else None
@@ -209,8 +199,6 @@ class Child:
         else:
             key = "serving"
             if key not in held.serving_cache:
-                from mlmanager.core.deploy.serving_body import serving_body_text
-
                 text = serving_body_text(held.value, held.params if isinstance(held.params, dict) else None)
                 held.serving_cache[key] = read_json_input(text)
             result = validate_input(sig, held.serving_cache[key], "serving", type_hint, params=params,
@@ -226,9 +214,8 @@ class Child:
         return data
 
     def op_request_body(self, args: dict[str, Any]) -> dict[str, Any]:
-        from mlmanager.core.deploy.serving_body import serving_body_text
+        # deferred for start-up: imports numpy, pandas
         from mlmanager.core.inputs.serving import schemaless_value
-        from mlmanager.worker.frames import decode_value
 
         held = self._held(args["input"])
         params = decode_value(args["params"]) if args.get("params") is not None else held.params
@@ -259,8 +246,8 @@ def _value_kind(value: Any) -> str:
 
 def _display_of_input(raw_input: Any) -> Any:
     """How the input reads without a schema; text columns when pandas cannot read it at all."""
+    # deferred for start-up: imports numpy, pandas
     from mlmanager.core.inputs.serving import schemaless_value
-    from mlmanager.core.inputs.tables import to_display_frame
 
     if raw_input.source == "csv":
         try:
@@ -274,8 +261,6 @@ def _display_of_input(raw_input: Any) -> Any:
 
 
 def _error(exc: BaseException) -> dict[str, Any]:
-    from mlmanager.core.errors import InputReadError, MlmanagerError
-
     err: dict[str, Any] = {"type": type(exc).__name__}
     if isinstance(exc, InputReadError):
         err.update(kind=exc.kind, message=exc.message, line=exc.line,

@@ -10,14 +10,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mlmanager.core.atomic import atomic_write
 from mlmanager.core.errors import InvalidError
 from mlmanager.core.jsonsafe import to_jsonable
 
 
 def write_predictions(predictions: Any, path: Path) -> None:
     """CSV (a table: DataFrame columns, or ``prediction`` / ``0..n``) or JSON ``{"predictions"}``."""
-
-    from mlmanager.core.atomic import atomic_write
 
     suffix = path.suffix.lower()
     if suffix == ".json":

@@ -50,6 +50,7 @@ from mlmanager.worker.errors import (
     WorkerTimeout,
     error_from_kind,
 )
+from mlmanager.worker.frames import FrameError, encode_value, read_frames, write_frames
 from mlmanager.worker.limits import Limits
 from mlmanager.worker.plan import DEFAULT_MAX_MODEL_BYTES, ModelPlan, snapshot_folder
 
@@ -263,8 +264,6 @@ class WorkerClient:
         """Predict with the loaded model. ``data``: DataFrame, ndarray, dict of arrays, JSON;
         or ``folder``: a frames folder already written (by the input helper), sent by reference:
         the data never passes through this process."""
-        from mlmanager.worker.frames import FrameError, encode_value, read_frames, write_frames
-
         with self._lock:
             self._begin(cancelled)
             if self._pending is not None or self._load_error is not None:

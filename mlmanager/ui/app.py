@@ -14,6 +14,15 @@ import traceback
 from collections.abc import Callable
 from types import TracebackType
 
+from mlmanager.resources_path import demo_model_path
+from mlmanager.ui import icons
+from mlmanager.ui.compat import protect_none
+from mlmanager.ui.main_window import DEFAULT_SIZE, MainWindow
+from mlmanager.ui.prompter import Prompter, StderrPrompter
+from mlmanager.ui.screenshot import take_screenshot
+from mlmanager.ui.settings import Settings
+from mlmanager.ui.theme import ThemeManager
+
 log = logging.getLogger("mlmanager")
 
 VIEWS = ("overview", "mlmodel", "artifacts", "environment")
@@ -113,7 +122,6 @@ def _make_app(offscreen: bool):
     if sys.platform != "darwin":
         argv += ["-style", "Fusion"]  # follows our palettes everywhere (see theme.py)
     app = QApplication.instance() or QApplication(argv)
-    from mlmanager.ui.compat import protect_none
 
     protect_none()  # PySide6 6.12 + Python 3.11 would abort after a few thousand Qt calls
     app.setApplicationName(APP_NAME)
@@ -147,12 +155,6 @@ def run(
     if paths or demo:
         _preload_core()
 
-    from mlmanager.ui import icons
-    from mlmanager.ui.main_window import DEFAULT_SIZE, MainWindow
-    from mlmanager.ui.prompter import Prompter, StderrPrompter
-    from mlmanager.ui.settings import Settings
-    from mlmanager.ui.theme import ThemeManager
-
     forced = os.environ.get("MLMANAGER_THEME")
     ThemeManager(app, forced=forced if forced in ("light", "dark") else None,  # type: ignore[arg-type]
                  use_fusion=False)
@@ -172,8 +174,6 @@ def run(
                          f"{', '.join(window.view.page_keys())}\n")
     targets = list(paths)
     if demo:
-        from mlmanager.resources_path import demo_model_path
-
         targets.insert(0, str(demo_model_path()))
     if targets:
         window.open_paths(targets)
@@ -182,13 +182,12 @@ def run(
 
     if screenshot is not None and view == "predict" and input_file:
         # validate (and, where allowed, predict) that input before the picture is taken
+        # deferred for start-up: not needed before the window's first paint
         from mlmanager.ui.pages.predict.page import prepare_for_screenshot
 
         prepare_for_screenshot(window, os.path.abspath(input_file), trust).wait(120_000)
 
     if screenshot is not None:
-        from mlmanager.ui.screenshot import take_screenshot
-
         try:
             settled = take_screenshot(window, screenshot)
         except OSError as exc:

@@ -37,6 +37,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QMimeData, QObject, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
+from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.library.paths import PathVerdict, classify_path
 
 LIBRARY_MIME = "application/x-mlmanager-library"
@@ -118,7 +119,7 @@ class DragFiles:
     def zip_for(self, folder: Path, name: str) -> Path | None:
         """A zip of the model ``folder`` named ``name.zip`` (reused while MLmodel is unchanged);
         None when the model is too big or cannot be exported (the caller drags the folder)."""
-        from mlmanager.core.errors import MlmanagerError
+        # deferred for start-up: not needed before the window's first paint
         from mlmanager.core.transfer.export import export_zip
 
         try:

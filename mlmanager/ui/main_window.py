@@ -30,12 +30,14 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSplitter, QWidget
 from mlmanager.about import about_text
 from mlmanager.core.library.paths import MODEL as KIND_MODEL
 from mlmanager.core.library.paths import TRACKING, PathVerdict, classify_path, model_key
+from mlmanager.resources_path import demo_model_path
 from mlmanager.ui import icons
 from mlmanager.ui import library_panel as lp
 from mlmanager.ui.dnd import DropHandler
 from mlmanager.ui.library_panel import LibraryPanel
 from mlmanager.ui.model_view import MainStack, ModelView
 from mlmanager.ui.models.library import GROUP, MODEL, SOURCE, LibraryModel, Node
+from mlmanager.ui.pages import signature
 from mlmanager.ui.pages.base import ModelPage, PageContext
 from mlmanager.ui.pages.registry import preload_page
 from mlmanager.ui.prompter import Prompter
@@ -196,8 +198,6 @@ class MainWindow(QMainWindow):
         if page is not None:
             self._install_edit_actions(page)
         elif "signature" in self.view.page_keys():  # placeholders until the editor is built
-            from mlmanager.ui.pages import signature
-
             for text, key in (("&Undo", QKeySequence.StandardKey.Undo), ("&Redo", QKeySequence.StandardKey.Redo),
                               (None, None), (signature.SAVE_TEXT, QKeySequence.StandardKey.Save),
                               (signature.SAVE_COPY_TEXT, signature.SAVE_COPY_SHORTCUT)):
@@ -436,8 +436,6 @@ class MainWindow(QMainWindow):
         return source
 
     def open_demo(self) -> ModelEntry | None:
-        from mlmanager.resources_path import demo_model_path
-
         path = demo_model_path()
         if not (path / "MLmodel").is_file():
             self.prompter.warning(self, "Demo model missing", f"The demo model is not installed at {path}.")

@@ -47,6 +47,7 @@ def record_from(model: object) -> ScanRecord:
 
 def scan_task(state: TaskState, root: str) -> ScanSummary:
     """Runs in a worker thread."""
+    # deferred for start-up: not needed before the window's first paint
     from mlmanager.core.library.discovery import DiscoveredModel, iter_scan
 
     counts = {"models": 0, "problems": 0, "folders": 0}

@@ -28,6 +28,8 @@ from mlmanager.core.errors import (
     YamlError,
 )
 from mlmanager.core.library.paths import MLMODEL, model_key
+from mlmanager.core.model.files import open_model_files
+from mlmanager.ui.models.artifacts import build_tree
 from mlmanager.ui.tasks import Task, TaskError, TaskManager, TaskState
 
 DEBOUNCE_MS = 150
@@ -134,8 +136,6 @@ class ModelEntry:
 
 def _raw_text(path: Path) -> tuple[str | None, bool]:
     """The MLmodel text as far as it can be read safely (for the error panel)."""
-    from mlmanager.core.model.files import open_model_files
-
     try:
         with open_model_files(path) as src:
             if not src.is_readable_file(MLMODEL):
@@ -149,8 +149,8 @@ def _raw_text(path: Path) -> tuple[str | None, bool]:
 
 
 def _list_files(path: Path) -> tuple[list | None, str | None]:
+    # deferred for start-up: not needed before the window's first paint
     from mlmanager.core.model.artifacts import list_artifacts
-    from mlmanager.core.model.files import open_model_files
 
     try:
         with open_model_files(path) as src:
@@ -165,14 +165,15 @@ def load_outcome(state: TaskState | None, path: str) -> LoadOutcome:
     """Load one model (runs in a worker thread); never raises for bad input."""
     outcome = _load(path)
     if outcome.artifacts is not None:
-        from mlmanager.ui.models.artifacts import build_tree
-
         outcome.artifact_tree = build_tree(outcome.artifacts)
     return outcome
 
 
 def _load(path: str) -> LoadOutcome:
+    # deferred for start-up: not needed before the window's first paint
     from mlmanager.core.model.artifacts import doc_artifacts
+
+    # deferred for start-up: not needed before the window's first paint
     from mlmanager.core.model.mlmodel import load_model
 
     p = Path(path)

@@ -35,7 +35,10 @@ from typing import TYPE_CHECKING, Any
 
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.inputs.problems import Problem
-from mlmanager.core.signature.schema import PANDAS_DTYPES
+from mlmanager.core.inputs.reader import input_from_object
+from mlmanager.core.inputs.validation import validate_input
+from mlmanager.core.signature.examples import MAX_EXAMPLE_BYTES, parse_json_bytes
+from mlmanager.core.signature.schema import PANDAS_DTYPES, ColSpec, ScalarType, TensorSpec
 
 if TYPE_CHECKING:
     from mlmanager.core.deploy.request_bodies import RequestCheck
@@ -63,8 +66,6 @@ class AzureSample:
 
 
 def _read_example_json(doc: ModelDocument) -> Any:
-    from mlmanager.core.signature.examples import MAX_EXAMPLE_BYTES, parse_json_bytes
-
     info = doc.saved_input_example_info or {}
     rel = info.get("artifact_path")
     if not isinstance(rel, str) or not rel:
@@ -180,14 +181,10 @@ def azure_sample(doc: ModelDocument, pandas_major: int = 3) -> AzureSample:
 
 
 def _composite(spec: Any) -> bool:
-    from mlmanager.core.signature.schema import ColSpec, ScalarType
-
     return isinstance(spec, ColSpec) and not isinstance(spec.type, ScalarType)
 
 
 def _signature_sample(sig: Any) -> AzureSample:
-    from mlmanager.core.signature.schema import TensorSpec
-
     schema = sig.inputs
     if schema.is_tensor:
         specs = [s for s in schema.specs if isinstance(s, TensorSpec)]
@@ -366,9 +363,6 @@ def validate_azure(
     read_problems: list[Problem] | None = None,
 ) -> RequestCheck:
     """Fill ``check`` with Azure's verdict on ``body`` (a decoded JSON document)."""
-    from mlmanager.core.inputs.reader import input_from_object
-    from mlmanager.core.inputs.validation import validate_input
-
     check.form = "input_data" if isinstance(body, dict) and "input_data" in body else None
     for p in read_problems or []:
         (check.errors if p.severity == "error" else check.warnings).append(p)

@@ -10,7 +10,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from mlmanager.core.deploy.azure_scoring import azure_sample
 from mlmanager.core.deploy.pins import normalize_name, parse_requirement_line, version_tuple
+from mlmanager.core.deploy.request_bodies import check_request, request_for_model
 from mlmanager.core.deploy.rules import (
     DeployContext,
     Result,
@@ -19,6 +21,11 @@ from mlmanager.core.deploy.rules import (
     passed,
     warn,
 )
+from mlmanager.core.environments.requirements import parse_requirements_text
+from mlmanager.core.errors import MlmanagerError
+from mlmanager.core.inputs.reader import read_csv_input
+from mlmanager.core.inputs.validation import validate_input
+from mlmanager.core.signature.schema import ColSpec, ScalarType, SparkVectorType
 from mlmanager.core.sizes import format_size
 
 Check = Callable[[DeployContext], Result]
@@ -220,8 +227,6 @@ def check_signature_present(ctx: DeployContext) -> Result:
 
 
 def check_signature_types_json(ctx: DeployContext) -> Result:
-    from mlmanager.core.signature.schema import ColSpec, SparkVectorType
-
     sig = ctx.signature
     if sig is None or sig.inputs is None:
         return not_applicable("no input schema")
@@ -301,8 +306,6 @@ def check_env_consistent(ctx: DeployContext) -> Result:
         problems.append("Python versions differ: " + ", ".join(f"{k} {v}" for k, v in pythons.items()))
     req = ctx.requirements_txt
     if req is not None and conda is not None and conda[1]:
-        from mlmanager.core.environments.requirements import parse_requirements_text
-
         pip = parse_requirements_text("\n".join(conda[1]), ctx._read_text_or_raise)
         a, b = _req_set(req), _req_set(pip)
         if a != b:
@@ -418,8 +421,6 @@ def check_serialization(ctx: DeployContext) -> Result:
 
 def make_example_request(target: str) -> Check:
     def check(ctx: DeployContext) -> Result:
-        from mlmanager.core.deploy.request_bodies import check_request
-
         request, error = ctx.request_for(target)
         if request is None:
             if ctx.signature is None and ctx.doc.saved_input_example_info is None:
@@ -439,8 +440,6 @@ def make_example_request(target: str) -> Check:
             first = result.errors[0]
             fix = first.fix or "make the input example and the signature agree"
             if target == "azureml" and first.stage == "schema":
-                from mlmanager.core.deploy.azure_scoring import azure_sample
-
                 sample = azure_sample(ctx.doc, ctx.pandas_major)
                 fix = (
                     f"Azure's script casts input_data to the dtypes of its {sample.source} sample "
@@ -465,8 +464,6 @@ def make_example_request(target: str) -> Check:
 
 def make_serving_example(target: str) -> Check:
     def check(ctx: DeployContext) -> Result:
-        from mlmanager.core.deploy.request_bodies import check_request
-
         raw = ctx.serving_example_raw
         if raw is None:
             return not_applicable("no serving_input_example.json")
@@ -649,8 +646,6 @@ def check_azure_conda(ctx: DeployContext) -> Result:
 
 
 def _azure_sample(ctx: DeployContext) -> Any:
-    from mlmanager.core.deploy.azure_scoring import azure_sample
-
     return azure_sample(ctx.doc, ctx.pandas_major)
 
 
@@ -682,8 +677,6 @@ def check_azure_startup(ctx: DeployContext) -> Result:
 
 
 def check_azure_signature_types(ctx: DeployContext) -> Result:
-    from mlmanager.core.signature.schema import ColSpec, ScalarType
-
     sig = ctx.signature
     if sig is None or sig.inputs is None or sig.inputs.is_tensor:
         return not_applicable("no ColSpec inputs")
@@ -772,8 +765,6 @@ def check_batch_input(ctx: DeployContext) -> Result:
 
 
 def check_batch_csv_types(ctx: DeployContext) -> Result:
-    from mlmanager.core.signature.schema import ColSpec, ScalarType
-
     sig = ctx.signature
     if sig is None or sig.inputs is None or sig.inputs.is_tensor:
         return not_applicable("no ColSpec inputs")
@@ -791,11 +782,6 @@ def check_batch_csv_types(ctx: DeployContext) -> Result:
 
 
 def check_batch_csv_example(ctx: DeployContext) -> Result:
-    from mlmanager.core.deploy.request_bodies import request_for_model
-    from mlmanager.core.errors import MlmanagerError
-    from mlmanager.core.inputs.reader import read_csv_input
-    from mlmanager.core.inputs.validation import validate_input
-
     sig = ctx.signature
     if sig is None or sig.inputs is None or sig.inputs.is_tensor:
         return not_applicable("no ColSpec inputs")

@@ -11,7 +11,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mlmanager.core.deploy.request_bodies import TARGETS, request_for_model
 from mlmanager.core.errors import MlmanagerError
+from mlmanager.core.jsonsafe import to_jsonable
+from mlmanager.core.signature.schema import (
+    AnyType,
+    ArrayType,
+    ColSpec,
+    MapType,
+    ObjectType,
+    ScalarType,
+    SparkVectorType,
+    TensorSpec,
+)
 
 if TYPE_CHECKING:
     from mlmanager.core.model.mlmodel import ModelDocument
@@ -35,15 +47,6 @@ _SCALAR = {
 
 def value_schema(t: Any, nullable: bool = False) -> dict[str, Any]:
     """JSON schema of one value of an MLflow type (ScalarType, Array, Object, Map, Any, ...)."""
-    from mlmanager.core.signature.schema import (
-        AnyType,
-        ArrayType,
-        MapType,
-        ObjectType,
-        ScalarType,
-        SparkVectorType,
-    )
-
     if isinstance(t, ScalarType):
         out = dict(_SCALAR[t.name])
     elif isinstance(t, ArrayType):
@@ -119,8 +122,6 @@ def _names(schema: Schema) -> list[str]:
 
 def input_schemas(schema: Schema | None) -> dict[str, dict[str, Any]]:
     """``{form: schema of the value under that key}`` for split, records, instances, inputs."""
-    from mlmanager.core.signature.schema import ColSpec, TensorSpec
-
     if schema is None:
         return {
             "split": {"type": "object", "required": ["data"], "properties": {
@@ -195,8 +196,6 @@ def _split_schema(names: list[str] | None, cell: dict[str, Any]) -> dict[str, An
 
 
 def _param_schema(p: ParamSpec) -> dict[str, Any]:
-    from mlmanager.core.jsonsafe import to_jsonable
-
     base = value_schema(p.type, nullable=True)
     if p.shape is not None:
         base = {"type": "array", "items": value_schema(p.type), "nullable": True}
@@ -217,8 +216,6 @@ def params_schema(doc: ModelDocument) -> dict[str, Any] | None:
 
 def output_schema(doc: ModelDocument) -> dict[str, Any]:
     """What ``predictions`` holds (DataFrames are serialised as records)."""
-    from mlmanager.core.signature.schema import ColSpec, TensorSpec
-
     sig = doc.signature
     if sig is None or sig.outputs is None:
         return {"description": "the model's predictions (no output schema)"}
@@ -243,8 +240,6 @@ _KEYS = {"split": "dataframe_split", "records": "dataframe_records", "instances"
 
 
 def _examples(doc: ModelDocument, target: str, forms: list[str]) -> dict[str, Any]:
-    from mlmanager.core.deploy.request_bodies import request_for_model
-
     out: dict[str, Any] = {}
     for form in forms:
         try:
@@ -258,8 +253,6 @@ def _examples(doc: ModelDocument, target: str, forms: list[str]) -> dict[str, An
 
 def build_openapi(doc: ModelDocument, target: str = "mlflow", *, title: str | None = None) -> dict[str, Any]:
     """The OpenAPI 3.0.3 document (a dict) for ``target`` (mlflow | databricks | azureml)."""
-    from mlmanager.core.deploy.request_bodies import TARGETS
-
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {TARGETS}")
     sig = doc.signature

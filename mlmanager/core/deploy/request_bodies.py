@@ -24,10 +24,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlmanager.core.deploy.azure_scoring import azure_sample, validate_azure
 from mlmanager.core.deploy.pins import model_pandas_major
 from mlmanager.core.errors import InputReadError, InvalidError
 from mlmanager.core.inputs.problems import Problem
+from mlmanager.core.inputs.reader import read_csv_input, read_input, read_json_input
+from mlmanager.core.inputs.validation import validate_input
 from mlmanager.core.jsonsafe import to_jsonable
+from mlmanager.core.signature.examples import load_input_example, load_serving_example
+from mlmanager.core.signature.schema import (
+    ArrayType,
+    ColSpec,
+    MapType,
+    ObjectType,
+    ScalarType,
+    TensorSpec,
+)
 
 if TYPE_CHECKING:
     from mlmanager.core.inputs.validation import ValidationResult
@@ -224,8 +236,6 @@ def from_json_document(document: Any, source: str, signature: Signature | None =
 
 
 def _string_columns(schema: Schema | None) -> dict[Any, Any]:
-    from mlmanager.core.signature.schema import ColSpec, ScalarType
-
     if schema is None or schema.is_tensor or not schema.has_names:
         return {}
     out: dict[Any, Any] = {}
@@ -241,8 +251,6 @@ def _string_columns(schema: Schema | None) -> dict[Any, Any]:
 
 def from_file(path: str | Path, signature: Signature | None = None, *, encoding: str = "utf-8") -> ModelInput:
     """Neutral input from a CSV, JSON or Parquet file (any request/example form)."""
-    from mlmanager.core.inputs.reader import read_input
-
     source = str(path)
     raw = read_input(path, encoding=encoding)
     errors = [p for p in raw.problems if p.severity == "error"]
@@ -267,8 +275,6 @@ def from_file(path: str | Path, signature: Signature | None = None, *, encoding:
 
 
 def _placeholder(t: Any) -> Any:
-    from mlmanager.core.signature.schema import ArrayType, MapType, ObjectType, ScalarType
-
     if isinstance(t, ScalarType):
         return {
             "boolean": False,
@@ -318,8 +324,6 @@ def _tensor_placeholder(dtype: str, shape: tuple[int, ...]) -> Any:
 
 def from_signature(signature: Signature) -> ModelInput:
     """One placeholder row built from the input schema (when there is no example)."""
-    from mlmanager.core.signature.schema import ColSpec, TensorSpec
-
     schema = signature.inputs
     note = "built from the signature with placeholder values: replace them with real data"
     if schema is None:
@@ -339,8 +343,6 @@ def from_signature(signature: Signature) -> ModelInput:
 
 def model_input(doc: ModelDocument, input_path: str | Path | None = None, *, encoding: str = "utf-8") -> ModelInput:
     """The input to build requests from: a file, else the saved example, else the signature."""
-    from mlmanager.core.signature.examples import load_input_example, load_serving_example
-
     sig = doc.signature
     if input_path is not None:
         return from_file(input_path, sig, encoding=encoding)
@@ -626,8 +628,6 @@ def request_for_model(
     if max_rows is not None:
         mi = mi.head(max_rows)
     if target == "azureml" and orient is None and mi.kind == "table" and doc.signature is None:
-        from mlmanager.core.deploy.azure_scoring import azure_sample
-
         major = model_pandas_major(doc)
         if major >= 3 and azure_sample(doc, major).kind == "none":
             orient = "inputs"
@@ -704,7 +704,6 @@ def check_request(
     """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {TARGETS}")
-    from mlmanager.core.inputs.reader import read_csv_input, read_json_input
 
     raw = _as_bytes(body)
     head = raw[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -729,8 +728,6 @@ def check_request(
         check.errors.append(_problem(exc.kind, exc.message, "send valid JSON"))
         return check
     if target == "azureml":
-        from mlmanager.core.deploy.azure_scoring import validate_azure
-
         major = pandas_major if pandas_major is not None else model_pandas_major(doc)
         return validate_azure(doc, p.document, check, pandas_major=major, read_problems=p.problems)
     doc_obj = p.document
@@ -771,8 +768,6 @@ def check_request(
 
 
 def _finish_mlflow(doc: ModelDocument, check: RequestCheck, p: Any) -> RequestCheck:
-    from mlmanager.core.inputs.validation import validate_input
-
     result = validate_input(doc.signature, p, "serving", doc.is_signature_from_type_hint is True)
     check.result = result
     check.errors.extend(result.errors)

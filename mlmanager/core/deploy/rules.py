@@ -25,7 +25,17 @@ from mlmanager.core.deploy.pins import (
     parse_requirement_line,
     pinned_version_of,
 )
+from mlmanager.core.deploy.request_bodies import request_for_model
+from mlmanager.core.environments.requirements import (
+    MAX_ENV_BYTES,
+    model_requirements,
+    parse_python_env_yaml,
+    parse_requirements_text,
+)
 from mlmanager.core.errors import MlmanagerError
+from mlmanager.core.model.artifacts import doc_artifacts, lexical_escape, path_problems
+from mlmanager.core.model.yamlio import load_yaml_text
+from mlmanager.core.signature.examples import MAX_EXAMPLE_BYTES, load_input_example
 
 if TYPE_CHECKING:
     from mlmanager.core.environments.requirements import ModelRequirements
@@ -173,8 +183,6 @@ class DeployContext:
 
     @cached_property
     def artifacts(self) -> list[Artifact]:
-        from mlmanager.core.model.artifacts import doc_artifacts
-
         try:
             return doc_artifacts(self.doc)
         except MlmanagerError:
@@ -186,8 +194,6 @@ class DeployContext:
 
     @cached_property
     def path_problems(self) -> list[str]:
-        from mlmanager.core.model.artifacts import path_problems
-
         return path_problems(self.doc)
 
     def exists(self, rel: str) -> bool:
@@ -224,9 +230,6 @@ class DeployContext:
         return self.exists("requirements.txt")
 
     def _read_text(self, rel: str) -> str | None:
-        from mlmanager.core.environments.requirements import MAX_ENV_BYTES
-        from mlmanager.core.model.artifacts import lexical_escape
-
         if lexical_escape(rel) or not self.exists(rel):
             return None
         try:
@@ -237,8 +240,6 @@ class DeployContext:
     @cached_property
     def conda(self) -> tuple[str | None, list[str], list[str]] | None:
         """``(python, pip lines, other conda deps)`` of the conda file, None when absent/unreadable."""
-        from mlmanager.core.model.yamlio import load_yaml_text
-
         text = self._read_text(self.env_names["conda"])
         if text is None:
             return None
@@ -264,8 +265,6 @@ class DeployContext:
 
     @cached_property
     def python_env(self) -> tuple[str | None, list[str]] | None:
-        from mlmanager.core.environments.requirements import parse_python_env_yaml
-
         text = self._read_text(self.env_names["virtualenv"])
         if text is None:
             return None
@@ -277,8 +276,6 @@ class DeployContext:
 
     @cached_property
     def requirements_txt(self) -> list[str] | None:
-        from mlmanager.core.environments.requirements import parse_requirements_text
-
         text = self._read_text("requirements.txt")
         if text is None:
             return None
@@ -292,8 +289,6 @@ class DeployContext:
 
     @cached_property
     def requirements(self) -> ModelRequirements:
-        from mlmanager.core.environments.requirements import model_requirements
-
         return model_requirements(self.doc)
 
     @cached_property
@@ -316,8 +311,6 @@ class DeployContext:
 
     @cached_property
     def example(self) -> InputExample | None:
-        from mlmanager.core.signature.examples import load_input_example
-
         try:
             return load_input_example(self.doc)
         except MlmanagerError as exc:
@@ -328,8 +321,6 @@ class DeployContext:
 
     @cached_property
     def serving_example_raw(self) -> bytes | None:
-        from mlmanager.core.signature.examples import MAX_EXAMPLE_BYTES
-
         info = self.doc.saved_input_example_info or {}
         rel = info.get("serving_input_path")
         if not isinstance(rel, str) or not rel:
@@ -343,8 +334,6 @@ class DeployContext:
         """``(TargetRequest | None, error text | None)`` built from the model's own example."""
         key = (target, None)
         if key not in self._request_cache:
-            from mlmanager.core.deploy.request_bodies import request_for_model
-
             try:
                 self._request_cache[key] = (request_for_model(self.doc, target), None)
             except MlmanagerError as exc:

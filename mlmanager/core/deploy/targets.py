@@ -26,6 +26,7 @@ from mlmanager.core.deploy.rules import (
     Outcome,
     Rule,
 )
+from mlmanager.core.model.mlmodel import ModelDocument, load_model
 
 DT = "deploy-targets.md"
 MF = "mlflow-format.md"
@@ -325,8 +326,6 @@ def check_deploy(model: Any, targets: str | list[str] | tuple[str, ...] = TARGET
 
     Raises the loader's errors (ModelReadError and subclasses) when the model cannot be read.
     """
-    from mlmanager.core.model.mlmodel import ModelDocument, load_model
-
     names = [targets] if isinstance(targets, str) else list(targets)
     if names == ["all"]:
         names = list(TARGET_NAMES)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlmanager.core.errors import MlmanagerError, ModelReadError
+from mlmanager.core.model.artifacts import lexical_escape
 from mlmanager.core.model.yamlio import load_yaml_bytes
 
 if TYPE_CHECKING:
@@ -300,8 +301,6 @@ def _env_file_names(doc: ModelDocument) -> dict[str, str]:
 
 def model_requirements(doc: ModelDocument) -> ModelRequirements:
     """Read the model's requirements and Python version from its environment files."""
-    from mlmanager.core.model.artifacts import lexical_escape
-
     source = doc.files
     problems: list[str] = []
 

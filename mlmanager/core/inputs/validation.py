@@ -24,6 +24,7 @@ from mlmanager.core.errors import InputReadError, UnreadableSignatureError
 from mlmanager.core.inputs.problems import Problem
 from mlmanager.core.inputs.reader import RawInput, input_from_object, read_input
 from mlmanager.core.jsonsafe import to_jsonable
+from mlmanager.core.model.mlmodel import load_model
 from mlmanager.core.signature.schema import Signature
 
 __all__ = [
@@ -152,9 +153,16 @@ def _validate(
     signature: Signature | None, raw_input: Any, mode: str, type_hint: bool, params: Any,
     ignored_signature: str | None = None,
 ) -> ValidationResult:
+    # deferred for start-up: imports numpy, pandas
     from mlmanager.core.inputs.enforce import enforce_input
+
+    # deferred for start-up: imports numpy, pandas
     from mlmanager.core.inputs.enforce_columns import Context
+
+    # deferred for start-up: imports numpy, pandas
     from mlmanager.core.inputs.enforce_params import enforce_params
+
+    # deferred for start-up: imports numpy, pandas
     from mlmanager.core.inputs.serving import (
         Parsed,
         parse_csv_serving,
@@ -277,6 +285,7 @@ def _explain_wrapped_frame(result: ValidationResult, document: Any) -> None:
     """``{"inputs": {"columns": ..., "data": ...}}`` (how MLflow saves an input example with
     params): an endpoint reads that as columns named "columns" and "data", so every problem
     follows from one mistake; say that one, with the request the endpoint needs."""
+    # deferred for start-up: imports numpy, pandas
     from mlmanager.core.inputs.serving import bare_frame_fix, bare_frame_orient
 
     if not isinstance(document, dict):
@@ -357,8 +366,6 @@ def _signature_of(model: Any, ignore_signature: bool = False) -> tuple[Signature
     if hasattr(model, "readable_signature") and hasattr(model, "data"):
         doc, where = model, None
     else:
-        from mlmanager.core.model.mlmodel import load_model
-
         doc, where = load_model(Path(model)), model
     type_hint = bool(doc.is_signature_from_type_hint)
     try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlmanager.core.errors import MlmanagerError, MLmodelNotFoundError
+from mlmanager.core.model.files import ZipFiles
 
 MLMODEL = "MLmodel"
 PROBE_ENTRIES = 5000
@@ -120,8 +121,6 @@ def classify_path(path: str | os.PathLike[str]) -> PathVerdict:
 
 
 def _classify_zip(p: Path) -> PathVerdict:
-    from mlmanager.core.model.files import ZipFiles
-
     try:
         ZipFiles(p).close()
     except MLmodelNotFoundError as exc:

@@ -25,9 +25,13 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlmanager.core.environments.requirements import model_requirements
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.jsonsafe import to_jsonable
-from mlmanager.core.model.mlmodel import ModelDocument, load_model
+from mlmanager.core.model.artifacts import doc_artifacts
+from mlmanager.core.model.mlmodel import ModelDocument, load_model, same_data
+from mlmanager.core.signature.edits import diff_signatures
+from mlmanager.core.signature.schema import AnyType, ColSpec, ScalarType, Schema, check_param_value
 
 _ENV_FLAVOR_KEYS = ("python_version", "serialization_format", "sklearn_version")
 _SIG_KEYS = ("signature", "is_signature_from_type_hint", "type_hint_from_example")
@@ -172,8 +176,6 @@ def compare_models(a: str | os.PathLike[str] | ModelDocument, b: str | os.PathLi
 
 
 def _compare(a: ModelDocument, b: ModelDocument) -> Comparison:
-    from mlmanager.core.signature.edits import diff_signatures
-
     result = Comparison(a.location, b.location)
     sig_a, sig_b = a.signature, b.signature
     for doc, label in ((a, "A"), (b, "B")):
@@ -219,8 +221,6 @@ def _dict_diffs(area: str, prefix: str, a: Any, b: Any, skip: tuple[str, ...] = 
 
 
 def _same(x: Any, y: Any) -> bool:
-    from mlmanager.core.model.mlmodel import same_data
-
     return same_data(x, y)
 
 
@@ -247,8 +247,6 @@ def _flavor_summary(cfg: Any) -> str:
 
 
 def _requirements(doc: ModelDocument) -> dict[str, str]:
-    from mlmanager.core.environments.requirements import model_requirements
-
     try:
         lines = model_requirements(doc).lines
     except MlmanagerError:
@@ -322,8 +320,6 @@ def _hash(doc: ModelDocument, rel: str, size: int) -> str | None:
 
 
 def _file_diffs(a: ModelDocument, b: ModelDocument) -> list[Difference]:
-    from mlmanager.core.model.artifacts import doc_artifacts
-
     fa = {x.path: x for x in doc_artifacts(a)}
     fb = {x.path: x for x in doc_artifacts(b)}
     out: list[Difference] = []
@@ -380,8 +376,6 @@ def _label(name: Any) -> str:
 
 
 def _column_breaks(a: Any, b: Any) -> list[Breakage]:
-    from mlmanager.core.signature.schema import AnyType, ColSpec, ScalarType
-
     out: list[Breakage] = []
     named = a.has_names and b.has_names
     if not named:
@@ -453,8 +447,8 @@ def _scalar_rejected(a_type: str, spec_b: Any) -> str | None:
     """The enforcement error B gives a column of A's type, or None when B accepts it."""
     import pandas as pd
 
+    # deferred for start-up: imports numpy, pandas
     from mlmanager.core.inputs.enforce import enforce_input
-    from mlmanager.core.signature.schema import ColSpec, Schema
 
     name = spec_b.name if spec_b.name is not None else "c"
     frame = pd.DataFrame({name: _sample_column(a_type)})
@@ -499,8 +493,6 @@ def _tensor_breaks(a: Any, b: Any) -> list[Breakage]:
 
 
 def _param_breaks(pa: Any, pb: Any) -> list[Breakage]:
-    from mlmanager.core.signature.schema import check_param_value
-
     out: list[Breakage] = []
     a_params = {p.name: p for p in (pa.params if pa is not None else ())}
     b_params = {p.name: p for p in (pb.params if pb is not None else ())}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlmanager.core.atomic import atomic_write
+from mlmanager.core.environments.requirements import installed_version
 from mlmanager.core.errors import (
     InvalidError,
     MlmanagerError,
@@ -28,6 +29,7 @@ from mlmanager.core.errors import (
     WriteError,
     YamlError,
 )
+from mlmanager.core.model.artifacts import path_problems
 from mlmanager.core.model.files import (
     MLMODEL,
     FolderFiles,
@@ -41,6 +43,7 @@ from mlmanager.core.model.yamlio import (
     dump_mlflow_yaml,
     load_yaml_text,
 )
+from mlmanager.core.signature.schema import Signature, detect_dialect
 
 if TYPE_CHECKING:
     from mlmanager.core.signature.schema import Signature
@@ -206,7 +209,6 @@ class ModelDocument:
         raw = self.data.get("signature")
         if raw is None:
             return
-        from mlmanager.core.signature.schema import Signature
 
         try:
             self._signature = Signature.from_mlmodel(raw, self.mlmodel_location)
@@ -221,7 +223,6 @@ class ModelDocument:
         raw = self.data.get("signature")
         if raw is None:
             return None
-        from mlmanager.core.signature.schema import detect_dialect
 
         return detect_dialect(raw)
 
@@ -396,15 +397,11 @@ def _raw_scalar(text: str, key: str) -> str | None:
 
 
 def _installed_version(dist: str) -> str | None:
-    from mlmanager.core.environments.requirements import installed_version
-
     return installed_version(dist)
 
 
 def document_problems(doc: ModelDocument) -> list[str]:
     """Non-fatal findings about the document (schema of the keys, paths, version skew)."""
-    from mlmanager.core.model.artifacts import path_problems
-
     data = doc.data
     problems: list[str] = []
     flavors = data.get("flavors")

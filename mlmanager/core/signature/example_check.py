@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlmanager.core.atomic import atomic_write
 from mlmanager.core.errors import MlmanagerError
+from mlmanager.core.inputs.reader import read_json_input
+from mlmanager.core.inputs.validation import validate_input
+from mlmanager.core.model.mlmodel import load_model
+from mlmanager.core.signature.examples import load_input_example, parse_example, parse_json_bytes
 from mlmanager.core.signature.schema import ColSpec, Schema, Signature
 
 
@@ -87,9 +92,6 @@ def _problem_lines(result: Any) -> list[str]:
 
 
 def _validate_document(sig: Signature, document: Any, type_hint: bool) -> Any:
-    from mlmanager.core.inputs.reader import read_json_input
-    from mlmanager.core.inputs.validation import validate_input
-
     raw = read_json_input(json.dumps(document, allow_nan=True))
     return validate_input(sig, raw, "serving", type_hint)
 
@@ -109,9 +111,6 @@ def _as_serving(example: Any) -> Any:
 
 def check_examples(model_dir: str | Path, old_sig: Signature | None) -> list[ExampleReport]:
     """Check the model's examples against its (new) signature; ``old_sig`` helps find renames."""
-    from mlmanager.core.model.mlmodel import load_model
-    from mlmanager.core.signature.examples import load_input_example, parse_json_bytes
-
     reports: list[ExampleReport] = []
     with load_model(model_dir) as doc:
         sig = doc.signature
@@ -239,8 +238,6 @@ def _fix_file(rel: str, raw: Any, text: str, sig: Signature, rename_map: dict[An
 
 
 def _wrap_fixed(raw: Any, info: dict) -> Any:
-    from mlmanager.core.signature.examples import parse_example
-
     try:
         example = parse_example(raw, info)
     except MlmanagerError:
@@ -250,7 +247,5 @@ def _wrap_fixed(raw: Any, info: dict) -> Any:
 
 def apply_fix(model_dir: str | Path, fix: ExampleFix) -> None:
     """Write the fixed example atomically (the previous file is kept as ``<name>.bak``)."""
-    from mlmanager.core.atomic import atomic_write
-
     root = Path(model_dir)
     atomic_write(root / fix.rel, fix.text.encode("utf-8"), root=root, backup=True)

@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from mlmanager.core.errors import InvalidError, ModelReadError
+from mlmanager.core.inputs.reader import read_input
+from mlmanager.core.model.mlmodel import ModelDocument, load_model
+from mlmanager.core.signature.examples import load_input_example
 from mlmanager.core.signature.schema import (
     AnyType,
     ArrayType,
@@ -180,8 +183,6 @@ def load_data_file(path: str | Path, *, predictions: bool = False) -> LoadedData
     if suffix == ".npy":
         return LoadedData(_read_npy(p), kind="npy")
     if suffix == ".json":
-        from mlmanager.core.inputs.reader import read_input
-
         raw = read_input(p, fmt="json")  # InputReadError (unreadable) is a ModelReadError
         notes = [str(problem) for problem in raw.problems]
         document = raw.document
@@ -263,9 +264,6 @@ def infer_from_input_example(doc_or_dir: Any) -> tuple[Signature, list[str]]:
     without casting to the current signature (we want a fresh proposal); outputs need a
     prediction, so they are left out. Raises InvalidError when the model has no input example.
     """
-    from mlmanager.core.model.mlmodel import ModelDocument, load_model
-    from mlmanager.core.signature.examples import load_input_example
-
     doc = doc_or_dir if isinstance(doc_or_dir, ModelDocument) else load_model(doc_or_dir)
     try:
         example = load_input_example(doc)
@@ -627,6 +625,7 @@ class _Inferrer:
 
     def param_value(self, value: Any, ptype: ScalarType) -> Any:
         """MLflow's ``_enforce_param_datatype`` on a default, as JSON (datetimes -> ISO text)."""
+        # deferred for start-up: imports numpy, pandas
         from mlmanager.core.inputs.enforce_params import ParamReject, enforce_param_datatype
 
         with _warnings.catch_warnings():
@@ -639,6 +638,7 @@ class _Inferrer:
 
     def object_default(self, value: Any, ptype: ObjectType) -> Any:
         """``_enforce_object`` on an object default (MLflow refuses e.g. datetimes inside it)."""
+        # deferred for start-up: imports numpy, pandas
         from mlmanager.core.inputs.enforce_columns import Reject, enforce_value
 
         with _warnings.catch_warnings():

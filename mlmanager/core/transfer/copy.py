@@ -37,6 +37,8 @@ from typing import Any
 
 from mlmanager.core.atomic import atomic_write
 from mlmanager.core.errors import InvalidError, MlmanagerError, ModelReadError, WriteError
+from mlmanager.core.library.tracking import read_small_file
+from mlmanager.core.model.yamlfast import load_yaml_fast
 from mlmanager.core.model.yamlio import dump_mlflow_yaml
 from mlmanager.core.transfer.export import export_folder, model_folder
 from mlmanager.core.transfer.staging import (
@@ -136,9 +138,6 @@ def _check_name(name: str) -> None:
 
 
 def _read_meta(path: Path) -> dict[str, Any] | None:
-    from mlmanager.core.library.tracking import read_small_file
-    from mlmanager.core.model.yamlfast import load_yaml_fast
-
     try:
         data = read_small_file(str(path), _MAX_META)
         doc = load_yaml_fast(data, path, max_bytes=_MAX_META) if data is not None else None

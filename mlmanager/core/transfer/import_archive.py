@@ -52,6 +52,7 @@ from mlmanager.core.errors import (
     WriteError,
 )
 from mlmanager.core.model.files import MLMODEL
+from mlmanager.core.model.mlmodel import load_model
 from mlmanager.core.transfer.staging import (
     CHUNK,
     CancelFn,
@@ -210,8 +211,6 @@ def import_archive(
     reader.close()
     result.contents = sorted(p.name + ("/" if p.is_dir() else "") for p in final.iterdir())
     if result.is_model:
-        from mlmanager.core.model.mlmodel import load_model
-
         result.document = load_model(final)
     return result
 
@@ -683,8 +682,6 @@ def _summary(folder: Path, limit: int = 12) -> str:
 
 
 def _check_mlmodel(root: Path, src: Path, allow_non_model: bool, result: ImportResult) -> None:
-    from mlmanager.core.model.mlmodel import load_model
-
     try:
         load_model(root).close()
     except MlmanagerError as exc:

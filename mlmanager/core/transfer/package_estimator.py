@@ -48,7 +48,10 @@ from pathlib import Path
 from typing import Any
 
 from mlmanager.core.errors import InvalidError, ModelReadError, UnsafePathError, WriteError
+from mlmanager.core.model.mlmodel import load_model
 from mlmanager.core.model.yamlio import dump_mlflow_yaml
+from mlmanager.core.safety import sha256_file
+from mlmanager.core.signature.infer import infer_signature, load_data_file
 from mlmanager.core.transfer.estimator_input import (
     FORMATS,
     model_input,
@@ -129,8 +132,6 @@ class PackageResult:
 
 def read_sample(path: str | os.PathLike[str]) -> Any:
     """Read the sample file as a user would (CSV/Parquet/JSON -> DataFrame, .npy -> array)."""
-    from mlmanager.core.signature.infer import load_data_file
-
     loaded = load_data_file(path)
     data = loaded.data
     import numpy as np
@@ -293,8 +294,6 @@ def _write(path: Path, text: str) -> None:
 
 def _trusted(trust: bool | Iterable[str], estimator: Path) -> tuple[str, ...]:
     if trust is True:
-        from mlmanager.core.safety import sha256_file
-
         return (sha256_file(estimator),)
     if trust is False or trust is None:
         return ()
@@ -346,9 +345,6 @@ def build_package(
     message gives its SHA-256 to trust), WriteError or TransferCancelled. Nothing is left behind
     on failure: the folder is built in a staging folder and renamed at the end.
     """
-    from mlmanager.core.model.mlmodel import load_model
-    from mlmanager.core.signature.infer import infer_signature
-
     if format not in FORMATS:
         raise InvalidError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     est = Path(estimator_file)

@@ -27,7 +27,7 @@ from PySide6.QtGui import QFont, QIcon
 
 from mlmanager.core.library.paths import model_key
 from mlmanager.ui import icons, theme
-from mlmanager.ui.dnd import DragFiles, library_mime_data
+from mlmanager.ui.dnd import LIBRARY_MIME, DragFiles, library_mime_data
 
 GROUP = "group"
 SOURCE = "source"
@@ -157,8 +157,6 @@ class LibraryModel(QAbstractItemModel):
     # --- dragging models out ----------------------------------------------------------------------
 
     def mimeTypes(self) -> list[str]:  # noqa: N802
-        from mlmanager.ui.dnd import LIBRARY_MIME
-
         return ["text/uri-list", LIBRARY_MIME]
 
     def supportedDragActions(self) -> Qt.DropAction:  # noqa: N802

@@ -12,7 +12,9 @@ from mlmanager.core.model.artifact_preview import (
     preview_file,
     preview_kind,
 )
+from mlmanager.core.safety import SafetyReport
 from mlmanager.core.sizes import format_size
+from mlmanager.predict.worker_client import WorkerClient
 
 
 def load_preview(state: Any, files: Any, rel: str, kind: str, model_dir: str | None) -> PreviewData:
@@ -75,15 +77,11 @@ def _safety(state: Any, files: Any, rel: str, model_dir: str | None) -> PreviewD
 
 def worker_client_class() -> Any:
     """The worker client (a seam: tests put a fake here)."""
-    from mlmanager.predict.worker_client import WorkerClient
-
     return WorkerClient
 
 
 def _run_scan(state: Any, client_cls: Any, model_dir: str) -> Any:
     """Scan in the worker subprocess; cancelling the task kills the worker."""
-    from mlmanager.core.safety import SafetyReport
-
     client = client_cls()
     try:
         if state is not None:

@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.model.artifact_preview import PreviewData, preview_kind
+from mlmanager.core.model.files import FolderFiles, open_model_files
 from mlmanager.core.sizes import format_size
 from mlmanager.ui import icons
 from mlmanager.ui.models.artifacts import ArtifactTreeModel
@@ -328,9 +330,6 @@ class ArtifactsPage(ModelPage):
             return
         files = entry.doc.files if entry.doc is not None else None
         if files is None:
-            from mlmanager.core.errors import MlmanagerError
-            from mlmanager.core.model.files import FolderFiles, open_model_files
-
             try:
                 files = open_model_files(entry.path)
             except MlmanagerError:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.core.environments import requirements as env
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.ui import icons, theme
 from mlmanager.ui.models.tables import RowsModel
@@ -52,8 +53,6 @@ class EnvReport:
 def environment_task(state: Any, doc: Any) -> EnvReport:
     """Runs in a worker thread: MLflow's check plus a table for every environment file."""
     from importlib import metadata
-
-    from mlmanager.core.environments import requirements as env
 
     check = env.check_environment(doc)
     report = EnvReport(check)

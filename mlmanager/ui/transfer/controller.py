@@ -98,6 +98,7 @@ class TransferController(QObject):
         store.entry_changed.connect(changed)
 
     def show_error(self, title: str, exc: MlmanagerError) -> None:
+        # deferred for start-up: not needed before the window's first paint
         from mlmanager.core.transfer.import_archive import ArchiveRefused
 
         if isinstance(exc, ArchiveRefused):
@@ -201,6 +202,7 @@ class TransferController(QObject):
     # new model from an estimator ---------------------------------------------------------------
 
     def new_from_estimator(self) -> Task | None:
+        # deferred for start-up: not needed before the window's first paint
         from mlmanager.ui.transfer.forms import PackageDialog
 
         dialog = PackageDialog(self._prompter, self._last_dir(), self._parent)
@@ -225,6 +227,7 @@ class TransferController(QObject):
                                        f"{r.path} was created.\n\n" + "\n".join(f"• {w}" for w in r.warnings))
 
         def failed(exc: MlmanagerError) -> None:
+            # deferred for start-up: not needed before the window's first paint
             from mlmanager.worker.errors import ModelRefusedError
 
             report = getattr(exc, "report", None)
@@ -246,6 +249,7 @@ class TransferController(QObject):
     # copy ---------------------------------------------------------------------------------------
 
     def copy_to(self, model: Path, name: str) -> Task | None:
+        # deferred for start-up: not needed before the window's first paint
         from mlmanager.ui.transfer.forms import CopyDialog
 
         if jobs.is_zip_model(model):
@@ -289,6 +293,7 @@ class TransferController(QObject):
         (name_a, a), (name_b, b) = models[:2]
 
         def done(comparison: Any) -> None:
+            # deferred for start-up: not needed before the window's first paint
             from mlmanager.ui.transfer.compare_dialog import CompareDialog
 
             dlg = CompareDialog(comparison, name_a, name_b, self._parent)

@@ -57,6 +57,7 @@ def run_core(state: TaskState, fn: Callable[..., Any], args: tuple[Any, ...] = (
     """Call ``fn(*args, progress=..., cancel=..., **kwargs)``; typed errors come back in the
     Outcome, a cancel raises ``Cancelled``."""
     kwargs = kwargs or {}
+    # deferred for start-up: not needed before the window's first paint
     from mlmanager.core.transfer.staging import TransferCancelled
 
     try:
@@ -78,6 +79,7 @@ def run_core(state: TaskState, fn: Callable[..., Any], args: tuple[Any, ...] = (
 
 def export_zip(model: Path, out: Path, *, overwrite: bool = False, progress: Any = None,
                cancel: Any = None) -> Done:
+    # deferred for start-up: not needed before the window's first paint
     from mlmanager.core.transfer import export
 
     r = export.export_zip(model, out, progress, cancel, overwrite=overwrite)
@@ -85,6 +87,7 @@ def export_zip(model: Path, out: Path, *, overwrite: bool = False, progress: Any
 
 
 def export_folder(model: Path, dest: Path, *, progress: Any = None, cancel: Any = None) -> Done:
+    # deferred for start-up: not needed before the window's first paint
     from mlmanager.core.transfer import export
 
     r = export.export_folder(model, dest, progress, cancel)
@@ -93,6 +96,7 @@ def export_folder(model: Path, dest: Path, *, progress: Any = None, cancel: Any 
 
 def import_archive(archive: Path, dest_dir: Path, *, name: str | None = None, progress: Any = None,
                    cancel: Any = None) -> Done:
+    # deferred for start-up: not needed before the window's first paint
     from mlmanager.core.transfer import import_archive as importer
 
     r = importer.import_archive(archive, dest_dir, progress, cancel, name=name)
@@ -106,6 +110,7 @@ def import_archive(archive: Path, dest_dir: Path, *, name: str | None = None, pr
 
 def copy_to(model: Path, dest: Path, layout: str, *, name: str | None = None,
             experiment: str | None = None, progress: Any = None, cancel: Any = None) -> Done:
+    # deferred for start-up: not needed before the window's first paint
     from mlmanager.core.transfer import copy as copy_mod
 
     r = copy_mod.copy_model_to(model, dest, layout, name=name, experiment=experiment,
@@ -119,7 +124,10 @@ def package(estimator: Path, sample: Path, out_dir: Path, fmt: str, name: str | 
             trust: tuple[str, ...] = (), python: str | None = None, *, progress: Any = None,
             cancel: Any = None) -> Done:
     """Package a bare estimator with the prediction worker (never loaded in this process)."""
+    # deferred for start-up: not needed before the window's first paint
     from mlmanager.core.transfer import package_estimator as packaging
+
+    # deferred for start-up: not needed before the window's first paint
     from mlmanager.predict.estimator_runner import WorkerEstimatorRunner
 
     runner = WorkerEstimatorRunner(python=python)
@@ -138,6 +146,7 @@ def package(estimator: Path, sample: Path, out_dir: Path, fmt: str, name: str | 
 
 def compare(a: Path, b: Path, *, progress: Any = None, cancel: Any = None) -> Any:
     """``compare_models`` (it reads and hashes files; no progress of its own)."""
+    # deferred for start-up: not needed before the window's first paint
     from mlmanager.core.model.compare import compare_models
 
     if progress is not None:

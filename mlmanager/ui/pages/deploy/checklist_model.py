@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
+from mlmanager.core.deploy.rules import KIND_TITLES
+from mlmanager.core.deploy.targets import NOTES
 from mlmanager.ui import icons, theme
 
 if TYPE_CHECKING:
@@ -142,8 +144,6 @@ class ChecklistModel(QAbstractItemModel):
         self.set_report(None)
 
     def _build(self) -> list[_Node]:
-        from mlmanager.core.deploy.targets import NOTES
-
         report = self._report
         if report is None:
             return []
@@ -247,8 +247,6 @@ class ChecklistModel(QAbstractItemModel):
         return self._rule_data(node, col, role)
 
     def _group_data(self, node: _Node, col: int, role: int) -> Any:
-        from mlmanager.core.deploy.rules import KIND_TITLES
-
         status = node.status
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             if col == 0:

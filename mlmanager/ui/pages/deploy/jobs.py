@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mlmanager.core.deploy.request_bodies import check_request, request_for_model
+from mlmanager.core.deploy.targets import check_deploy
 from mlmanager.core.errors import MlmanagerError
 
 if TYPE_CHECKING:
@@ -20,8 +22,6 @@ if TYPE_CHECKING:
 
 def check_task(state: TaskState, doc: Any) -> DeployReport:
     """Every rule of every target (mlflow, azureml, databricks) on ``doc``."""
-    from mlmanager.core.deploy.targets import check_deploy
-
     state.check()
     return check_deploy(doc, "all")
 
@@ -42,8 +42,6 @@ def request_task(state: TaskState, doc: Any, target: str, input_path: str | None
                  orient: str | None, max_rows: int = 1000) -> RequestBuild:
     """Build the request for ``target`` (from ``input_path``, else the example/signature) and
     check it the way the target would."""
-    from mlmanager.core.deploy.request_bodies import check_request, request_for_model
-
     try:
         request = request_for_model(doc, target, input_path=input_path, orient=orient, max_rows=max_rows)
         text = request.json_text()
@@ -56,8 +54,6 @@ def request_task(state: TaskState, doc: Any, target: str, input_path: str | None
 
 def validate_task(state: TaskState, doc: Any, text: str, target: str) -> RequestCheck:
     """Judge an edited request body as ``target`` would (never raises for a bad body)."""
-    from mlmanager.core.deploy.request_bodies import check_request
-
     state.check()
     return check_request(doc, text, target)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from mlmanager.core.atomic import atomic_write
 from mlmanager.core.deploy.openapi import build_openapi
 
 if TYPE_CHECKING:
@@ -55,8 +56,6 @@ def openapi_task(state: TaskState, doc: Any, target: str, path: str, fmt: str) -
 
 def write_openapi(path: str | os.PathLike[str], document: dict[str, Any], fmt: str | None = None) -> Path:
     """Write ``document`` to ``path`` atomically (raises WriteError/UnsafePathError)."""
-    from mlmanager.core.atomic import atomic_write
-
     p = Path(path)
     text = render_openapi(document, fmt or format_for(p))
     atomic_write(p, text.encode("utf-8"), backup=False)

@@ -31,7 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.core.deploy.rules import KIND_TITLES
 from mlmanager.ui import icons
+from mlmanager.ui.model_view import ModelView
 from mlmanager.ui.pages.base import ModelPage, PageContext
 from mlmanager.ui.pages.deploy.checklist_model import (
     TARGET_TITLES,
@@ -41,10 +43,12 @@ from mlmanager.ui.pages.deploy.checklist_model import (
     StatusRole,
     count_text,
 )
+from mlmanager.ui.pages.deploy.jobs import check_task
 from mlmanager.ui.pages.deploy.openapi_export import ExportResult, OpenApiExporter
 from mlmanager.ui.pages.deploy.request_view import RequestView
 from mlmanager.ui.pages.deploy.rule_detail import FIX_PAGES, RuleDetail
 from mlmanager.ui.pages.deploy.server_panel import ServerPanel
+from mlmanager.ui.settings import Settings
 from mlmanager.ui.widgets.common import Badge, Banner
 
 if TYPE_CHECKING:
@@ -190,8 +194,6 @@ class DeployPage(ModelPage):
 
     def run_check(self) -> None:
         """Run every rule in the background (the cached report is replaced)."""
-        from mlmanager.ui.pages.deploy.jobs import check_task
-
         entry = self.entry
         if entry is None or entry.doc is None:
             return
@@ -257,8 +259,6 @@ class DeployPage(ModelPage):
         self.model.set_report(report)
 
     def _show_badges(self, report: DeployReport | None) -> None:
-        from mlmanager.core.deploy.rules import KIND_TITLES
-
         for b in self._target_badges:
             self.badge_row.removeWidget(b)
             b.deleteLater()
@@ -351,8 +351,6 @@ class DeployPage(ModelPage):
                                  f"To fix “{outcome.rule.title}”: {outcome.result.fix}", action="Dismiss")
 
     def _model_view(self) -> Any:
-        from mlmanager.ui.model_view import ModelView
-
         w = self.parentWidget()
         while w is not None and not isinstance(w, ModelView):
             w = w.parentWidget()
@@ -360,8 +358,6 @@ class DeployPage(ModelPage):
 
     # -- OpenAPI ---------------------------------------------------------------------------------
     def export_openapi(self, target: str | None = None) -> Task | None:
-        from mlmanager.ui.settings import Settings
-
         if self._doc is None or self.entry is None:
             return None
         task = self.exporter.export(self, self._doc, target or self.request_view.target, self.entry.display_name,

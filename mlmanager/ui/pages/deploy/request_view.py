@@ -26,8 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.core.deploy.request_bodies import TARGET_ORIENTS, TargetRequest
 from mlmanager.core.jsonsafe import pretty_json
 from mlmanager.ui import icons
+from mlmanager.ui.pages.deploy.jobs import request_task, validate_task
+from mlmanager.ui.pages.predict.input_panel import INPUT_FILTER, input_paths
 from mlmanager.ui.widgets.common import SELECTABLE, Badge, ElidedLabel, monospace_font, muted_label
 
 if TYPE_CHECKING:
@@ -68,8 +71,6 @@ class RequestSpec:
 
 
 def input_files(event_mime: Any) -> list[Path]:
-    from mlmanager.ui.pages.predict.input_panel import input_paths
-
     return input_paths(event_mime)
 
 
@@ -297,8 +298,6 @@ class RequestView(QWidget):
         self.orient_combo.setCurrentIndex(i)
 
     def _fill_orients(self) -> None:
-        from mlmanager.core.deploy.request_bodies import TARGET_ORIENTS
-
         current = self.orient_combo.currentData()
         labels = AZURE_ORIENT_LABELS if self.target == "azureml" else ORIENT_LABELS
         self.orient_combo.blockSignals(True)
@@ -318,8 +317,6 @@ class RequestView(QWidget):
         self.rebuild()
 
     def ask_input_file(self) -> None:
-        from mlmanager.ui.pages.predict.input_panel import INPUT_FILTER
-
         start = str(Path(self._input_path).parent) if self._input_path else str(Path.home())
         path = self.ctx.prompter.open_file(self, "Build the request from an input file", start, INPUT_FILTER)
         if path:
@@ -348,8 +345,6 @@ class RequestView(QWidget):
 
     # -- building and checking -------------------------------------------------------------------
     def rebuild(self) -> None:
-        from mlmanager.ui.pages.deploy.jobs import request_task
-
         self.cancel()
         if self._doc is None:
             return
@@ -414,8 +409,6 @@ class RequestView(QWidget):
 
     def validate_now(self) -> None:
         """Check the body as shown (edited or not) with the target's rules, in the background."""
-        from mlmanager.ui.pages.deploy.jobs import validate_task
-
         self._timer.stop()
         if self._doc is None:
             return
@@ -510,8 +503,6 @@ class RequestView(QWidget):
     # -- rendering and copying -------------------------------------------------------------------
     def current_request(self) -> TargetRequest | None:
         """The request as shown (edits included); None when the text is not JSON."""
-        from mlmanager.core.deploy.request_bodies import TargetRequest
-
         base = self._build.request if self._build is not None else None
         if base is not None and not self._edited:
             return base

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.core.deploy.rules import KIND_TITLES
 from mlmanager.ui import icons
 from mlmanager.ui.pages.deploy.checklist_model import (
     GROUP_TITLES,
@@ -133,8 +134,6 @@ class RuleDetail(QScrollArea):
         self.source.hide()
 
     def show_group(self, key: tuple[str, str], statuses: list[str], notes: list[tuple[str, str]]) -> None:
-        from mlmanager.core.deploy.rules import KIND_TITLES
-
         self.outcome = None
         status = worst(statuses)
         self.icon.setPixmap(icons.icon(STATUS_ICONS[status]).pixmap(20, 20))

@@ -29,7 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.jsonsafe import pretty_json
+from mlmanager.core.safety import SAFE_LISTED
+from mlmanager.predict.worker_client import WorkerClient
 from mlmanager.ui import icons
 from mlmanager.ui.pages.deploy.server_session import (
     STOP,
@@ -46,6 +49,7 @@ from mlmanager.ui.pages.deploy.server_session import (
     serve_session,
     worker_task,
 )
+from mlmanager.ui.pages.predict.trust_panel import open_trust_store, trust_question
 from mlmanager.ui.settings import Settings
 from mlmanager.ui.widgets.common import SELECTABLE, Badge, CodeView, style_role
 
@@ -317,9 +321,6 @@ class ServerPanel(QWidget):
             self._busy()
 
     def _trust_store(self) -> Any:
-        from mlmanager.core.errors import MlmanagerError
-        from mlmanager.ui.pages.predict.trust_panel import open_trust_store
-
         try:
             return open_trust_store()
         except MlmanagerError:
@@ -327,9 +328,6 @@ class ServerPanel(QWidget):
 
     def _ensure_trust(self, result: ScanResult) -> frozenset[str] | None:
         """The SHA-256s to trust in the worker, or None when the server must not start."""
-        from mlmanager.core.safety import SAFE_LISTED
-        from mlmanager.ui.pages.predict.trust_panel import trust_question
-
         assert self._model_dir is not None
         parent = self.window()
         report: SafetyReport | None = result.report
@@ -576,8 +574,6 @@ class ServerPanel(QWidget):
             if self._worker_factory is not None:
                 self._client = self._worker_factory()
             else:
-                from mlmanager.predict.worker_client import WorkerClient
-
                 self._client = WorkerClient(timeout=120.0)
         return self._client
 

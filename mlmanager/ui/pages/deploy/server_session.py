@@ -18,7 +18,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mlmanager.core.deploy.local_server import LocalServer, LocalServerError
+from mlmanager.core.deploy.request_bodies import check_request, request_for_model
 from mlmanager.core.errors import MlmanagerError
+from mlmanager.core.jsonsafe import to_jsonable
+from mlmanager.predict.session import PredictionSession, python_runtime
+from mlmanager.ui.pages.predict.run_controller import RunFailure, describe_failure
+from mlmanager.worker.errors import WorkerError
 
 if TYPE_CHECKING:
     from mlmanager.core.deploy.local_server import LocalServer, ServeResult
@@ -93,9 +99,6 @@ class ScanResult:
 
 def scan_task(state: TaskState, client: WorkerClient, model_dir: str) -> ScanResult:
     """Classify the model file in the worker (what it imports, its SHA-256)."""
-    from mlmanager.ui.pages.predict.run_controller import describe_failure
-    from mlmanager.worker.errors import WorkerError
-
     state.on_cancel(client.cancel)
     try:
         return ScanResult(client.scan(model_dir))
@@ -123,8 +126,6 @@ def serve_session(state: TaskState, model_dir: str, python: str | None,
     """Run a local MLflow server until stopped; ``commands`` takes ``(token, body, content_type)``
     or ``STOP``. Hands over ``("log", text)``, ``("ready", ServerReady)`` and
     ``("reply", ServerReply)`` with ``state.partial``."""
-    from mlmanager.core.deploy.local_server import LocalServer, LocalServerError
-
     server = LocalServer(model_dir, python=python, trusted=True, startup_timeout=startup_timeout)
     state.on_cancel(lambda: commands.put(STOP))
     last = [""]
@@ -202,8 +203,6 @@ def _stop_queued(commands: queue.Queue[Any]) -> bool:
 def prepare_request(doc: Any, spec: RequestSpec, token: int) -> Prepared:
     """The MLflow-protocol body for ``spec`` (the shown body, or one built from its input) and
     mlmanager's verdict on it as the MLflow server parses it."""
-    from mlmanager.core.deploy.request_bodies import check_request, request_for_model
-
     text = spec.text
     if text is None:
         try:
@@ -219,11 +218,6 @@ def worker_task(state: TaskState, client: WorkerClient, model_dir: str, trusted:
     """Prepare the body (handed over as ``("prepared", Prepared)``), then predict it in the
     worker exactly as mlmanager's check converted it."""
     import time
-
-    from mlmanager.core.jsonsafe import to_jsonable
-    from mlmanager.predict.session import PredictionSession, python_runtime
-    from mlmanager.ui.pages.predict.run_controller import describe_failure
-    from mlmanager.worker.errors import WorkerError
 
     prepared = prepare_request(doc, spec, token)
     state.partial(("prepared", prepared))
@@ -251,8 +245,6 @@ def close_client_task(state: TaskState, client: WorkerClient) -> None:
 
 
 def _failure(title: str, message: str) -> Any:
-    from mlmanager.ui.pages.predict.run_controller import RunFailure
-
     return RunFailure("error", title, message)
 
 

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 
+from mlmanager.ui.pages.predict.summary_chart import chart_lib
+
 if TYPE_CHECKING:
     pass
 
@@ -52,8 +54,6 @@ class AutoRun(QObject):
 
     def wait(self, timeout_ms: int = 120_000) -> bool:
         """Run the event loop until done (and the chart library settled); False on timeout."""
-        from mlmanager.ui.pages.predict.summary_chart import chart_lib
-
         loop = QEventLoop()
         guard = QTimer()
         guard.setSingleShot(True)

@@ -17,8 +17,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mlmanager.core.atomic import atomic_write
 from mlmanager.core.deploy.serving_body import INVOCATIONS_URL, curl_command
 from mlmanager.core.errors import InvalidError, WriteError
+from mlmanager.core.jsonsafe import json_default, to_jsonable
+from mlmanager.core.model.mlmodel import save_text
+from mlmanager.core.model.yamlio import MAX_YAML_BYTES
+from mlmanager.core.transfer.package_estimator import example_files
+from mlmanager.predict.results import write_predictions
 
 EXAMPLE_FILE = "input_example.json"
 SERVING_EXAMPLE_FILE = "serving_input_example.json"
@@ -28,8 +34,6 @@ MAX_EXAMPLE_ROWS = 50
 def export_predictions(predictions: Any, path: str | Path) -> Path:
     """Write predictions like the CLI's ``--output`` (``.csv`` table or ``.json``
     ``{"predictions": ...}``)."""
-    from mlmanager.predict.results import write_predictions
-
     out = Path(path)
     write_predictions(predictions, out)
     return out
@@ -37,9 +41,6 @@ def export_predictions(predictions: Any, path: str | Path) -> Path:
 
 def export_table(table: Any, path: str | Path) -> Path:
     """Write the joined table (input columns + predictions): CSV, or JSON records."""
-    from mlmanager.core.atomic import atomic_write
-    from mlmanager.core.jsonsafe import to_jsonable
-
     out = Path(path)
     suffix = out.suffix.lower()
     if suffix == ".csv":
@@ -65,12 +66,8 @@ def copy_text(text: str) -> None:
 def example_texts(data: Any, params: dict[str, Any] | None = None) -> tuple[str, str, dict[str, Any]]:
     """``(input_example.json, serving_input_example.json, saved_input_example_info)`` as MLflow
     3.17.2 writes them for ``data`` (a DataFrame or an ndarray), with ``params`` when given."""
-    from mlmanager.core.transfer.package_estimator import example_files
-
     example, serving, info = example_files(data)
     if params:
-        from mlmanager.core.jsonsafe import json_default
-
         example = json.dumps({"inputs": json.loads(example), "params": params}, default=json_default)
         serving_obj = json.loads(serving)
         serving_obj["params"] = params
@@ -85,10 +82,6 @@ def save_input_example(doc: Any, data: Any, params: dict[str, Any] | None = None
     Refuses zips, and a model whose MLmodel changed on disk since ``doc`` was read (nothing is
     written then). The two example files are replaced atomically before MLmodel is saved.
     """
-    from mlmanager.core.atomic import atomic_write
-    from mlmanager.core.model.mlmodel import save_text
-    from mlmanager.core.model.yamlio import MAX_YAML_BYTES
-
     root = doc.root
     if root is None:
         raise WriteError("a zip archive is read-only: extract the model to save an input example", doc.location)

@@ -7,9 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlmanager.core.signature.schema import Issue
 from mlmanager.predict.input_helper import InputHelperError
+from mlmanager.ui.model_view import ModelView
 from mlmanager.ui.pages.predict import export
 from mlmanager.ui.pages.predict.problems_view import SignatureFixRequest
+from mlmanager.ui.settings import Settings
 
 if TYPE_CHECKING:
     from mlmanager.ui.tasks import TaskError, TaskState
@@ -29,8 +32,6 @@ class ExportController:
 
     def open_signature_editor(self, request: SignatureFixRequest) -> None:
         """Switch to the signature tab and hand it the requested change (when it takes it)."""
-        from mlmanager.ui.model_view import ModelView
-
         change = (f"make {request.column!r} optional" if request.make_optional
                   else f"declare {request.column!r} as {request.to_type}")
         view = self.page.parentWidget()
@@ -51,8 +52,6 @@ class ExportController:
 
     def _reveal_in_signature(self, page: Any, request: SignatureFixRequest) -> None:
         """Select the column's row in the signature editor (its ``reveal_issue`` API)."""
-        from mlmanager.core.signature.schema import Issue
-
         reveal = getattr(page, "reveal_issue", None)
         doc = self.page.entry.doc if self.page.entry is not None else None
         sig = doc.signature if doc is not None else None
@@ -78,7 +77,6 @@ class ExportController:
     def _suggested(self, suffix: str, what: str = "predictions") -> str:
         st = self.page._state
         base = Path(st.opened.path).stem if st and st.opened and st.opened.path else what
-        from mlmanager.ui.settings import Settings
 
         return str(Path(Settings().last_dir) / f"{base}.{what}.{suffix}" if base != what else
                    Path(Settings().last_dir) / f"{what}.{suffix}")

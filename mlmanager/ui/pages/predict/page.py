@@ -76,9 +76,6 @@ def _warm_imports(state: TaskState) -> None:
     """Import what the first results need (pandas, the frame reader) before the first drop."""
     import pandas  # noqa: F401
 
-    import mlmanager.predict.results  # noqa: F401
-    import mlmanager.worker.frames  # noqa: F401
-
 
 class PredictPage(ModelPage):
     """The Predict tab (registered as ``predict``)."""

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from mlmanager.core.errors import MlmanagerError
+from mlmanager.predict.results import predictions_frame
 from mlmanager.predict.session import PredictionSession, RanBy, Runtime, app_runtime, python_runtime
+from mlmanager.predict.worker_client import WorkerClient
+from mlmanager.ui.pages.predict.results_model import join_results
+from mlmanager.ui.pages.predict.summary_chart import summarize
+from mlmanager.worker import errors as e
+from mlmanager.worker.errors import WorkerCancelled, WorkerError
 
 if TYPE_CHECKING:
     from mlmanager.core.safety import SafetyReport
@@ -85,8 +91,6 @@ class ScanOutcome:
 
 def describe_failure(exc: BaseException, what: str = "the prediction") -> RunFailure:
     """Map a worker exception to a message; unknown exceptions are re-raised by the caller."""
-    from mlmanager.worker import errors as e
-
     details = getattr(exc, "details", "") or ""
     msg = getattr(exc, "message", None) or str(exc)
     keep = " The app and your input are unchanged; the next run starts a fresh worker."
@@ -146,7 +150,6 @@ class WorkerPool:
     def _new(self) -> WorkerClient:
         if self._factory is not None:
             return self._factory()
-        from mlmanager.predict.worker_client import WorkerClient
 
         return WorkerClient(python=self.python, timeout=DEFAULT_TIMEOUT, cache_dir=self.cache_dir)
 
@@ -297,8 +300,6 @@ class RunController(QObject):
 
 
 def _scan_task(state: TaskState, client: WorkerClient, key: str, model_dir: str) -> ScanOutcome:
-    from mlmanager.worker.errors import WorkerError
-
     try:
         report = client.scan(model_dir, cancelled=state.is_cancelled)
     except (WorkerError, MlmanagerError) as exc:
@@ -307,8 +308,6 @@ def _scan_task(state: TaskState, client: WorkerClient, key: str, model_dir: str)
 
 
 def _prewarm_task(state: TaskState, client: WorkerClient, model_dir: str, trusted: frozenset[str]) -> None:
-    from mlmanager.worker.errors import WorkerError
-
     try:
         client.start_load(model_dir, trusted, cancelled=state.is_cancelled)
     except (WorkerError, MlmanagerError):
@@ -318,9 +317,6 @@ def _prewarm_task(state: TaskState, client: WorkerClient, model_dir: str, truste
 
 def _run_task(state: TaskState, client: WorkerClient, runtime: Runtime,
               req: RunRequest) -> RunOutcome | RunFailure:
-    from mlmanager.predict.results import predictions_frame
-    from mlmanager.worker.errors import WorkerError
-
     started = time.perf_counter()
 
     def loading(fraction: float | None, text: str) -> None:
@@ -343,8 +339,6 @@ def _run_task(state: TaskState, client: WorkerClient, runtime: Runtime,
         failure = describe_failure(_cancelled() if state.cancelled else exc)
         failure.model_key = req.model_key
         return failure
-    from mlmanager.ui.pages.predict.results_model import join_results
-    from mlmanager.ui.pages.predict.summary_chart import summarize
 
     seconds = time.perf_counter() - started
     frame = predictions_frame(result.predictions)
@@ -355,6 +349,4 @@ def _run_task(state: TaskState, client: WorkerClient, runtime: Runtime,
 
 
 def _cancelled() -> Exception:
-    from mlmanager.worker.errors import WorkerCancelled
-
     return WorkerCancelled("The prediction was cancelled")

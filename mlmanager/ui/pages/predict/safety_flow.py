@@ -6,7 +6,9 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlmanager.core.environments.requirements import check_environment
 from mlmanager.core.errors import MlmanagerError
+from mlmanager.core.safety import SAFE_LISTED, may_load
 from mlmanager.ui.pages.predict.run_controller import (
     ScanOutcome,
 )
@@ -31,8 +33,6 @@ ENV_CACHE_KEY = "predict.environment"
 
 
 def _environment_task(state: TaskState, doc: Any) -> list[str]:
-    from mlmanager.core.environments.requirements import check_environment
-
     try:
         return environment_lines(check_environment(doc))
     except MlmanagerError as exc:
@@ -119,8 +119,6 @@ class SafetyController:
                 self.page.trust.show_environment(lines)
 
     def ensure_trust(self, report: SafetyReport, ask: bool) -> frozenset[str] | None:
-        from mlmanager.core.safety import SAFE_LISTED, may_load
-
         if report.classification == SAFE_LISTED:
             return frozenset()
         if not report.needs_trust:

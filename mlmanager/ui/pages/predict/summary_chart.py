@@ -17,7 +17,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from mlmanager.ui import theme
-from mlmanager.ui.widgets.common import SELECTABLE, muted_label
+from mlmanager.ui.pages.predict.input_model import format_value
+from mlmanager.ui.widgets.common import SELECTABLE, monospace_font, muted_label
 
 MAX_CLASSES = 20
 BINS = 20
@@ -118,8 +119,6 @@ def summarize(series: Any, max_classes: int = MAX_CLASSES) -> Summary:
 
 
 def _classes(name: str, present: Any, n: int, missing: int, max_classes: int) -> Summary:
-    from mlmanager.ui.pages.predict.input_model import format_value
-
     counts = present.value_counts(sort=True, dropna=True)
     top = counts.iloc[:max_classes]
     labels = [format_value(v.item() if hasattr(v, "item") else v, 60) for v in top.index]
@@ -200,7 +199,6 @@ class SummaryChart(QWidget):
         self.text = QLabel()
         self.text.setTextInteractionFlags(SELECTABLE)
         self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        from mlmanager.ui.widgets.common import monospace_font
 
         self.text.setFont(monospace_font())
         lay.addWidget(self.text)

@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.core.safety import TrustStore
 from mlmanager.ui import icons
+from mlmanager.ui.settings import Settings
 from mlmanager.ui.widgets.common import SELECTABLE, Badge, monospace_font, muted_label
 
 if TYPE_CHECKING:
@@ -66,15 +68,11 @@ def short_reason(report: SafetyReport) -> str:
 
 def trust_store_path() -> Path:
     """``trusted-models.json`` beside the app's QSettings INI file."""
-    from mlmanager.ui.settings import Settings
-
     return Settings().folder / TRUST_FILE
 
 
 def open_trust_store(path: Path | None = None) -> TrustStore:
     """The trust store (a corrupt file raises ModelReadError: the caller shows it)."""
-    from mlmanager.core.safety import TrustStore
-
     return TrustStore(path or trust_store_path())
 
 

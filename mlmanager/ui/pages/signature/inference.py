@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mlmanager.core.safety import may_load
 from mlmanager.core.signature.edits import ReplaceSignature
 from mlmanager.ui.pages.signature.dialogs import run_dialog
 from mlmanager.ui.pages.signature.document import SignatureDocument
@@ -104,8 +105,6 @@ class InferenceController:
         task.failed.connect(lambda err: self._predict_failed(dlg, err))
 
     def _after_scan(self, dlg: InferDialog, model_dir: str, proposal: Proposal, result: Any) -> None:
-        from mlmanager.core.safety import may_load
-
         client, report = result
         if dlg.property("closed"):
             client.close()

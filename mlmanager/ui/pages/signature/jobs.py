@@ -11,6 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlmanager.core.model.mlmodel import load_model
+from mlmanager.core.signature.example_check import check_examples
+from mlmanager.core.signature.examples import load_input_example
+from mlmanager.core.signature.infer import (
+    infer_from_input_example,
+    infer_schema,
+    infer_signature,
+    load_data_file,
+)
 from mlmanager.core.signature.schema import Schema, Signature
 
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".parquet", ".pq", ".npy")
@@ -36,8 +45,6 @@ def is_data_file(path: str | Path) -> bool:
 
 def infer_file_job(state: Any, path: str, section: str = "inputs") -> Proposal:
     """Infer inputs (and params of a serving request body), or outputs from a predictions file."""
-    from mlmanager.core.signature.infer import infer_signature, load_data_file
-
     outputs = section == "outputs"
     loaded = load_data_file(path, predictions=outputs)
     if state is not None:
@@ -51,10 +58,6 @@ def infer_file_job(state: Any, path: str, section: str = "inputs") -> Proposal:
 
 def infer_example_job(state: Any, model_path: str) -> Proposal:
     """Infer inputs/params from the model's saved input example (as MLflow reads it back)."""
-    from mlmanager.core.model.mlmodel import load_model
-    from mlmanager.core.signature.examples import load_input_example
-    from mlmanager.core.signature.infer import infer_from_input_example
-
     with load_model(model_path) as doc:
         sig, msgs = infer_from_input_example(doc)
         example = load_input_example(doc)
@@ -89,8 +92,6 @@ def scan_job(state: Any, factory: Callable[[], Any], model_dir: str) -> tuple[An
 
 def predict_job(state: Any, client: Any, model_dir: str, trusted: tuple[str, ...], data: Any) -> tuple[Schema, list[str]]:
     """Load the model in the worker, predict on (the head of) ``data``, infer the output schema."""
-    from mlmanager.core.signature.infer import infer_schema
-
     if state is not None:
         state.on_cancel(client.cancel)
     try:
@@ -105,8 +106,6 @@ def predict_job(state: Any, client: Any, model_dir: str, trusted: tuple[str, ...
 
 
 def check_examples_job(state: Any, model_dir: str, old_sig: Signature | None) -> list[Any]:
-    from mlmanager.core.signature.example_check import check_examples
-
     return check_examples(model_dir, old_sig)
 
 

@@ -44,6 +44,7 @@ from mlmanager.core.signature.edits import (
 )
 from mlmanager.core.signature.example_check import ExampleReport
 from mlmanager.core.signature.schema import ColSpec, Issue, Signature
+from mlmanager.predict.worker_client import WorkerClient
 from mlmanager.ui.dnd import local_paths
 from mlmanager.ui.pages.base import ModelPage, PageContext
 from mlmanager.ui.pages.signature import SAVE_COPY_SHORTCUT, SAVE_COPY_TEXT, SAVE_TEXT
@@ -75,8 +76,6 @@ def has_columns(sig: Signature | None) -> bool:
 
 
 def default_worker_factory() -> Any:
-    from mlmanager.predict.worker_client import WorkerClient
-
     return WorkerClient()
 
 
