@@ -110,6 +110,9 @@ def _preload_core(names: tuple[str, ...] = ("mlmanager.core.model.mlmodel", "mlm
 def _make_app(offscreen: bool):
     if offscreen and "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from mlmanager.display_check import require_display
+
+    require_display()  # Qt would abort (SIGABRT) without a usable platform plugin
     from PySide6.QtCore import QCoreApplication, QSettings
 
     _install_qt_message_filter()

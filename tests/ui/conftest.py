@@ -1,14 +1,17 @@
 """UI test setup: offscreen Qt, isolated settings, a window with a recording prompter.
 
 Qt warnings fail the UI tests (pytest-qt ``qt_log_level_fail``), except the offscreen
-platform's harmless chatter.
+platform's harmless chatter. ``QT_QPA_PLATFORM=xcb`` (with a real X server) runs them on X11.
 """
 
 from __future__ import annotations
 
 import os
 
-os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any QApplication exists
+# before any QApplication exists. Offscreen, except for the desktop run .ci/run makes under a
+# real X server (Xvfb): QT_QPA_PLATFORM=xcb DISPLAY=:N pytest tests/ui/test_dnd.py tests/ui/test_desktop_xcb.py
+if os.environ.get("QT_QPA_PLATFORM") != "xcb":
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
 
 import shutil  # noqa: E402
