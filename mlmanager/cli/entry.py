@@ -68,7 +68,8 @@ def build_gui_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mlmanager {__version__}")
     parser.add_argument("paths", nargs="*", help="model folders, MLmodel files, zips or tracking folders")
-    parser.add_argument("--demo", action="store_true", help="open the bundled demo model")
+    parser.add_argument("--demo", action="store_true",
+                        help="open the demo model (your own copy of the bundled one)")
     parser.add_argument("--screenshot", metavar="FILE.png", help="render the window to a PNG and exit")
     parser.add_argument(
         "--view",

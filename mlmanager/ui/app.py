@@ -14,7 +14,6 @@ import traceback
 from collections.abc import Callable
 from types import TracebackType
 
-from mlmanager.resources_path import demo_model_path
 from mlmanager.ui import icons
 from mlmanager.ui.compat import protect_none
 from mlmanager.ui.main_window import DEFAULT_SIZE, MainWindow
@@ -177,7 +176,7 @@ def run(
                          f"{', '.join(window.view.page_keys())}\n")
     targets = list(paths)
     if demo:
-        targets.insert(0, str(demo_model_path()))
+        targets.insert(0, str(window.demo_path()))
     if targets:
         window.open_paths(targets)
     for folder in tracking or []:

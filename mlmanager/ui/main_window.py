@@ -28,6 +28,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSplitter, QWidget
 
 from mlmanager.about import about_text
+from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.library.paths import MODEL as KIND_MODEL
 from mlmanager.core.library.paths import TRACKING, PathVerdict, classify_path, model_key
 from mlmanager.resources_path import demo_model_path
@@ -48,6 +49,7 @@ from mlmanager.ui.tasks import TaskError, TaskManager
 from mlmanager.ui.transfer.controller import TransferController
 from mlmanager.ui.turns import later
 from mlmanager.ui.welcome import WelcomePage
+from mlmanager.user_demo import user_demo
 
 log = logging.getLogger(__name__)
 
@@ -435,8 +437,22 @@ class MainWindow(QMainWindow):
         self.library_panel.select_source_index(self.library.index_of(source))
         return source
 
+    def demo_path(self) -> Path:
+        """The demo model to open: the user's own copy of the bundled one (``user_demo``), so a
+        saved edit never writes into the installation; the bundled one if no copy can be made."""
+        try:
+            demo = user_demo()
+        except (OSError, MlmanagerError) as exc:
+            self.prompter.warning(self, "The demo model opens read-only",
+                                  f"It could not be copied to your data folder ({exc}), so the "
+                                  "bundled copy opens: do not save edits to it.")
+            return demo_model_path()
+        if demo.note:
+            self.prompter.info(self, "A new demo model", demo.note)
+        return demo.path
+
     def open_demo(self) -> ModelEntry | None:
-        path = demo_model_path()
+        path = self.demo_path()
         if not (path / "MLmodel").is_file():
             self.prompter.warning(self, "Demo model missing", f"The demo model is not installed at {path}.")
             return None
