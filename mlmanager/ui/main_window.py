@@ -30,7 +30,13 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSplitter, QWidget
 from mlmanager.about import about_text
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.library.paths import MODEL as KIND_MODEL
-from mlmanager.core.library.paths import TRACKING, PathVerdict, classify_path, model_key
+from mlmanager.core.library.paths import (
+    TRACKING,
+    PathVerdict,
+    classify_path,
+    display_path,
+    model_key,
+)
 from mlmanager.resources_path import demo_model_path
 from mlmanager.ui import icons
 from mlmanager.ui import library_panel as lp
@@ -489,9 +495,8 @@ class MainWindow(QMainWindow):
             act = self.recent_menu.addAction("No recent models")
             act.setEnabled(False)
             return
-        home = str(Path.home())
         for i, p in enumerate(paths):
-            shown = "~" + p[len(home):] if p.startswith(home) else p
+            shown = display_path(p)
             text = f"&{i + 1}  {shown}" if i < 9 else shown
             act = self.recent_menu.addAction(text)
             act.setData(p)
@@ -655,13 +660,13 @@ class MainWindow(QMainWindow):
             self.library_panel.hide_scan()
             self.act_cancel_scan.setEnabled(False)
         if isinstance(outcome, ScanSummary):
-            msg = f"Scan of {root}: {outcome.models} model{'s' if outcome.models != 1 else ''}"
+            msg = f"Scan of {display_path(root)}: {outcome.models} model{'s' if outcome.models != 1 else ''}"
             if outcome.problems:
                 msg += f", {outcome.problems} problem{'s' if outcome.problems != 1 else ''}"
             if outcome.cancelled:
                 msg += " (cancelled)"
         else:
-            msg = f"Scan of {root} failed: {outcome}"
+            msg = f"Scan of {display_path(root)} failed: {outcome}"
         self.show_status(msg)
         self._update_counts()
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.core.library.paths import display_path
 from mlmanager.ui import icons
 from mlmanager.ui.pages.base import ModelPage, PageContext
 from mlmanager.ui.pages.registry import registered_pages
@@ -68,9 +69,10 @@ class _Header(QWidget):
         self.icon.setPixmap(icons.icon(name).pixmap(32, 32))
         self.name.setText(entry.display_name)
         loc = str(entry.path)
+        shown = display_path(loc)
         crumbs = [entry.info.get("experiment_name"), entry.info.get("run_name")]
         crumbs = [c for c in crumbs if c]
-        self.location.setText(" ▸ ".join([*crumbs, loc]) if crumbs else loc)
+        self.location.setText(" ▸ ".join([*crumbs, shown]) if crumbs else shown)
         self.location.setToolTip(loc)
 
 

@@ -128,3 +128,12 @@ def _classify_zip(p: Path) -> PathVerdict:
     except MlmanagerError:
         pass  # a damaged model zip opens as a broken model that explains itself
     return PathVerdict(p, MODEL)
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as the app shows it: under the home folder as ``~/...`` (tooltips keep it whole)."""
+    text = os.fspath(path)
+    home = os.path.expanduser("~").rstrip(os.sep)
+    if home and (text == home or text.startswith(home + os.sep)):
+        return "~" + text[len(home):]
+    return text

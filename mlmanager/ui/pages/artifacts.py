@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from mlmanager.core.errors import MlmanagerError
+from mlmanager.core.library.paths import display_path
 from mlmanager.core.model.artifact_preview import PreviewData, preview_kind
 from mlmanager.core.model.files import FolderFiles, open_model_files
 from mlmanager.core.sizes import format_size
@@ -280,7 +281,7 @@ class ArtifactsPage(ModelPage):
             return
         total = sum(a.size for a in arts)
         self.summary.setText(f"{len(arts)} file{'s' if len(arts) != 1 else ''}, {format_size(total)}"
-                             f"  ·  {entry.path}")
+                             f"  ·  {display_path(entry.path)}")
         idx = self.model.find(keep or "MLmodel")
         if idx.isValid():
             self.tree.setCurrentIndex(self.proxy.mapFromSource(idx))
