@@ -7,6 +7,7 @@ has PyYAML (the core's strict YAML reader), which the model's own interpreter ma
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,30 @@ def saved_versions(doc: dict[str, Any], flavors: dict[str, Any]) -> tuple[str, .
     return tuple(f"{k}=={v}" for k, v in sorted(out.items()))
 
 
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*==\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)\s*(?:;.*)?$")
+
+
+def required_versions(root: Path) -> tuple[str, ...]:
+    """``package==version`` for every exact pin of the model's requirements (requirements.txt,
+    else conda.yaml's pip list, else python_env.yaml: what MLflow reads), so a load or predict
+    failure can name the version of the library it came from (worker/mismatch.py)."""
+    from mlmanager.core.environments.requirements import model_requirements
+    from mlmanager.core.errors import MlmanagerError
+    from mlmanager.core.model.mlmodel import load_model
+
+    try:
+        with load_model(root) as doc:
+            lines = model_requirements(doc).lines
+    except MlmanagerError:
+        return ()
+    pins = {}
+    for line in lines:
+        match = _PIN.match(line.strip())
+        if match:
+            pins.setdefault(match.group(1), match.group(2))
+    return tuple(f"{name}=={version}" for name, version in pins.items())
+
+
 def read_plan(model_dir: str | os.PathLike[str], *, max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> ModelPlan:
     """Read ``MLmodel`` (strict YAML) and decide what the worker must load."""
     root = Path(model_dir).resolve()
@@ -78,6 +103,7 @@ def read_plan(model_dir: str | os.PathLike[str], *, max_model_bytes: int = DEFAU
     sk = sk if isinstance(sk, dict) else None
     names = tuple(str(k) for k in flavors)
     saved = saved_versions(doc, flavors)
+    required = required_versions(root)
     loader = _str_or_none(pyfunc.get("loader_module")) if pyfunc else None
     python_version = _str_or_none(pyfunc.get("python_version")) if pyfunc else None
     warnings: list[str] = []
@@ -115,7 +141,7 @@ def read_plan(model_dir: str | os.PathLike[str], *, max_model_bytes: int = DEFAU
             python_version=python_version,
             skops_trusted_types=tuple(str(t) for t in listed),
             code=checked_code(sk) or checked_code(pyfunc), flavors=names, saved_versions=saved,
-            warnings=tuple(warnings),
+            required_versions=required, warnings=tuple(warnings),
         )
     if pyfunc is None:
         raise ModelReadError(
@@ -150,5 +176,5 @@ def read_plan(model_dir: str | os.PathLike[str], *, max_model_bytes: int = DEFAU
         serialization_format=None, predict_fn="predict", loader_module=str(loader),
         sklearn_version=_str_or_none(sk.get("sklearn_version")) if sk else None,
         python_version=python_version, code=checked_code(pyfunc), flavors=names, saved_versions=saved,
-        compression=compression, warnings=tuple(warnings),
+        required_versions=required, compression=compression, warnings=tuple(warnings),
     )

@@ -69,10 +69,38 @@ def _phrase(diffs: list[tuple[str, str, str]]) -> str:
     return "; ".join(parts)
 
 
-def explain_load_failure(exc: BaseException, saved: dict[str, str]) -> tuple[str, bool]:
-    """(message, is_mismatch) for an exception raised while loading a model.
+def _key(package: str) -> str:
+    return package.lower().replace("_", "-").replace(".", "-")
 
-    ``saved``: package -> version the model was saved with (MLmodel flavors, ``python``).
+
+def _culprit(exc: BaseException, versions: dict[str, str]) -> list[tuple[str, str, str]]:
+    """The version difference of the library the exception came from: the innermost frame of
+    its traceback in a package whose saved version is known and differs here (an old pickle's
+    ``'OneHotEncoder' object has no attribute ...`` is raised inside scikit-learn)."""
+    known = {_key(p): (p, v) for p, v in versions.items() if p != "python"}
+    modules = []
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_globals.get("__name__")
+        if isinstance(name, str):
+            modules.append(name.split(".")[0])
+        tb = tb.tb_next
+    for top in reversed(modules):  # innermost first
+        entry = known.get(_key(package_of(top)))
+        if entry is not None:
+            diff = _differences({entry[0]: entry[1]})
+            if diff:
+                return diff
+    return []
+
+
+def explain_load_failure(exc: BaseException, saved: dict[str, str],
+                         required: dict[str, str] | None = None) -> tuple[str, bool]:
+    """(message, is_mismatch) for an exception raised while loading a model or predicting.
+
+    ``saved``: package -> version the model was saved with (MLmodel flavors, ``python``);
+    ``required``: package -> version its requirements pin (requirements.txt / conda.yaml), used
+    to name the library the exception came from when MLmodel does not give its version.
     """
     text = f"{type(exc).__name__}: {exc}"[:4000]
     if isinstance(exc, ModuleNotFoundError) and getattr(exc, "name", None):
@@ -93,10 +121,15 @@ def explain_load_failure(exc: BaseException, saved: dict[str, str]) -> tuple[str
         lead = _phrase(diffs) + ": " if diffs else ""
         return (f"{lead}{missing}: the model refers to a module this Python's libraries do not "
                 "have (another version of a library saved it).", True)
+    lowered = text.lower()
+    signs = any(sign in lowered for sign in _PYTHON_SIGNS) or any(
+        sign.lower() in lowered for sign in _NUMPY_SIGNS)
+    culprit = [] if signs else _culprit(exc, {**(required or {}), **saved})
+    if culprit:
+        return f"{_phrase(culprit)}: {text}", True
     diffs = _differences(saved)
     if not diffs:
         return text, False
-    lowered = text.lower()
     if any(sign in lowered for sign in _PYTHON_SIGNS):
         python = [d for d in diffs if d[0] == "Python"]
         diffs = python or diffs
@@ -104,6 +137,16 @@ def explain_load_failure(exc: BaseException, saved: dict[str, str]) -> tuple[str
         numpy = [d for d in diffs if d[0] == "numpy"]
         diffs = numpy or diffs
     return f"{_phrase(diffs)}: {text}", True
+
+
+def required_versions(plan: Any) -> dict[str, str]:
+    """package -> version pinned by the model's requirements (the plan's ``required_versions``)."""
+    out: dict[str, str] = {}
+    for entry in getattr(plan, "required_versions", ()) or ():
+        package, _, version = entry.partition("==")
+        if package and version:
+            out[package] = version
+    return out
 
 
 def saved_versions(plan: Any) -> dict[str, str]:

@@ -46,6 +46,7 @@ class ModelPlan:
     compression: str | None = None  # pyfunc python_model_compression: lzma, bzip2 or gzip
     flavors: tuple[str, ...] = ()
     saved_versions: tuple[str, ...] = ()  # "package==version" from MLmodel (flavors, mlflow)
+    required_versions: tuple[str, ...] = ()  # "package==version" pinned by its requirements
     warnings: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +55,7 @@ class ModelPlan:
         data["flavors"] = list(self.flavors)
         data["warnings"] = list(self.warnings)
         data["saved_versions"] = list(self.saved_versions)
+        data["required_versions"] = list(self.required_versions)
         return data
 
     @classmethod
@@ -68,7 +70,7 @@ class ModelPlan:
             if data.get(key) is not None and not isinstance(data[key], str):
                 raise ValueError(f"model plan field {key} must be a string")
         values = dict(data)
-        for key in ("skops_trusted_types", "flavors", "warnings", "saved_versions"):
+        for key in ("skops_trusted_types", "flavors", "warnings", "saved_versions", "required_versions"):
             seq = data.get(key, [])
             if not isinstance(seq, list) or not all(isinstance(s, str) for s in seq):
                 raise ValueError(f"model plan field {key} must be a list of strings")

@@ -33,7 +33,7 @@ from mlmanager.core.verdict import (
 )
 from mlmanager.worker import protocol
 from mlmanager.worker.loaders import LoadedModel, LoadFailure
-from mlmanager.worker.mismatch import explain_load_failure, saved_versions
+from mlmanager.worker.mismatch import explain_load_failure, required_versions, saved_versions
 from mlmanager.worker.plan import (
     DEFAULT_MAX_MODEL_BYTES,
     ModelPlan,
@@ -55,6 +55,7 @@ class Server:
         self._allowlist: Any = None
         self.model: LoadedModel | None = None
         self.saved: dict[str, str] = {}  # versions that saved the model being loaded
+        self.required: dict[str, str] = {}  # versions its requirements pin
         self.workdir = tempfile.mkdtemp(prefix="model-", dir=os.getcwd())
         self._progress_at = 0.0
 
@@ -137,7 +138,7 @@ class Server:
             kind = {"predict": "predict_failed", "load": "load_failed"}.get(req["op"], "internal")
             message, mismatch = _describe(exc), False
             if req["op"] in ("load", "predict"):
-                message, mismatch = explain_load_failure(exc, self.saved)
+                message, mismatch = explain_load_failure(exc, self.saved, self.required)
             self.fail(rid, kind, message, traceback.format_exc(), mismatch=mismatch)
 
     @property
@@ -234,6 +235,7 @@ class Server:
         trusted_set = set(protocol.string_list(args.get("trusted", []), "trusted", 100_000, 64))
         self.model = None
         self.saved = saved_versions(plan)
+        self.required = required_versions(plan)
         copy_dir = None
         if plan.kind == "pyfunc":
             copy_dir = tempfile.mkdtemp(prefix="copy-", dir=self.workdir)
