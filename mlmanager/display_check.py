@@ -107,7 +107,7 @@ def display_problem(environ: Mapping[str, str] | None = None) -> str | None:
 
 def _xcb_problems(env: Mapping[str, str], platforms_dir: Path) -> list[str]:
     problems = []
-    missing = _missing(platforms_dir, "xcb")
+    missing = missing_libraries(platforms_dir, "xcb")
     if missing:
         problems.append(missing_libraries_text(missing, "X11 (xcb)"))
     display = env.get("DISPLAY", "")
@@ -127,7 +127,7 @@ def _wayland_problems(env: Mapping[str, str], platforms_dir: Path) -> list[str]:
     if socket_path is None or not _unix_socket_answers(socket_path):
         where = socket_path or env.get("WAYLAND_DISPLAY") or "wayland-0"
         return [f"No Wayland compositor answers at {where} (WAYLAND_DISPLAY/XDG_RUNTIME_DIR)."]
-    missing = _missing(platforms_dir, "wayland")
+    missing = missing_libraries(platforms_dir, "wayland")
     return [missing_libraries_text(missing, "Wayland")] if missing else []
 
 
@@ -161,7 +161,7 @@ def plugin_dir(env: Mapping[str, str]) -> Path | None:
     return None
 
 
-def _missing(platforms_dir: Path, name: str) -> list[str]:
+def missing_libraries(platforms_dir: Path, name: str) -> list[str]:
     """The shared libraries the ``name`` plugin needs and this system lacks ([] when it loads)."""
     plugin = platforms_dir / PLUGIN_FILES[name]
     import ctypes  # the app imports it anyway (ui.compat); loading the plugin is Qt's next step
@@ -173,7 +173,7 @@ def _missing(platforms_dir: Path, name: str) -> list[str]:
         first = _soname_in(str(exc))
     qt_lib = platforms_dir.parent.parent / "lib"
     try:
-        needed = _needed_closure(plugin, qt_lib)
+        needed = needed_system_libraries(plugin, qt_lib)
     except (OSError, ValueError, struct.error):
         needed = []
     missing = []
@@ -187,7 +187,7 @@ def _missing(platforms_dir: Path, name: str) -> list[str]:
     return list(dict.fromkeys(missing))
 
 
-def _needed_closure(plugin: Path, qt_lib: Path) -> list[str]:
+def needed_system_libraries(plugin: Path, qt_lib: Path) -> list[str]:
     """System libraries (not Qt's own, which the wheel carries) the plugin and its bundled
     platform library (``libQt6XcbQpa``/``libQt6WaylandClient``) need."""
     out: list[str] = []

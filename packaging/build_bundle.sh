@@ -37,6 +37,17 @@ else  # reuse: refresh mlmanager itself (its metadata is copied into the bundle)
 fi
 echo "   PyInstaller $("$VENV/bin/pyinstaller" --version), $("$VENV/bin/python" --version)"
 
+step "the X11 libraries Qt's xcb plugin needs (the bundle carries them)"
+# PyInstaller copies the plugin's libraries from this machine: they must be here to be bundled
+"$VENV/bin/python" - <<'EOF' || fail "install the libraries above on the build machine first"
+from mlmanager import display_check as dc
+
+missing = dc.missing_libraries(dc.plugin_dir({}), "xcb")
+if missing:
+    raise SystemExit(dc.missing_libraries_text(missing))
+print("   all present")
+EOF
+
 step "pyinstaller packaging/mlmanager.spec"
 start="$(now)"
 rm -rf "$OUT/mlmanager"
@@ -62,6 +73,24 @@ unwanted="$(find "$B" \( -name '*WebEngine*' -o -name '*Qt6Qml*' -o -name '*Qt6Q
 [[ -f "$DEMO/iris-classifier/MLmodel" && -f "$B/_internal/mlmanager/resources/icons/app.svg" ]] \
     || fail "resources missing from the bundle"
 [[ ! -e "$B/_internal/mlflow" ]] || fail "mlflow should not be bundled"
+
+# the xcb plugin's libraries travel with the app (libxcb, libX11 and libGL are the desktop's own)
+"$VENV/bin/python" - "$QT" "$B/_internal" <<'EOF' || fail "the bundle lacks libraries Qt's xcb plugin needs"
+import sys
+from pathlib import Path
+
+from mlmanager import display_check as dc
+
+qt, internal = Path(sys.argv[1]), Path(sys.argv[2])
+system = dc.needed_system_libraries(qt / "plugins" / "platforms" / "libqxcb.so", qt / "lib")
+carried = [s for s in system if s.startswith(("libxcb-", "libxkbcommon", "libX11-xcb"))
+           and not s.startswith("libxcb-dri")]
+bundled = {p.name for p in internal.rglob("*.so*")}
+absent = [s for s in carried if s not in bundled]
+if absent:
+    raise SystemExit(f"not bundled: {', '.join(absent)}")
+print(f"   bundled for the xcb plugin: {', '.join(carried)}")
+EOF
 
 mkdir -p "$TMP/run/home"
 cd "$TMP/run"
@@ -108,6 +137,26 @@ print(f"   {width}x{height}, {len(data) // 1024} KiB")
 EOF
 cp "$TMP/run/shot1.png" "$OUT/mlmanager-bundle-screenshot.png"
 echo "   start to rendered demo model: ${T_GUI} s (best of 3); saved $OUT/mlmanager-bundle-screenshot.png"
+
+step "no display: a message, not Qt's abort"
+set +e
+env -i PATH=/usr/bin:/bin HOME="$TMP/run/home" LANG=C.UTF-8 QT_QPA_PLATFORM=xcb DISPLAY=:987 \
+    "$EXE" --demo >"$TMP/nodisplay.txt" 2>&1
+rc=$?
+set -e
+[[ $rc -eq 2 ]] && grep -q "cannot open a window here" "$TMP/nodisplay.txt" \
+    || { cat "$TMP/nodisplay.txt"; fail "without a display the bundle exited $rc"; }
+echo "   exit 2: $(sed -n 2p "$TMP/nodisplay.txt")"
+if command -v Xvfb >/dev/null; then
+    mkfifo "$TMP/displayfd"
+    Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp 3>"$TMP/displayfd" 2>/dev/null &
+    XVFB_PID=$!
+    read -r NUMBER <"$TMP/displayfd"
+    env -i PATH=/usr/bin:/bin HOME="$TMP/run/home" LANG=C.UTF-8 QT_QPA_PLATFORM=xcb DISPLAY=":$NUMBER" \
+        "$EXE" --demo --screenshot "$TMP/run/xcb.png" || { kill "$XVFB_PID"; fail "the bundle on X11 (Xvfb)"; }
+    kill "$XVFB_PID"; wait "$XVFB_PID" 2>/dev/null || true
+    echo "   on X11 (Xvfb :$NUMBER, xcb): the demo rendered"
+fi
 
 step "bundled worker: fds, rlimits, no Qt"
 # start the worker exactly as WorkerClient does from a frozen app, read its hello, look at it
@@ -157,12 +206,13 @@ start="$(now)"
 run "$EXE" predict "$DEMO/iris-classifier" --input "$DEMO/iris-input.csv" --json >"$TMP/predict.json" \
     || { cat "$TMP/predict.json"; fail "predict exited non-zero"; }
 T_PREDICT="$(since "$start")"
-"$PY" - "$TMP/predict.json" <<'EOF' || fail "predict output"
-import json, sys
+"$PY" - "$TMP/predict.json" "$DEMO/iris-input.csv" <<'EOF' || fail "predict output"
+import csv, json, sys
 
 result = json.load(open(sys.argv[1]))
+rows = sum(1 for _ in csv.reader(open(sys.argv[2]))) - 1  # the demo input's rows (header aside)
 preds = result.get("predictions")
-assert isinstance(preds, list) and len(preds) == 20, result
+assert isinstance(preds, list) and len(preds) == rows, (rows, result)
 assert result["safety"]["classification"] == "SAFE-LISTED", result["safety"]
 print(f"   {len(preds)} predictions")
 EOF

@@ -60,7 +60,7 @@ def test_elf_needed_reads_what_the_dynamic_loader_reads() -> None:
 
 def test_every_library_the_xcb_plugin_needs_has_its_packages() -> None:
     qt_lib = PLATFORMS.parent.parent / "lib"
-    system = dc._needed_closure(PLATFORMS / "libqxcb.so", qt_lib)
+    system = dc.needed_system_libraries(PLATFORMS / "libqxcb.so", qt_lib)
     xcb = [s for s in system if s.startswith(("libxcb", "libX", "libxkb"))]
     assert "libxcb-cursor.so.0" in xcb and "libxcb-icccm.so.4" in xcb
     assert [s for s in xcb if s not in dc.PACKAGES] == []
@@ -75,7 +75,7 @@ def test_missing_libraries_are_named_with_their_packages() -> None:
 def test_a_plugin_whose_library_is_missing_is_caught_before_qt(tmp_path: Path) -> None:
     platforms = _plugin_needing(tmp_path, b"libxcb-zzzzz.so.4")
     env = {**NO_DISPLAY, "QT_QPA_PLATFORM_PLUGIN_PATH": str(platforms)}
-    assert "libxcb-zzzzz.so.4" in dc._missing(platforms, "xcb")
+    assert "libxcb-zzzzz.so.4" in dc.missing_libraries(platforms, "xcb")
     proc = _app(env, tmp_path)  # Qt itself would abort: the plugin cannot be loaded
     assert proc.returncode == 2, proc.stderr
     assert "needs system libraries that are missing: libxcb-zzzzz.so.4" in proc.stderr
@@ -112,7 +112,7 @@ def test_a_listening_wayland_socket_counts_as_a_compositor(tmp_path: Path) -> No
         server.listen(1)
         env = {"WAYLAND_DISPLAY": "wayland-1", "XDG_RUNTIME_DIR": str(tmp_path), "DISPLAY": ":987"}
         problems = dc._wayland_problems(env, PLATFORMS)
-    missing = dc._missing(PLATFORMS, "wayland")
+    missing = dc.missing_libraries(PLATFORMS, "wayland")
     assert problems == ([dc.missing_libraries_text(missing, "Wayland")] if missing else [])
 
 
