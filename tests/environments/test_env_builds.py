@@ -118,6 +118,18 @@ def test_a_pin_published_after_the_model_moves_the_date(tmp_path: Path) -> None:
     assert any("date moved to 2023-07-01" in n for n in res.notes)
 
 
+def test_a_loose_requirement_without_a_wheel_then_takes_the_nearest_later_one(
+        tmp_path: Path) -> None:
+    # prometheus-flask-exporter (an MLflow 1.x dependency) shipped only sources until late 2021
+    model = write_model(tmp_path / "m", created="2021-08-14 12:00:00", build_dependencies=(),
+                        requirements=["prometheus-flask-exporter", "six==1.16.0"])
+    res = preview(plan_build(read_spec(model), cache=EnvironmentCache(tmp_path / "cache")))
+    assert res.attempt.strategy == "dated" and res.exclude_newer == "2021-08-15T12:00:00Z"
+    assert res.later == {"prometheus-flask-exporter": "2021-11-13T12:00:00Z"}
+    assert "prometheus-flask-exporter==0.18.5" in res.packages  # not today's release
+    assert any("no wheel for this Python as of 2021-08-15" in n for n in res.notes)
+
+
 def test_no_wheel_for_the_models_python_tries_the_nearest_minor(tmp_path: Path) -> None:
     # scikit-learn 1.3.0 has no wheel for Python 3.12 (1.3.1 was the first)
     model = write_model(tmp_path / "m", python="3.12.1", created="2023-09-01 10:00:00",

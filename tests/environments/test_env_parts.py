@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mlmanager.core.environments.dating import moved_date, start_date
+from mlmanager.core.environments.dating import later_window, moved_date, start_date
 from mlmanager.core.environments.failures import classify
 from mlmanager.core.environments.filelock import FileLock, LockCancelled
 from mlmanager.core.environments.interpreter_choice import (
@@ -148,6 +148,13 @@ def test_resolution_date() -> None:
     assert start_date(created) == "2023-08-02T10:00:00Z"
     assert moved_date("2021-06-02T10:00:00Z", "2023-06-30T07:54:40.92Z") == "2023-07-01T07:54:40Z"
     assert moved_date("2024-01-01T00:00:00Z", "2023-06-30T07:54:40.92Z") is None
+    assert later_window("2021-08-15T12:00:00Z", None) == "2021-09-14T12:00:00Z"
+    assert later_window("2021-08-15T12:00:00Z", "2021-09-14T12:00:00Z") == "2021-11-13T12:00:00Z"
+    windows, current = [], None
+    while (current := later_window("2021-08-15T12:00:00Z", current)) is not None:
+        windows.append(current[:10])
+    assert windows == ["2021-09-14", "2021-11-13", "2022-02-11", "2022-08-15", "2023-08-15",
+                       "2025-08-14"]
 
 
 def test_file_lock_is_exclusive_and_a_waiter_can_be_cancelled(tmp_path: Path) -> None:

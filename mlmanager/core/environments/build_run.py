@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -37,6 +38,7 @@ class BuildRun:
         self.on_progress = on_progress
         self.cancelled = cancelled
         self.log_path = str(log_file.name) if log_file is not None else None
+        self.started = time.monotonic()
 
     def log(self, line: str) -> None:
         if self.log_file is not None:
@@ -47,7 +49,7 @@ class BuildRun:
 
     def progress(self, text: str) -> None:
         if self.log_file is not None:
-            self.log_file.write(f"== {text}\n")
+            self.log_file.write(f"== [{time.monotonic() - self.started:5.1f} s] {text}\n")
             self.log_file.flush()
         if self.on_progress is not None:
             self.on_progress(text)

@@ -106,19 +106,21 @@ def _install(run: BuildRun, res: Resolution, work: Path, model: str | None) -> E
                              "requirements were resolved as of today")
     constraints = write_lines(work / "constraints.txt", list(plan.spec.constraints)) \
         if plan.spec.constraints else None
-    if res.build_dependencies:
-        run.progress(f"installing {len(res.build_dependencies)} build dependencies")
+    # with a resolution (uv), exactly the resolved versions go in (--no-deps): what was shown
+    # before the build is what is installed, and the installer need not resolve again
+    options = [x for x in res.requirements if x.strip().startswith("-")]  # --extra-index-url...
+    steps = (("build dependencies", res.build_dependencies, res.build_packages, None),
+             ("packages", res.requirements, res.packages, constraints))
+    for what, lines, locked, limits in steps:
+        if not lines:
+            continue
+        run.progress(f"installing {len(locked or lines)} {what} ({attempt.recipe.label})")
         run.run(installer.install_argv(
-            python, write_lines(work / "build.txt", res.build_dependencies),
-            exclude_newer=res.exclude_newer, builds=attempt.builds, pip_dated=pip_dated),
-            attempt.interpreter.version)
-    if res.requirements:
-        count = len(res.packages) or len(res.requirements)
-        run.progress(f"installing {count} packages ({attempt.recipe.label})")
-        run.run(installer.install_argv(
-            python, write_lines(work / "requirements.txt", res.requirements),
-            exclude_newer=res.exclude_newer, builds=attempt.builds, constraints=constraints,
-            pip_dated=pip_dated, refresh=direct_references(res.requirements)),
+            python, write_lines(work / f"{what.split()[0]}.txt", options + locked if locked
+                                else lines),
+            exclude_newer=None if locked else res.exclude_newer, builds=attempt.builds,
+            constraints=None if locked else limits, pip_dated=pip_dated,
+            refresh=direct_references(lines), no_deps=bool(locked)),
             attempt.interpreter.version)
     if attempt.builds == "none":
         built = built_from_source(venv)
@@ -136,7 +138,8 @@ def _install(run: BuildRun, res: Resolution, work: Path, model: str | None) -> E
         name=final.name, path=final, recipe=attempt.recipe, interpreter=interp,
         packages=packages, size_bytes=tree_size(venv), created=stamp, last_used=stamp,
         models=[model] if model else [],
-        resolution={"exclude_newer": res.exclude_newer, "requirements": res.requirements,
+        resolution={"exclude_newer": res.exclude_newer, "later": res.later,
+                    "requirements": res.requirements,
                     "build_dependencies": res.build_dependencies},
         notes=list(plan.notes) + res.notes, installer=installer.version,
         log=run.log_path)

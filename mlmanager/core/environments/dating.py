@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 MARGIN = timedelta(days=1)
-MAX_MOVES = 5
+#: how far past the date a package without a wheel then may be looked for, step by step (the
+#: newest version with a wheel within the first window that has one: the nearest to that day)
+LATER_WINDOWS_DAYS = (30, 90, 180, 365, 730, 1460)
 
 
 def iso(dt: datetime) -> str:
@@ -50,3 +52,15 @@ def moved_date(current: str, published: str) -> str | None:
     if cur is not None and pub + MARGIN <= cur:
         return None
     return new
+
+
+def later_window(date: str, current: str | None) -> str | None:
+    """The next window end after ``current`` (None: the first), or None when none is left."""
+    start = parse_published(date)
+    if start is None:
+        return None
+    for days in LATER_WINDOWS_DAYS:
+        end = iso(start + timedelta(days=days))
+        if current is None or end > current:
+            return end
+    return None

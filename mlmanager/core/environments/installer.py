@@ -126,14 +126,17 @@ class Installer:
         return argv + [str(dest)]
 
     def resolve_argv(self, base_python: str, requirements: Path, *, exclude_newer: str | None,
-                     builds: str, constraints: Path | None = None,
-                     no_deps: bool = False) -> list[str]:
-        """``uv pip compile``: the exact package set an install would get, nothing installed."""
+                     builds: str, constraints: Path | None = None, no_deps: bool = False,
+                     later: dict[str, str] | None = None) -> list[str]:
+        """``uv pip compile``: the exact package set an install would get, nothing installed.
+        ``later``: packages allowed up to a later date than ``exclude_newer``."""
         argv = self._uv("pip", "compile", "--python", base_python, "--no-header",
                         "--no-annotate", "--quiet")
         argv += self._build_flags(builds, "uv")
         if exclude_newer:
             argv += ["--exclude-newer", exclude_newer]
+            for name, date in sorted((later or {}).items()):
+                argv += ["--exclude-newer-package", f"{name}={date}"]
         if constraints is not None:
             argv += ["--constraints", str(constraints)]
         if no_deps:
@@ -142,7 +145,8 @@ class Installer:
 
     def install_argv(self, env_python: Path, requirements: Path, *, exclude_newer: str | None,
                      builds: str, constraints: Path | None = None,
-                     pip_dated: bool = False, refresh: tuple[str, ...] = ()) -> list[str]:
+                     pip_dated: bool = False, refresh: tuple[str, ...] = (),
+                     no_deps: bool = False) -> list[str]:
         """``refresh``: packages whose cached builds uv must not reuse (with ``--exclude-newer``
         uv 0.13 installs a cached build of a folder/URL requirement despite ``--no-build``)."""
         if self.kind == "pip":
@@ -157,6 +161,8 @@ class Installer:
         argv += self._build_flags(builds, "uv")
         if builds == "none":
             argv += [f for name in refresh for f in ("--refresh-package", name)]
+        if no_deps:  # an exact resolution (uv pip compile's), installed as it is
+            argv.append("--no-deps")
         if exclude_newer:
             argv += ["--exclude-newer", exclude_newer]
         if constraints is not None:

@@ -1,8 +1,9 @@
 """The plan for a model's environment: the interpreter, and the strategies to try, in order.
 
 1. **dated** — the chosen interpreter, wheels only, resolved as of the day the model was saved
-   (the MLmodel's ``utc_time_created`` + 1 day; exact pins stay exact). Without a date this
-   step is "as written".
+   (the MLmodel's ``utc_time_created`` + 1 day; exact pins stay exact; a pin published later
+   moves the date past it; a loosely required package with no wheel then takes the nearest
+   later version that has one). Without a date this step is "as written".
 2. **other Python** — when no wheel set exists for that Python: the nearest other minors
    (older first), dated, wheels only. Not when the user gave the interpreter.
 3. **as written** — the chosen interpreter, wheels only, the requirements resolved as of today

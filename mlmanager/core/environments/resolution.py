@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from mlmanager.core.environments.build_run import AttemptFailed, BuildRun
-from mlmanager.core.environments.dating import MAX_MOVES, moved_date
+from mlmanager.core.environments.dating import later_window, moved_date
 from mlmanager.core.environments.failures import Failure
 from mlmanager.core.environments.plan import Attempt, BuildPlan
 from mlmanager.core.environments.recipe import exact_pin, requirement_name
 
+MAX_ROUNDS = 16  # resolutions per strategy (date moves and later windows together)
 SETUPTOOLS_WITH_PKG_RESOURCES = "setuptools<81"  # 81 dropped pkg_resources (old MLflow needs it)
 
 
@@ -29,6 +30,8 @@ class Resolution:
     packages: list[str] = field(default_factory=list)  # name==version (uv only)
     build_packages: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: loosely required packages with no wheel as of the date, allowed up to a later date
+    later: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"strategy": self.attempt.strategy, "label": self.attempt.label,
@@ -37,7 +40,7 @@ class Resolution:
                 "environment": self.attempt.recipe.name, "exclude_newer": self.exclude_newer,
                 "requirements": self.requirements, "build_dependencies": self.build_dependencies,
                 "packages": self.packages, "build_packages": self.build_packages,
-                "notes": self.notes}
+                "later": self.later, "notes": self.notes}
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:
@@ -103,27 +106,48 @@ def resolve(run: BuildRun, attempt: Attempt, work: Path) -> Resolution:
         return res
     constraints = write_lines(work / "constraints.txt", list(plan.spec.constraints)) \
         if plan.spec.constraints else None
-    for _ in range(MAX_MOVES + 1):
+    pinned = {requirement_name(x) for x in lines + build if exact_pin(x) is not None}
+    for _ in range(MAX_ROUNDS):
         try:
             res.build_packages = _pins(run.run(run.installer.resolve_argv(
                 attempt.interpreter.executable, write_lines(work / "build.in", build),
-                exclude_newer=res.exclude_newer, builds=attempt.builds),
+                exclude_newer=res.exclude_newer, builds=attempt.builds, later=res.later),
                 attempt.interpreter.version)) if build else []
             res.packages = _pins(run.run(run.installer.resolve_argv(
                 attempt.interpreter.executable, write_lines(work / "requirements.in", lines),
-                exclude_newer=res.exclude_newer, builds=attempt.builds, constraints=constraints),
-                attempt.interpreter.version))
+                exclude_newer=res.exclude_newer, builds=attempt.builds, constraints=constraints,
+                later=res.later), attempt.interpreter.version))
             return res
         except AttemptFailed as exc:
-            failure = exc.failure
-            new = (moved_date(res.exclude_newer, failure.published)
-                   if failure.kind == "published-after" and res.exclude_newer and failure.published
-                   else None)
-            if new is None:
+            if not _adjust(run, res, exc.failure, pinned):
                 raise
-            res.notes.append(f"date moved to {new[:10]}: {failure.requirement} was published "
-                             f"after the model was saved")
-            run.progress(f"{failure.requirement} is newer than the model: resolving as of "
-                             f"{new[:10]}")
-            res.exclude_newer = new
     raise AttemptFailed(Failure("conflict", "the resolution date kept moving; giving up"))
+
+
+def _adjust(run: BuildRun, res: Resolution, failure: Failure, pinned: set[str | None]) -> bool:
+    """Whether a dated resolution can go on after ``failure``, with a later date (a pin
+    published after the model) or a later window for one loosely required package that had no
+    wheel then (a pure-Python package that shipped only sources in those years, say)."""
+    if not res.exclude_newer:
+        return False
+    if failure.kind == "published-after" and failure.published:
+        new = moved_date(res.exclude_newer, failure.published)
+        if new is None:
+            return False
+        res.notes.append(f"date moved to {new[:10]}: {failure.requirement} was published "
+                         f"after the model was saved")
+        run.progress(f"{failure.requirement} is newer than the model: resolving as of {new[:10]}")
+        res.exclude_newer = new
+        return True
+    name = requirement_name(failure.requirement or "")
+    if failure.kind != "no-wheel" or not name or name in pinned:
+        return False  # an exact pin without a wheel: another Python may have one
+    window = later_window(res.exclude_newer, res.later.get(name))
+    if window is None:
+        return False
+    res.later[name] = window
+    res.notes = [n for n in res.notes if not n.startswith(f"{name}: ")]
+    res.notes.append(f"{name}: no wheel for this Python as of {res.exclude_newer[:10]}; the "
+                     f"newest with a wheel by {window[:10]} is used")
+    run.progress(f"{name} had no wheel then: looking up to {window[:10]}")
+    return True
