@@ -3,7 +3,9 @@
 
 Listing pages through ``registered-models/search`` (a small first page, so the first names show
 fast, then pages of 1,000) and fetches each page's versions with ``model-versions/search``
-``name IN (...)`` in URL-sized chunks. The aliases of a version come from its registered model
+``name IN (...)`` in URL-sized chunks. MLflow 2.x servers refuse ``name IN`` (only ``run_id``
+takes a list there): for them a page of a few models asks ``name = '...'`` per model, a bigger
+page reads every version of the server once per listing (what a 2.x client does). The aliases of a version come from its registered model
 (``model-versions/search`` leaves them out). Downloads go through the artifact proxy into the
 :class:`~mlmanager.core.remote.download.DownloadCache`.
 """
@@ -26,13 +28,14 @@ from mlmanager.core.library.registry.source import Cancel, Progress
 from mlmanager.core.remote.artifacts import ArtifactProxy
 from mlmanager.core.remote.auth import ServerAuth
 from mlmanager.core.remote.download import DownloadCache
-from mlmanager.core.remote.http import HttpTransport
+from mlmanager.core.remote.http import HttpTransport, ServerError
 from mlmanager.core.remote.register import register_model_folder
 from mlmanager.core.remote.rest import REGISTERED_MODELS_PAGE_MAX, MlflowRestClient
 
 FIRST_PAGE = 50  # enough rows to fill the library view at its first paint
 MAX_FILTER_CHARS = 4000  # names per model-versions/search request, by the length of the filter
 VERSIONS_PAGE = 10_000
+PER_NAME_MAX = 10  # without `name IN`: up to this many models, one `name = ...` search each
 
 
 def _tags(items: list[dict] | None) -> dict[str, str]:
@@ -138,6 +141,7 @@ class ServerRegistry:
         self.proxy = ArtifactProxy(self.rest)
         self.cache = cache if cache is not None else DownloadCache()
         self.first_page = first_page
+        self._name_in: bool | None = None  # does model-versions/search take `name IN (...)`?
 
     @property
     def location(self) -> str:
@@ -153,18 +157,39 @@ class ServerRegistry:
     ) -> Iterator[list[RegisteredModel]]:
         size = self.first_page
         token = None
+        every: dict[str, list[ModelVersion]] = {}  # all versions, when read whole (2.x)
         while True:
             docs, token = self.rest.search_registered_models(
                 filter_string, max_results=size, page_token=token, cancel=cancel)
-            versions = self._versions_of([d["name"] for d in docs], cancel)
+            versions = self._versions_of([d["name"] for d in docs], cancel, every)
             yield [model_from_json(d).with_versions(versions.get(d["name"], ())) for d in docs]
             if not token:
                 return
             size = REGISTERED_MODELS_PAGE_MAX
 
-    def _versions_of(self, names: list[str], cancel: Cancel | None) -> dict[str, list[ModelVersion]]:
+    def _versions_of(self, names: list[str], cancel: Cancel | None,
+                     every: dict[str, list[ModelVersion]] | None = None,
+                     ) -> dict[str, list[ModelVersion]]:
+        """The versions of ``names`` (``every``: a listing's memo of all the server's versions,
+        filled on first need when the server cannot search ``name IN``)."""
+        if len(names) > 1 and self._name_in is not False:
+            try:
+                return self._search_versions(list(name_chunks(names)), cancel)
+            except ServerError as exc:
+                if exc.status != 400 or exc.error_code != "INVALID_PARAMETER_VALUE":
+                    raise
+                self._name_in = False  # MLflow 2.x: only run_id takes a list
+        if len(names) <= PER_NAME_MAX or every is None:
+            return self._search_versions([f"name = {_quote(n)}" for n in names], cancel)
+        if not every:
+            every.update(self._search_versions([None], cancel))
+            every.setdefault("", [])  # read once, even when the server has no versions
+        return {n: every[n] for n in names if n in every}
+
+    def _search_versions(self, filters: list[str | None],
+                         cancel: Cancel | None) -> dict[str, list[ModelVersion]]:
         out: dict[str, list[ModelVersion]] = {}
-        for filter_string in name_chunks(names):
+        for filter_string in filters:
             for page in self.rest.paged(self.rest.search_model_versions, filter_string,
                                         max_results=VERSIONS_PAGE, cancel=cancel):
                 for doc in page:
