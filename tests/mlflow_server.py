@@ -3,11 +3,17 @@
 SQLite backend and ``--artifacts-destination`` in a folder of the caller's, ``--serve-artifacts``;
 ``/health`` is polled until it answers (start-up takes several seconds, more on a busy machine);
 :meth:`MlflowServer.stop` ends the whole process group (uvicorn workers included), also when
-start-up failed. ``python`` selects the interpreter (another venv for an MLflow 2.x server).
+start-up failed. ``python`` selects the interpreter: :func:`mlflow2_python` gives an MLflow 2.x
+server's, from an environment the model factory's helper builds with uv and caches
+(``support.author_env.ensure_env``: content-addressed, built once, atomic, file-locked).
+Prebuild it (CI does, beside the model factory's step) with::
+
+    PYTHONPATH=tests python -m mlflow_server --build-envs
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import signal
@@ -20,7 +26,23 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from support.author_env import ensure_env
+from support.model_recipes import EnvSpec
+
 START_TIMEOUT = 240.0
+
+# The last MLflow 2 line, resolved as of a day in its era (scikit-learn 1.7, pandas 2.3): the
+# server, and the same environment's MlflowClient and pyfunc as the oracle of the 2.x tests.
+MLFLOW2_ENV = EnvSpec("mlflow2-server", "3.11", ("mlflow==2.22.2",), "2025-10-01")
+
+
+def mlflow2_python() -> Path:
+    """The MLflow 2.x environment's interpreter, built with uv on first use (then cached).
+
+    Raises ``support.author_env.RecipeBuildError`` (naming the step and uv's output) when it
+    cannot be built.
+    """
+    return ensure_env(MLFLOW2_ENV).python
 
 # Kills the server's process group once the test process is gone: a test run killed from
 # outside (a timeout, Ctrl-C twice) never runs its fixtures' teardown, and an orphaned server
@@ -153,3 +175,21 @@ class MlflowServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mlflow_server",
+                                     description="Build the environments of the test servers.")
+    parser.add_argument("--build-envs", action="store_true",
+                        help="build (or find in the cache) the MLflow 2.x server's environment")
+    args = parser.parse_args(argv)
+    if not args.build_envs:
+        parser.error("nothing to do: pass --build-envs")
+    started = time.monotonic()
+    python = mlflow2_python()
+    print(f"{MLFLOW2_ENV.name}: {python} ({time.monotonic() - started:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

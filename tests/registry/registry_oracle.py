@@ -1,4 +1,8 @@
-"""What MlflowClient sees (the oracle of the registry tests), in mlmanager's ``--json`` shape."""
+"""What MlflowClient sees (the oracle of the registry tests), in mlmanager's ``--json`` shape.
+
+Runs under the test venv's MLflow 3 and, as a script's import, under the MLflow 2.x server's
+own environment (``mlflow2_client.py``): keep it to what both generations offer.
+"""
 
 from __future__ import annotations
 
@@ -68,8 +72,9 @@ def mlflowclient_view(tracking_uri: str, filter_string: str | None = None,
 
 
 def log_sklearn_model(name: str = "model", extra_bytes: int = 0, extra_dir: bool = False):
-    """Log a small LinearRegression (3.x logged model) into the current tracking URI; returns
-    the ModelInfo. ``extra_bytes``: an extra random artifact of that size (``data/blob.bin``)."""
+    """Log a small LinearRegression into the current tracking URI (a logged model on MLflow 3,
+    run artifacts under ``name/`` on MLflow 2); returns the ModelInfo. ``extra_bytes``: an
+    extra random artifact of that size (``code/data/blob.bin``)."""
     import tempfile
     from pathlib import Path
 
@@ -91,6 +96,8 @@ def log_sklearn_model(name: str = "model", extra_bytes: int = 0, extra_dir: bool
             (folder / "data" / "nested").mkdir()
             (folder / "data" / "nested" / "note.txt").write_text("nested file\n")
             extra = [str(folder / "data")]
+        where = {"name": name} if int(mlflow.__version__.split(".")[0]) >= 3 else \
+            {"artifact_path": name}
         return mlflow.sklearn.log_model(
-            est, name=name, input_example=x[:2], serialization_format="cloudpickle",
+            est, **where, input_example=x[:2], serialization_format="cloudpickle",
             pip_requirements=["scikit-learn"], code_paths=extra)
