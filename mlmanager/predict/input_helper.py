@@ -1,5 +1,9 @@
 """Parent side of the input helper process (``input_helper_child``): blocking calls, no Qt.
 
+Started like every helper (``mlmanager.core.child_process``): its own process group, a scrubbed
+environment with a private home and temp folder, stdin/stdout as the JSON-lines channel and
+stderr in a capped log.
+
 Drive it from a background task; ``cancel()`` may be called from any thread and kills the
 child (the next call starts a fresh one). One call at a time.
 """
@@ -12,16 +16,14 @@ import json
 import os
 import queue
 import shutil
-import subprocess
 import sys
-import tempfile
 import threading
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import mlmanager
+from mlmanager.core.child_process import EOF, ChildProcess, ChildStartError, Session, read_lines
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.inputs.problems import Problem
 from mlmanager.core.inputs.validation import ValidationResult
@@ -31,7 +33,6 @@ from mlmanager.worker.frames import decode_value, encode_value, read_frames
 START_TIMEOUT = 120.0
 DEFAULT_TIMEOUT = 600.0
 _LOG_LIMIT = 64 << 10
-_EOF = object()
 
 _BOOTSTRAP = (
     "import sys\n"
@@ -142,15 +143,12 @@ class InputHelper:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._child: ChildProcess | None = None
         self._events: queue.Queue[Any] | None = None
-        self._log = bytearray()
         self._cancelled = False
         self._closed = False
-        self._session = Path(tempfile.mkdtemp(prefix="mlmanager-input-helper-"))
-        self._holder: list[subprocess.Popen[bytes] | None] = [None]
-        # the helper must not outlive its owner, even when close() is never called
-        self._finalizer = weakref.finalize(self, _cleanup, self._holder, self._session)
+        # a private home/tmp/working folder, deleted with the helper (even without close())
+        self._session = Session("mlmanager-input-helper-")
 
     # ------------------------------------------------------------------ public API
     def start(self) -> None:
@@ -212,39 +210,37 @@ class InputHelper:
 
     def drop(self, input_id: int) -> None:
         with self._lock:
-            if self._proc is not None and self._proc.poll() is None:
+            if self._child is not None and self._child.alive:
                 with contextlib.suppress(InputHelperError):
                     self._call("drop", {"input": input_id}, 30)
 
     def cancel(self) -> None:
         """Kill the helper now (any thread); the running call raises InputHelperCancelled."""
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
+        child = self._child
+        if child is not None and child.alive:
             self._cancelled = True
-            with contextlib.suppress(OSError):
-                proc.kill()
+            child.kill()
 
     @property
     def pid(self) -> int | None:
-        proc = self._proc
-        return proc.pid if proc is not None and proc.poll() is None else None
+        child = self._child
+        return child.pid if child is not None and child.alive else None
 
     def close(self) -> None:
         self._closed = True
-        proc, self._proc = self._proc, None
-        if proc is not None:
+        child, self._child = self._child, None
+        if child is not None:
             with contextlib.suppress(Exception):
-                if proc.stdin is not None:
-                    proc.stdin.write(b'{"op": "shutdown"}\n')
-                    proc.stdin.flush()
-            with contextlib.suppress(Exception):
-                proc.wait(timeout=2)
-        self._finalizer()
+                if child.commands is not None:
+                    child.commands.write(b'{"op": "shutdown"}\n')
+                    child.commands.flush()
+            child.wait(timeout=2)  # kills the group if it does not go by itself
+            child.close()
+        self._session.remove()
 
     # ------------------------------------------------------------------ plumbing
     def _out_dir(self) -> Path:
-        out = self._session / f"out-{next(self._ids)}"
-        return out
+        return self._session.root / f"out-{next(self._ids)}"
 
     def _open(self, source: dict[str, Any], check: CheckArgs | None = None) -> OpenedInput:
         checked = None
@@ -276,49 +272,40 @@ class InputHelper:
             checked=checked,
         )
 
-    def _ensure(self) -> subprocess.Popen[bytes]:
+    def _ensure(self) -> ChildProcess:
         if self._closed:
             raise InputHelperError("the input helper is closed")
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            return proc
+        child = self._child
+        if child is not None and child.alive and not child.killed:
+            return child
+        if child is not None:  # died, or cancelled between calls: start a fresh one
+            child.close()
         pkg_parent = str(Path(mlmanager.__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            env.setdefault(name, "1")
-        argv = _frozen_argv(self.python) or [self.python, "-I", "-c", _BOOTSTRAP, pkg_parent]
+        argv = child_argv(INPUT_HELPER, self.python) or [self.python, "-I", "-c", _BOOTSTRAP, pkg_parent]
         try:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                env=env, cwd=str(self._session), close_fds=True,
-                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
-            )
-        except OSError as exc:
+            child = ChildProcess(argv, cwd=self._session.root, env=self._session.env(),
+                                 channel="stdio", log_limit=_LOG_LIMIT, name="input helper")
+        except ChildStartError as exc:
             raise InputHelperError(f"cannot start the input helper with {self.python}: {exc}") from None
+        assert child.replies is not None
         events: queue.Queue[Any] = queue.Queue()
+        read_lines(child.replies, events, json.loads, name="input-helper")
         self._events = events
-        self._log = bytearray()
-        threading.Thread(target=_read_lines, args=(proc.stdout, events), daemon=True,
-                         name="mlmanager-input-helper-out").start()
-        threading.Thread(target=_read_log, args=(proc.stderr, self._log), daemon=True,
-                         name="mlmanager-input-helper-log").start()
-        self._proc = proc
-        self._holder[0] = proc
+        self._child = child
         self._cancelled = False
-        return proc
+        return child
 
     def _call(self, op: str, args: dict[str, Any], timeout: float) -> dict[str, Any]:
-        proc = self._ensure()
+        child = self._ensure()
         events = self._events
-        assert events is not None and proc.stdin is not None
+        assert events is not None and child.commands is not None
         rid = next(self._ids)
         line = json.dumps({"id": rid, "op": op, "args": args}, allow_nan=False).encode("utf-8") + b"\n"
         try:
-            proc.stdin.write(line)
-            proc.stdin.flush()
+            child.commands.write(line)
+            child.commands.flush()
         except (BrokenPipeError, OSError, ValueError):
-            raise self._death(proc) from None
+            raise self._death(child) from None
         while True:
             try:
                 msg = events.get(timeout=timeout)
@@ -326,9 +313,9 @@ class InputHelper:
                 self.cancel()
                 self._cancelled = False
                 raise InputHelperError(f"reading the input took longer than {timeout:g} s; stopped",
-                                kind="timeout") from None
-            if msg is _EOF:
-                raise self._death(proc)
+                                       kind="timeout") from None
+            if msg is EOF:
+                raise self._death(child)
             if not isinstance(msg, dict) or msg.get("id") != rid:
                 continue
             if msg.get("ok"):
@@ -343,55 +330,14 @@ class InputHelper:
                 details=str(err.get("details") or ""), expected=bool(err.get("expected", True)),
             )
 
-    def _death(self, proc: subprocess.Popen[bytes]) -> InputHelperError:
-        with contextlib.suppress(Exception):
-            proc.wait(timeout=5)
-        tail = bytes(self._log[-4000:]).decode("utf-8", "replace")
-        if self._proc is proc:
-            self._proc = None
+    def _death(self, child: ChildProcess) -> InputHelperError:
+        rc = child.wait(timeout=5)
+        tail = child.log_tail(4000)
+        if self._child is child:
+            self._child = None
+        child.close()
         if self._cancelled:
             self._cancelled = False
             return InputHelperCancelled("cancelled", kind="cancelled")
-        return InputHelperError(f"the input helper stopped unexpectedly (exit code {proc.returncode})",
-                         kind="crashed", details=tail, expected=False)
-
-
-def _frozen_argv(python: str) -> list[str] | None:
-    """In a frozen app (PyInstaller) the helper is the app started with a hidden flag."""
-    return child_argv(INPUT_HELPER, python)
-
-
-def _cleanup(holder: list[subprocess.Popen[bytes] | None], session: Path) -> None:
-    proc = holder[0]
-    if proc is not None and proc.poll() is None:
-        with contextlib.suppress(OSError):
-            proc.kill()
-        with contextlib.suppress(Exception):
-            proc.wait(timeout=5)
-    shutil.rmtree(session, ignore_errors=True)
-
-
-def _read_lines(stream: Any, events: queue.Queue[Any]) -> None:
-    try:
-        for raw in iter(stream.readline, b""):
-            try:
-                events.put(json.loads(raw))
-            except ValueError:
-                continue
-    except (OSError, ValueError):
-        pass
-    finally:
-        events.put(_EOF)
-
-
-def _read_log(stream: Any, log: bytearray) -> None:
-    try:
-        while True:
-            chunk = stream.read1(1 << 14) if hasattr(stream, "read1") else stream.read(1 << 14)
-            if not chunk:
-                break
-            log += chunk
-            if len(log) > _LOG_LIMIT:
-                del log[: len(log) - _LOG_LIMIT]
-    except (OSError, ValueError):
-        pass
+        return InputHelperError(f"the input helper stopped unexpectedly (exit code {rc})",
+                                kind="crashed", details=tail, expected=False)
