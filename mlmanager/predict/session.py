@@ -63,12 +63,23 @@ def app_runtime() -> Runtime:
 def python_runtime(python: str | os.PathLike[str]) -> Runtime:
     """An interpreter the user picked (this app's own one reads as such)."""
     path = os.fspath(python)
-    try:
-        if os.path.samefile(path, sys.executable):
-            return app_runtime()
-    except OSError:
-        pass  # missing: the worker client says so when it starts
+    if is_app_python(path):
+        return app_runtime()
     return Runtime(PYTHON, path, f"the interpreter {path}")
+
+
+def is_app_python(path: str) -> bool:
+    """Whether ``path`` starts this app's own Python *environment*.
+
+    A virtual environment's ``bin/python`` is a symlink to its base interpreter, so another venv
+    of the same base is the same file as ours but not the same environment (its packages are found
+    from the folder the link is in): compare the folders too."""
+    try:
+        return (os.path.samefile(path, sys.executable)
+                and os.path.samefile(os.path.dirname(os.path.abspath(path)),
+                                     os.path.dirname(os.path.abspath(sys.executable))))
+    except OSError:
+        return False  # missing: the worker client says so when it starts
 
 
 def runtime_for(choice: str | None, model_dir: str | os.PathLike[str] | None = None, *,

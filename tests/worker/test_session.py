@@ -73,6 +73,17 @@ def test_a_session_in_another_interpreter(tmp_path: Path, models_dir: Path) -> N
     assert result.predictions.shape == (len(frame),)
 
 
+def test_another_venv_of_the_apps_own_interpreter_is_not_the_app(tmp_path: Path) -> None:
+    """Its bin/python links to the same base interpreter as ours, but its packages differ."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    other = venv / "bin" / "python"
+    assert other.resolve() == Path(sys.executable).resolve()  # the same file...
+    runtime = runtime_for(str(other))
+    assert runtime.kind == PYTHON and runtime.python == str(other)  # ...not the same environment
+    assert runtime_for(sys.executable).kind == APP
+
+
 def test_the_cli_predicts_with_env_path_and_says_what_ran_it(capsys, models_dir: Path) -> None:
     python = ie.env_python(ie.RECIPES["py312"])
     model = models_dir / "housing_rf_regressor"
