@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.interpreters import require_interpreter
 
-PYENV = Path("/root/.pyenv/versions")
 CACHE = Path(os.environ.get("MLMANAGER_TEST_ENVS") or Path.home() / ".cache" / "mlmanager-tests" / "envs")
 
 
@@ -49,12 +49,6 @@ RECIPES = {
 }
 
 
-def interpreter(minor: str) -> Path | None:
-    """The pyenv interpreter of ``minor`` (e.g. "3.8"), if this machine has one."""
-    found = sorted(PYENV.glob(f"{minor}.*/bin/python"))
-    return found[-1] if found else None
-
-
 def uv_binary() -> str | None:
     beside = Path(sys.executable).parent / "uv"
     return str(beside) if beside.exists() else shutil.which("uv")
@@ -72,11 +66,12 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def env_python(recipe: Recipe) -> Path:
-    """The environment's interpreter, building the environment first if needed (or skip)."""
-    base = interpreter(recipe.python)
+    """The environment's interpreter, building the environment first if needed (a missing
+    interpreter skips the test on a developer's machine and fails it on CI)."""
+    base = require_interpreter(recipe.python)
     uv = uv_binary()
-    if base is None or uv is None:
-        pytest.skip(f"needs Python {recipe.python} under {PYENV} and uv to build {recipe.name}")
+    if uv is None:
+        pytest.fail("uv is not installed: pip install uv (it is in the [test] extra)")
     target = CACHE / f"{recipe.name}-{recipe.key}"
     python = target / "bin" / "python"
     if python.exists():

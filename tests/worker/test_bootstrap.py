@@ -15,10 +15,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support.interpreters import TEST_PYTHONS, require_interpreter
 
 from mlmanager.predict import worker_bootstrap as wb
 
-PYENV = Path("/root/.pyenv/versions")
 #: third-party packages the worker may import inside functions (never at import time)
 LAZY_THIRD_PARTY = {
     "numpy", "pandas", "scipy", "sklearn", "skops", "picklescan", "cloudpickle", "joblib",
@@ -37,12 +37,6 @@ NEWER_THAN_37 = {
 }
 NEWER_KEYWORDS = {"strict": "zip(strict=) (3.10)", "slots": "dataclass(slots=) (3.10)",
                   "kw_only": "dataclass(kw_only=) (3.10)"}
-
-
-def _interpreters() -> list[Path]:
-    found = sorted(PYENV.glob("3.*/bin/python"), key=lambda p: tuple(
-        int(x) for x in p.parent.parent.name.split(".")[:2]))
-    return [p for p in found if tuple(int(x) for x in p.parent.parent.name.split(".")[:2]) >= (3, 7)]
 
 
 def _modules(files: list[str]) -> list[str]:
@@ -143,8 +137,9 @@ def zip_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return wb.worker_zip(tmp_path_factory.mktemp("cache"))
 
 
-@pytest.mark.parametrize("python", _interpreters(), ids=lambda p: p.parent.parent.name)
-def test_every_shipped_module_imports_under_each_interpreter(python: Path, zip_path: Path) -> None:
+@pytest.mark.parametrize("minor", TEST_PYTHONS)
+def test_every_shipped_module_imports_under_each_interpreter(minor: str, zip_path: Path) -> None:
+    python = require_interpreter(minor)
     names = _modules(wb.child_files())
     code = (
         "import sys, importlib\n"

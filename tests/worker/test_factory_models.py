@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.model_recipes import RECIPES  # noqa: E402 - tests/ is on the path (conftest)
+from support.build_cache import cache_root  # tests/ is on the path (conftest)
+from support.model_recipes import RECIPES
 
 from mlmanager.cli import main as cli_main
 
@@ -54,7 +55,7 @@ def test_one_command_builds_its_environment_and_one_predicts_there(
         built_model, name: str, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     """`env build --load` (dated, wheels only), then `predict --env model`: MLflow's predictions."""
     # a persistent cache: later runs (and CI on the same machine) reuse the built environment
-    monkeypatch.setenv("MLMANAGER_ENV_CACHE", str(Path.home() / ".cache" / "mlmanager-tests" / "model-envs"))
+    monkeypatch.setenv("MLMANAGER_ENV_CACHE", str(cache_root() / "model-envs"))
     model = built_model(name)
     folder = model.copy_model(tmp_path / "model")
     code = cli_main(["env", "build", str(folder), "--yes", "--load", "--trust", "--quiet", "--json"])

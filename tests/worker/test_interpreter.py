@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import worker_builders as wb
+from support.author_env import RecipeBuildError, find_interpreter
+from support.interpreters import on_ci
 
 from mlmanager.core.safety import KNOWN_DANGEROUS, SAFE_LISTED, UNTRUSTED_IMPORTS
 from mlmanager.predict.worker_client import WorkerClient
@@ -15,7 +18,12 @@ from mlmanager.worker.errors import MissingDependencyError, WorkerStartError
 
 
 def _bare_python() -> str:
-    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
+    """A Python >= 3.10 without numpy: the system's, else a pyenv one (CI provides those)."""
+    candidates = ["/usr/bin/python3", "/usr/local/bin/python3"]
+    for minor in ("3.13", "3.12", "3.10"):
+        with contextlib.suppress(RecipeBuildError):
+            candidates.append(str(find_interpreter(minor)))
+    for candidate in candidates:
         path = shutil.which(candidate)
         if not path:
             continue
@@ -24,6 +32,8 @@ def _bare_python() -> str:
                                capture_output=True)
         if probe.returncode == 0:
             return path
+    if on_ci():
+        pytest.fail("no Python >= 3.10 without numpy on this machine (.ci/run provides pyenv's)")
     pytest.skip("no Python >= 3.10 without numpy on this machine")
 
 
