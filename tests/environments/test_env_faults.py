@@ -245,3 +245,27 @@ def test_a_full_disk_during_the_install(tiny_disk: Path, sklearn_model: Path) ->
     assert err.value.kind == "disk-full", str(err.value)
     assert cache.environments() == []
     assert [p for p in cache.root.iterdir() if p.name.startswith(".tmp-")] == []
+
+
+def test_an_unreachable_package_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index the user configured for uv does not answer (nothing listens on port 9)."""
+    monkeypatch.setenv("UV_DEFAULT_INDEX", "http://127.0.0.1:9/simple")
+    monkeypatch.delenv("UV_INDEX_URL", raising=False)
+    model = _six_model(tmp_path)
+    plan = _plan(model, tmp_path / "cache", uv_cache_dir=str(tmp_path / "empty-uv-cache"))
+    with pytest.raises(EnvironmentBuildError) as err:
+        build(plan, consent=True)
+    exc = err.value
+    assert exc.kind == "network" and len(exc.tried) == 1  # no other strategy can reach it either
+    assert "the package index could not be reached" in str(exc)
+    assert "(http://127.0.0.1:9/simple/six/: Connection refused" in str(exc) and "--offline" in str(exc)
+    _no_leftovers(plan.cache)
+    # the command line: the same words, an exit code, no traceback, nothing left
+    cli = subprocess.run(
+        [sys.executable, "-m", "mlmanager", "env", "build", str(model), "--yes", "--quiet",
+         "--cache", str(tmp_path / "cache-2")],
+        capture_output=True, text=True, timeout=WAIT, stdin=subprocess.DEVNULL,
+        env={**os.environ, "UV_CACHE_DIR": str(tmp_path / "empty-uv-cache")})
+    assert cli.returncode != 0
+    assert "the package index could not be reached" in cli.stderr and "Traceback" not in cli.stderr
+    _no_leftovers(EnvironmentCache(tmp_path / "cache-2"))

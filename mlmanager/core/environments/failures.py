@@ -96,6 +96,20 @@ def _first_cause(text: str) -> str:
     return lines[-1] if lines else "the installer failed without saying why"
 
 
+_FETCH_URL = re.compile(r"Failed to fetch:? `?(\S+?)`?(?:\s|$)")
+
+
+def _network_cause(text: str) -> str:
+    """Which address failed and the innermost reason uv gives ("Connection refused (os error
+    111)"), else its first line of cause."""
+    url = _FETCH_URL.search(text)
+    causes = [line.strip()[len("cause:"):].strip() for line in text.splitlines()
+              if line.strip().startswith("cause:")]
+    if url and causes:
+        return f"{url.group(1)}: {causes[-1]}"
+    return _first_cause(text)
+
+
 def classify(text: str, python: str | None = None) -> Failure:
     """Read an installer's output (uv's, or pip's) for the reason it failed."""
     lines_text = text
@@ -137,7 +151,7 @@ def classify(text: str, python: str | None = None) -> Failure:
     if m:
         return Failure("build-failed", f"building {m.group(1)} from source failed", m.group(1))
     if any(s in low for s in _NETWORK):
-        return Failure("network", f"the package index could not be reached ({_first_cause(lines_text)})",
+        return Failure("network", f"the package index could not be reached ({_network_cause(lines_text)})",
                        hint="check the network, or build with --offline from uv's cache")
     if "no solution found" in low or "unsatisfiable" in low or "conflict" in low:
         return Failure("conflict", f"the requirements conflict: {_first_cause(lines_text)}")
