@@ -21,7 +21,7 @@ def write_model(
     python_env: bool = True,
     conda: bool = True,
     sklearn_version: str = "1.3.0",
-    mlflow_version: str = "2.5.0",
+    mlflow_version: str | None = "2.5.0",
 ) -> Path:
     """A model folder with the environment files MLflow 2.x writes (no model binary: building
     an environment reads only these)."""
@@ -39,8 +39,10 @@ def write_model(
     if python:
         lines.append(f"    python_version: {python}")
     lines += ["  sklearn:", "    pickled_model: model.pkl", "    serialization_format: cloudpickle",
-              f"    sklearn_version: {sklearn_version}", f"mlflow_version: {mlflow_version}",
+              f"    sklearn_version: {sklearn_version}",
               "model_uuid: 0123456789abcdef0123456789abcdef"]
+    if mlflow_version:  # MLflow < 1.20 did not record it
+        lines.append(f"mlflow_version: {mlflow_version}")
     if created:
         lines.append(f"utc_time_created: '{created}'")
     (folder / "MLmodel").write_text("\n".join(lines) + "\n")

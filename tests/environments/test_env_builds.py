@@ -99,13 +99,22 @@ def test_first_build_needs_consent_and_preview_shows_exact_packages(tmp_path: Pa
     assert res.packages == ["six==1.16.0"] and res.exclude_newer == "2023-08-02T10:00:00Z"
 
 
+def test_bare_mlflow_is_pinned_to_the_version_that_saved_the_model(tmp_path: Path) -> None:
+    # MLflow 1.30.1 wrote a bare `mlflow` line; 2.2.2 was the newest on the model's day
+    model = write_model(tmp_path / "m", requirements=["mlflow", "six==1.16.0"], build_dependencies=(),
+                        python="3.8.18", mlflow_version="1.30.1", created="2023-04-14 12:00:00")
+    res = preview(plan_build(read_spec(model), cache=EnvironmentCache(tmp_path / "cache")))
+    assert "mlflow==1.30.1" in res.requirements and "mlflow==1.30.1" in res.packages
+    assert any("pinned to mlflow==1.30.1, the MLflow that saved the model" in n for n in res.notes)
+
+
 def test_bare_mlflow_is_pinned_to_its_release_of_the_day(tmp_path: Path) -> None:
-    model = write_model(tmp_path / "m", requirements=["mlflow", "numpy"])
+    model = write_model(tmp_path / "m", requirements=["mlflow", "numpy"], mlflow_version=None)
     plan = plan_build(read_spec(model), cache=EnvironmentCache(tmp_path / "cache"))
     res = preview(plan)
     # MLflow 2.5.0 came out 2023-07-17, 2.6.0 on 2023-08-15: the model's date is 2023-08-01
     assert "mlflow==2.5.0" in res.requirements and "mlflow==2.5.0" in res.packages
-    assert any("pinned to mlflow==2.5.0" in n for n in res.notes)
+    assert any("pinned to mlflow==2.5.0, the newest release on 2023-08-02" in n for n in res.notes)
 
 
 def test_a_pin_published_after_the_model_moves_the_date(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Resolving one strategy without installing (``uv pip compile``): the requirement lines given
-to the installer (a bare ``mlflow`` pinned to its release of the day), the date, moved past
+to the installer (a bare ``mlflow`` pinned to the version that saved the model, else to its
+release of the day), the date, moved past
 pins published after the model, and the exact package set."""
 
 from __future__ import annotations
@@ -7,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion
 
 from mlmanager.core.environments.build_run import AttemptFailed, BuildRun
 from mlmanager.core.environments.dating import later_window, moved_date
@@ -57,8 +61,14 @@ def _mlflow_pin(run: BuildRun, attempt: Attempt, lines: list[str], date: str,
     """A bare or ranged ``mlflow`` becomes the newest MLflow released by ``date``: else the
     wheels-only resolver may walk back to an ancient MLflow that cannot read the model."""
     out, notes = [], []
+    saved = run.plan.spec.mlflow_version
     for line in lines:
         if requirement_name(line) == "mlflow" and exact_pin(line) is None:
+            if saved and _allows(line, saved):  # the MLflow that wrote the folder reads it best
+                out.append(f"mlflow=={saved}")
+                notes.append(f"{line.strip()} pinned to mlflow=={saved}, the MLflow that saved "
+                             "the model (its MLmodel's mlflow_version)")
+                continue
             req = write_lines(work / "mlflow.in", [line])
             try:
                 resolved = _pins(run.run(run.installer.resolve_argv(
@@ -74,6 +84,14 @@ def _mlflow_pin(run: BuildRun, attempt: Attempt, lines: list[str], date: str,
                 continue
         out.append(line)
     return out, notes
+
+
+def _allows(line: str, version: str) -> bool:
+    """Whether requirement ``line`` admits ``version`` (False when either does not parse)."""
+    try:
+        return Requirement(line.strip()).specifier.contains(version, prereleases=True)
+    except (InvalidRequirement, InvalidVersion):
+        return False
 
 
 def _build_dependencies(plan: BuildPlan, attempt: Attempt) -> tuple[list[str], list[str]]:
