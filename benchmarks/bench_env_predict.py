@@ -92,25 +92,17 @@ def build_model(workdir: Path, rows: int, trees: int) -> tuple[Path, object]:
     return folder, frame
 
 
-def main(argv: list[str] | None = None) -> int:
+def measure(rows: int = 20_000, trees: int = 50, repeat: int = 5, python: str | None = None) -> dict:
+    """Interleaved rounds, app vs environment: medians, ratios and every sample (seconds)."""
     from mlmanager.predict.session import PredictionSession, app_runtime, python_runtime
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=20_000)
-    parser.add_argument("--trees", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--python", default=None,
-                        help="the environment's base interpreter (default: pyenv 3.12, else 3.10)")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    base = args.python or _pyenv_python("3.12") or _pyenv_python("3.10")
+    base = python or _pyenv_python("3.12") or _pyenv_python("3.10")
     if base is None:
-        print("no other interpreter found (pass --python)", file=sys.stderr)
-        return 2
+        raise RuntimeError("no other interpreter found (pass --python)")
     env_python = build_env(base)
     workdir = Path(tempfile.mkdtemp(prefix="mlmanager-bench-env-"))
     try:
-        model, frame = build_model(workdir, args.rows, args.trees)
+        model, frame = build_model(workdir, rows, trees)
         cache = workdir / "cache"  # shared: the zip and each interpreter's allowlist are cached
         runtimes = {"app": app_runtime(), "env": python_runtime(env_python)}
         cold: dict[str, list[float]] = {k: [] for k in runtimes}
@@ -119,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, runtime in runtimes.items():  # a first run fills the caches (not counted)
             with PredictionSession(model, runtime, cache_dir=cache) as session:
                 ran_by[name] = session.predict(frame).ran_by.text()
-        for _ in range(args.repeat):
+        for _ in range(repeat):
             for name, runtime in runtimes.items():
                 started = time.perf_counter()
                 with PredictionSession(model, runtime, cache_dir=cache) as session:
@@ -128,16 +120,34 @@ def main(argv: list[str] | None = None) -> int:
                     started = time.perf_counter()
                     session.predict(frame)
                     warm[name].append(time.perf_counter() - started)
-        med = {f"{kind}_{name}": statistics.median(values[name])
-               for kind, values in (("cold", cold), ("warm", warm)) for name in runtimes}
-        result = {
-            "rows": args.rows, "trees": args.trees, "repeat": args.repeat,
-            "ran_by": ran_by, "seconds": {k: round(v, 4) for k, v in med.items()},
-            "cold_ratio": round(med["cold_env"] / med["cold_app"], 3),
-            "warm_ratio": round(med["warm_env"] / med["warm_app"], 3), "target": TARGET_X,
-        }
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    med = {f"{kind}_{name}": statistics.median(values[name])
+           for kind, values in (("cold", cold), ("warm", warm)) for name in runtimes}
+    return {
+        "rows": rows, "trees": trees, "repeat": repeat,
+        "ran_by": ran_by, "seconds": {k: round(v, 4) for k, v in med.items()},
+        "samples": {f"{kind}_{name}": values[name]
+                    for kind, values in (("cold", cold), ("warm", warm)) for name in runtimes},
+        "cold_ratio": round(med["cold_env"] / med["cold_app"], 3),
+        "warm_ratio": round(med["warm_env"] / med["warm_app"], 3), "target": TARGET_X,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--trees", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--python", default=None,
+                        help="the environment's base interpreter (default: pyenv 3.12, else 3.10)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        result = measure(args.rows, args.trees, args.repeat, args.python)
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(result, indent=2))
     else:

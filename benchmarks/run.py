@@ -67,6 +67,11 @@ JOBS: dict[int, Job] = {j.number: j for j in (
         "whole listing) vs MlflowClient's searches; downloading a 200 MB model vs MLflow's "
         "download_artifacts",
         "first page <= 0.3 s; whole listing and download no slower than MLflow's client"),
+    Job(9, "env", "benchmarks.bench_env",
+        "model environments: first build of a scikit-learn model's environment + first "
+        "prediction vs mlflow models predict --env-manager uv; a cached environment's "
+        "predictions vs the app's own Python",
+        "first build no slower than MLflow's uv manager; cached env <= 1.2x the app's Python"),
 )}
 
 
