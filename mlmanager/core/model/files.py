@@ -11,13 +11,15 @@ import errno
 import os
 import posixpath
 import stat
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from mlmanager.core.errors import MLmodelNotFoundError, ModelReadError, UnsafePathError
+
+if TYPE_CHECKING:
+    import zipfile
 
 MLMODEL = "MLmodel"
 MAX_ENTRIES = 100_000  # a model folder with more files than this is listed truncated
@@ -281,6 +283,10 @@ class ZipFiles(ModelFiles):
         st = _stat_or_raise(self.zip_path)
         if not stat.S_ISREG(st.st_mode):
             raise UnsafePathError("not a regular file", self.zip_path)
+        # deferred for start-up: zipfile (and the shutil, bz2, lzma, struct it imports) serves
+        # zipped models only; inspecting a folder and the window's first paint do without it
+        import zipfile
+
         try:
             self._zf = zipfile.ZipFile(self.zip_path)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
@@ -404,6 +410,8 @@ class ZipFiles(ModelFiles):
         return info
 
     def read_bytes(self, rel: str, max_bytes: int = DEFAULT_READ_CAP) -> bytes:
+        import zipfile  # deferred for start-up: see __init__ (imported there already)
+
         info = self._info_for_read(rel)
         if info.file_size > max_bytes:
             raise ModelReadError(
@@ -422,6 +430,8 @@ class ZipFiles(ModelFiles):
         return data
 
     def open_stream(self, rel: str) -> BinaryIO:
+        import zipfile  # deferred for start-up: see __init__ (imported there already)
+
         info = self._info_for_read(rel)
         try:
             return self._zf.open(info)  # type: ignore[return-value]
@@ -475,7 +485,12 @@ def open_model_files(path: str | os.PathLike[str]) -> ModelFiles:
         raise UnsafePathError("not a regular file or folder", p)
     if p.name == MLMODEL:
         return FolderFiles(p.parent)
-    if p.suffix.lower() == ".zip" or zipfile.is_zipfile(p):
+    if p.suffix.lower() == ".zip":
+        return ZipFiles(p)
+    # deferred for start-up: zipfile serves zipped models only (see ZipFiles)
+    import zipfile
+
+    if zipfile.is_zipfile(p):
         return ZipFiles(p)
     raise MLmodelNotFoundError(
         "not an MLflow model: expected a model folder, an MLmodel file or a .zip", p
