@@ -27,7 +27,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSplitter, QWidget
 
-from mlmanager.about import about_text
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.library.paths import MODEL as KIND_MODEL
 from mlmanager.core.library.paths import (
@@ -697,6 +696,10 @@ class MainWindow(QMainWindow):
     def _about(self) -> None:
         """Help ▸ About: the versions report (it may ask the worker's interpreter: off the GUI
         thread), shown through the prompter."""
+        # deferred for start-up: the report's module (and the platform module it imports) is
+        # not needed before the window's first paint
+        from mlmanager.about import about_text
+
         task = self.tasks.start(lambda _state: about_text(), name="about")
         task.succeeded.connect(lambda text: self.prompter.info(self, "About mlmanager", text))
 
