@@ -19,7 +19,6 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,9 @@ import pytest
 mlflow = pytest.importorskip("mlflow")
 
 from corpus_paths import MODELS as CORPUS  # noqa: E402
+from mlflow_verdicts import verdicts  # noqa: E402
+from support.author_env import child_environ, ensure_env  # noqa: E402
+from support.model_recipes import EnvSpec  # noqa: E402
 
 from mlmanager.core.deploy.local_server import LocalServer  # noqa: E402
 from mlmanager.core.deploy.request_bodies import (  # noqa: E402
@@ -44,9 +46,28 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.compat
 
 
+#: the writer's libraries pinned in an oracle environment (expected file key -> distribution)
+_WRITER_DISTRIBUTIONS = {"sklearn": "scikit-learn", "numpy": "numpy", "pandas": "pandas",
+                         "cloudpickle": "cloudpickle"}
+#: oracle environments resolve as of this day (the installed MLflow was out by then)
+ORACLE_DAY = "2026-12-01"
+#: corpus models this MLflow cannot load here (a pickle of an older scikit-learn: per the
+#: expected file), by name: the environment in which the same MLflow, with the libraries that
+#: wrote the model, loads it (built with uv by the test model factory's `ensure_env`)
+ORACLE_ENVS: dict[str, EnvSpec] = {}
+
+
+def oracle_env_spec(name: str, writer: dict[str, str]) -> EnvSpec:
+    """This MLflow with the writer's Python and libraries."""
+    packages = (f"mlflow=={mlflow.__version__}",
+                *(f"{dist}=={writer[key]}" for key, dist in _WRITER_DISTRIBUTIONS.items() if writer.get(key)))
+    python = ".".join(writer["python"].split(".")[:2])
+    return EnvSpec(f"mlflow-oracle-{name}", python, packages, ORACLE_DAY)
+
+
 def corpus() -> list[Any]:
-    """Every corpus model; those the installed mlflow cannot load (per the expected file) are
-    marked to skip, with MLflow's own reason."""
+    """Every corpus model; those the installed mlflow cannot load (per the expected file) get an
+    oracle environment in ``ORACLE_ENVS`` and the ``envbuild`` mark."""
     out = []
     for f in sorted(CORPUS.glob("*.expected.json")):
         data = json.loads(f.read_text())
@@ -57,12 +78,30 @@ def corpus() -> list[Any]:
         load_error = (data.get("load_error") or {}).get(mlflow.__version__)
         marks = []
         if load_error:
-            marks.append(pytest.mark.skip(reason=f"mlflow {mlflow.__version__} cannot load it: {load_error.get('message_first_line')}"))
+            ORACLE_ENVS[name] = oracle_env_spec(name, data["writer"])
+            marks.append(pytest.mark.envbuild)
         out.append(pytest.param(name, data["model_dir"], inputs[0] if inputs else None, id=name, marks=marks))
     return out
 
 
 MODELS = corpus()
+
+
+def mlflow_side(name: str, model: Path, validate: str | None, bodies: dict[str, str], tmp: Path) -> dict[str, Any]:
+    """``mlflow_verdicts.verdicts`` for the model: in this process, or in the model's oracle
+    environment when this one cannot load it."""
+    spec = ORACLE_ENVS.get(name)
+    if spec is None:
+        return verdicts(str(model), validate, bodies)
+    env = ensure_env(spec)
+    request = tmp / "request.json"
+    request.write_text(json.dumps({"validate": validate, "bodies": bodies}))
+    done = subprocess.run([str(env.python), str(Path(__file__).with_name("mlflow_verdicts.py")), str(model), str(request)],
+                          capture_output=True, text=True, env=child_environ(), cwd=tmp, timeout=900)
+    assert done.returncode == 0, f"{spec.name}: {done.stderr[-3000:]}"
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["mlflow"] == mlflow.__version__
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -83,43 +122,21 @@ def request_for(name: str, model: Path, input_file: Path | None, target: str = "
     return doc, request_for_model(doc, target, input_path=None if doc.saved_input_example_info else input_file, **kw)
 
 
-def mlflow_accepts(pyfunc_model: Any, body: str) -> tuple[bool, str]:
-    """What ``validate_serving_input`` does, on a model loaded once: parse as the server, predict."""
-    from mlflow.pyfunc.scoring_server import _parse_json_data
-    from mlflow.pyfunc.utils.environment import _simulate_serving_environment
-
-    try:
-        parsed = _parse_json_data(body, pyfunc_model.metadata, pyfunc_model.metadata.get_input_schema())
-        with _simulate_serving_environment():
-            pyfunc_model.predict(parsed.data, params=parsed.params)
-    except Exception as exc:  # noqa: BLE001 - any MLflow failure is a rejection
-        return False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    return True, ""
-
-
 @pytest.mark.parametrize("name,rel,input_file", MODELS)
 def test_validate_serving_input_accepts_the_generated_request(
-    name: str, rel: str, input_file: Path | None, copies: dict[str, Path]
+    name: str, rel: str, input_file: Path | None, copies: dict[str, Path], tmp_path: Path
 ) -> None:
-    from mlflow.models import validate_serving_input
-
     model = copies[name]
     _, payload = request_for(name, model, input_file)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = validate_serving_input(str(model), payload.json_text())
-    assert result is not None
-    assert len(result) == len(payload.input.rows or payload.input.data)
+    result = mlflow_side(name, model, payload.json_text(), {}, tmp_path)
+    assert result["validate_rows"] == len(payload.input.rows or payload.input.data)
 
 
 @pytest.mark.parametrize("name,rel,input_file", MODELS)
 def test_our_verdict_matches_mlflow_for_every_form_and_the_bad_files(
-    name: str, rel: str, input_file: Path | None, copies: dict[str, Path]
+    name: str, rel: str, input_file: Path | None, copies: dict[str, Path], tmp_path: Path
 ) -> None:
     model = copies[name]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pyfunc_model = mlflow.pyfunc.load_model(str(model))
     doc = load_model(model)
     bodies: dict[str, str] = {}
     for orient in ORIENTS:
@@ -132,11 +149,10 @@ def test_our_verdict_matches_mlflow_for_every_form_and_the_bad_files(
         if not path.name.endswith(".expected.json"):
             bodies[path.name] = path.read_text()
     assert "split" in bodies or "inputs" in bodies
+    mlflows = mlflow_side(name, model, None, bodies, tmp_path)["verdicts"]
     for label, body in bodies.items():
         ours = check_request(doc, body, "mlflow")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            theirs, why = mlflow_accepts(pyfunc_model, body)
+        theirs, why = mlflows[label]
         if doc.signature is None and ours.valid and not theirs:
             continue  # without a signature only the model itself can reject an input
         assert ours.valid == theirs, f"{name} {label}: mlmanager {ours.to_json()} / mlflow {why}"
