@@ -99,44 +99,45 @@ def _guard(app) -> None:
 
 
 def startup(model: str) -> None:
-    """Exit once the window showing the model has settled, as ``--screenshot`` waits for: the
-    model is loaded and painted, and no background task (load, preview, environment check) is
-    left, still so one event-loop turn later (``ui/screenshot.py``'s rule)."""
+    """Exit once the window showing the model has settled, as ``--screenshot`` waits for (the
+    model loaded, no background task left, still so one event-loop turn later: the rule of
+    ``ui/screenshot.py``), and the window has been painted in that state (``repaint()``, where
+    ``--screenshot`` grabs it).
+
+    No application-wide event filter: handing every event of the app to Python makes PySide6
+    look up each new event class's type, which created ~150 Python enums and cost ~30 ms of
+    CPU in the app's run (less in the bare window's), so it measured the harness."""
     from mlmanager.cli import main  # the command line first, as ``mlmanager MODEL`` runs
 
-    state: dict = {"painted": False}
-
-    def on_app(app) -> None:
-        state["app"] = app
-        app.installEventFilter(PaintWatch(app))
-        _guard(app)
-
-    _hook_app(on_app)  # imports the app's modules in their own order (PySide6 comes with them)
-    from PySide6.QtCore import QEvent, QObject, QTimer
+    state: dict = {}
 
     def check() -> None:
-        window = _main_window(state["app"])
-        if window is not None and state["painted"] and not window.is_busy():
+        window = state.get("window")
+        if window is not None and _all_loaded(window) and not window.is_busy():
             QTimer.singleShot(0, confirm)
 
     def confirm() -> None:
-        window = _main_window(state["app"])
-        if window is not None and not window.is_busy():
+        window = state["window"]
+        if _all_loaded(window) and not window.is_busy():
+            window.repaint()
             states = sorted({e.state.value for e in window.store.entries()})
-            _finish({"t_in_process": time.perf_counter() - T0, "t_painted": state["t_painted"],
-                     "states": states})
+            _finish({"t_in_process": time.perf_counter() - T0, "states": states})
 
-    class PaintWatch(QObject):
-        def eventFilter(self, obj, event) -> bool:  # noqa: N802
-            if event.type() == QEvent.Type.Paint and not state["painted"]:
-                top = obj.window() if hasattr(obj, "window") else None
-                window = _main_window(self.parent())
-                if window is not None and top is window and _all_loaded(window):
-                    state["painted"] = True
-                    state.setdefault("t_painted", time.perf_counter() - T0)
-                    window.settled.connect(check)
-                    QTimer.singleShot(0, check)
-            return False
+    def attach() -> None:  # the first event-loop turn: run() has made the window and opened the model
+        window = _main_window(state["app"])
+        if window is None:
+            _fail("no main window")
+        state["window"] = window
+        window.settled.connect(check)
+        check()
+
+    def on_app(app) -> None:
+        state["app"] = app
+        QTimer.singleShot(0, attach)
+        _guard(app)
+
+    _hook_app(on_app)  # imports the app's modules in their own order (PySide6 comes with them)
+    from PySide6.QtCore import QTimer
 
     main([model])
     _fail("the app exited before it settled with the model loaded")
@@ -179,8 +180,8 @@ def bare() -> None:
             return False
 
     app = QApplication([sys.argv[0]])
-    app.installEventFilter(PaintWatch(app))
     window = QMainWindow()
+    window.installEventFilter(PaintWatch(window))  # the window's own events only (see startup)
     window.setCentralWidget(QLabel("hello"))
     window.resize(1280, 800)
     window.show()
