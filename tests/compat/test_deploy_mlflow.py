@@ -2,9 +2,11 @@
 own JSON parser for every request form, and a real ``mlflow models serve`` on loopback for three
 representative models (colspec, tensor, pyfunc with params), compared with the worker.
 
-Optional: Azure's real scoring script. Set MLMANAGER_AZUREML_PYTHON (a venv with
-azureml-inference-server-http, azureml-ai-monitoring and mlflow) and MLMANAGER_AZUREML_SCORE_SCRIPT
-(a copy of azureml-assets' mlflow_score_script.py); see docs/deploy-rules.md.
+Optional: Azure's real scoring script. Set MLMANAGER_AZUREML_SCORE_SCRIPT to a copy of
+azureml-assets' mlflow_score_script.py (MIT; only in the Azure/azureml-assets repository on GitHub,
+no PyPI package ships it); the environment that serves it (azureml-inference-server-http 1.5.1 from
+PyPI, with this MLflow and the libraries that wrote the corpus) is built with uv on first use, or
+MLMANAGER_AZUREML_PYTHON names one. See docs/deploy-rules.md ("Azure oracle").
 """
 
 from __future__ import annotations
@@ -275,18 +277,40 @@ AZ_PYTHON = os.environ.get("MLMANAGER_AZUREML_PYTHON")
 AZ_SCRIPT = os.environ.get("MLMANAGER_AZUREML_SCORE_SCRIPT")
 
 
+def azure_env_spec() -> EnvSpec:
+    """Azure's inference server (as docs/deploy-rules.md ran it) with this MLflow (skinny) and
+    the versions of the libraries the corpus models were written with (this environment's)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    libraries = []
+    for dist in ("scikit-learn", "pandas", "numpy", "scipy", "cloudpickle", "skops"):
+        try:
+            libraries.append(f"{dist}=={version(dist)}")
+        except PackageNotFoundError:
+            continue
+    return EnvSpec("azureml-inference-server", "3.11", (
+        "azureml-inference-server-http==1.5.1", "inference-schema==1.8", "azureml-ai-monitoring==1.0.0",
+        f"mlflow-skinny=={mlflow.__version__}", *libraries), ORACLE_DAY)
+
+
+@pytest.fixture(scope="session")
+def azure_python() -> str:
+    """MLMANAGER_AZUREML_PYTHON, else the environment of ``azure_env_spec`` (built on first use)."""
+    return AZ_PYTHON or str(ensure_env(azure_env_spec()).python)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def azure_answers(model: Path, bodies: list[str], tmp: Path) -> list[int] | None:
+def azure_answers(model: Path, bodies: list[str], tmp: Path, python: str) -> list[int] | None:
     """Status of each body on azmlinfsrv + mlflow_score_script.py, or None if it did not start."""
     models = tmp / "models"
     shutil.copytree(model, models / "model")
     port, health = _free_port(), _free_port()
-    server = str(Path(AZ_PYTHON).parent / "azmlinfsrv")
+    server = str(Path(python).parent / "azmlinfsrv")
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp), "MLFLOW_MODEL_FOLDER": "model"}
     log = open(tmp / "azml.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -326,15 +350,16 @@ def azure_answers(model: Path, bodies: list[str], tmp: Path) -> list[int] | None
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (AZ_PYTHON and AZ_SCRIPT), reason="Azure's scoring script is not installed (see docstring)")
+@pytest.mark.skipif(not AZ_SCRIPT, reason="Azure's scoring script is not given: MLMANAGER_AZUREML_SCORE_SCRIPT, a copy of "
+                    "azureml-assets' mlflow_score_script.py (on GitHub only; see the module docstring)")
 @pytest.mark.parametrize("name", ["iris_logreg_colspec", "housing_rf_regressor", "sensor_tensor_logreg",
                                   "ticket_triage_pyfunc_params", "scaler_logreg_nosig"])
-def test_azure_scoring_script_agrees(name: str, copies: dict[str, Path], tmp_path: Path) -> None:
+def test_azure_scoring_script_agrees(name: str, copies: dict[str, Path], tmp_path: Path, azure_python: str) -> None:
     model = copies[name]
     input_file = next((p.values[2] for p in MODELS if p.values[0] == name), None)
     doc, payload = request_for(name, model, input_file, target="azureml")
     bodies = [payload.json_text(), request_for_model(doc, "mlflow", input_path=None if doc.saved_input_example_info else input_file).json_text()]
-    statuses = azure_answers(model, bodies, tmp_path)
+    statuses = azure_answers(model, bodies, tmp_path, azure_python)
     assert statuses is not None, (tmp_path / "azml.log").read_text()[-3000:]
     for body, status in zip(bodies, statuses):
         assert (status == 200) == check_request(doc, body, "azureml").valid, (body[:200], status)
