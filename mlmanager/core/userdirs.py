@@ -27,3 +27,15 @@ def user_config_dir() -> Path:
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Application Support" / "mlmanager"
     return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "mlmanager"
+
+
+def user_data_dir() -> Path:
+    """``~/.local/share/mlmanager`` (``$XDG_DATA_HOME``), ``~/Library/Application Support/
+    mlmanager`` on macOS, ``%LOCALAPPDATA%\\mlmanager`` on Windows: files the user keeps
+    (downloaded versions they may edit), unlike the cache."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "mlmanager"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "mlmanager"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "mlmanager"

@@ -158,9 +158,11 @@ def run(
         window.resize(*DEFAULT_SIZE)
     window.show()
 
-    if view is not None and not window.view.set_current_page(view):
+    from mlmanager.ui.registry.screenshots import REGISTRY_VIEWS
+
+    if view is not None and view not in REGISTRY_VIEWS and not window.view.set_current_page(view):
         sys.stderr.write(f"mlmanager: unknown view {view!r}; choose one of "
-                         f"{', '.join(window.view.page_keys())}\n")
+                         f"{', '.join([*window.view.page_keys(), *REGISTRY_VIEWS])}\n")
     targets = list(paths)
     if demo:
         targets.insert(0, str(window.demo_path()))
@@ -175,6 +177,12 @@ def run(
         from mlmanager.ui.pages.predict.page import prepare_for_screenshot
 
         prepare_for_screenshot(window, os.path.abspath(input_file), trust).wait(120_000)
+
+    if screenshot is not None and view in REGISTRY_VIEWS:
+        from mlmanager.ui.registry.screenshots import prepare_view
+        from mlmanager.ui.screenshot import wait_until_settled
+
+        prepare_view(window, view, wait_until_settled)
 
     if screenshot is not None:
         try:

@@ -1,7 +1,8 @@
 """Drag-and-drop: models dropped onto the window, and models dragged out of the library.
 
 Dropping in: ``dragEnterEvent`` accepts only when the data carries at least one *local* file URL
-and does not come from our own library; the drop then sorts the paths:
+(or an ``http(s)://`` URL of a tracking server: it opens that server's registry) and does not
+come from our own library; the drop then sorts the paths:
 
 * a tar archive (``.tar.gz``, ``.tgz``, ``.tar``, ``.tar.bz2``, ``.tar.xz``...) cannot be read in
   place, so it goes to ``on_import`` (the window asks where to extract it, safely);
@@ -27,18 +28,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import QByteArray, QMimeData, QObject, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.library.paths import PathVerdict, classify_path
+from mlmanager.core.transfer.staging import safe_file_name
 
 LIBRARY_MIME = "application/x-mlmanager-library"
 DRAG_ZIP_MAX_BYTES = 16 << 20
@@ -58,13 +60,30 @@ def local_paths(mime: QMimeData | None) -> list[Path]:
     return out
 
 
+def server_urls(mime: QMimeData | None) -> list[str]:
+    """``http(s)://`` URLs of tracking servers in ``mime`` (a link from a browser's address bar
+    or from MLflow's web UI); a URL naming a file (``.../model.zip``) is not a server."""
+    if mime is None:
+        return []
+    texts = [u.toString() for u in mime.urls() if not u.isLocalFile()] if mime.hasUrls() else []
+    if not texts and mime.hasText():
+        texts = [t.strip() for t in mime.text().splitlines() if t.strip()]
+    out = []
+    for text in texts:
+        parts = urlsplit(text)
+        last = parts.path.rstrip("/").rsplit("/", 1)[-1]
+        if parts.scheme in ("http", "https") and parts.hostname and "." not in last:
+            out.append(text)
+    return out
+
+
 def from_library(mime: QMimeData | None) -> bool:
     """True for a drag that started in our own library (dropping it back would reopen it)."""
     return mime is not None and mime.hasFormat(LIBRARY_MIME)
 
 
 def accepts(mime: QMimeData | None) -> bool:
-    return not from_library(mime) and bool(local_paths(mime))
+    return not from_library(mime) and bool(local_paths(mime) or server_urls(mime))
 
 
 def is_tar_archive(path: str | os.PathLike[str]) -> bool:
@@ -82,12 +101,6 @@ def mime_for_paths(paths: Sequence[str | os.PathLike[str]]) -> QMimeData:
 
 # ---------------------------------------------------------------------------------------------
 # Dragging models out of the library
-
-
-def safe_file_name(name: str, fallback: str = "model") -> str:
-    """``name`` usable as a file name on every system."""
-    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", name).strip(" .")
-    return cleaned[:120] or fallback
 
 
 def _folder_size(root: Path, cap: int) -> int | None:
@@ -204,10 +217,12 @@ class DropHandler(QObject):
     """
 
     def __init__(self, on_drop: Callable[[list[PathVerdict]], None], parent: QObject | None = None,
-                 on_import: Callable[[list[Path]], None] | None = None) -> None:
+                 on_import: Callable[[list[Path]], None] | None = None,
+                 on_servers: Callable[[list[str]], None] | None = None) -> None:
         super().__init__(parent)
         self._on_drop = on_drop
         self._on_import = on_import
+        self._on_servers = on_servers
 
     def drag_enter(self, event: QDragEnterEvent) -> None:
         if accepts(event.mimeData()):
@@ -224,6 +239,11 @@ class DropHandler(QObject):
     def drop(self, event: QDropEvent) -> None:
         mime = event.mimeData()
         paths = local_paths(mime) if not from_library(mime) else []
+        servers = server_urls(mime) if not from_library(mime) and not paths else []
+        if servers and self._on_servers is not None:
+            event.acceptProposedAction()
+            self._on_servers(servers)
+            return
         if not paths:
             event.ignore()
             return

@@ -2,12 +2,33 @@
 
 The tree allows extended selection (Ctrl/Shift-click: two models to compare) and drags models
 out (the library model makes the data, see ``dnd.library_mime_data``). Per-model commands of the
-context menu are sent as ``action_requested(action, nodes)`` with one of the ``ACTION_*`` names.
+context menu are sent as ``action_requested(action, nodes)`` with one of the ``ACTION_*`` names;
+registry rows get their menu from ``extra_menu`` (the registry controller).
+
+The filter box takes plain words (rows whose names, paths, ids or flavors hold them) or MLflow's
+search grammar for registries (``name LIKE 'churn%'``, ``tags.team = 'risk'``): an expression is
+sent as ``registry_filter_changed`` (every registry is listed again with it) and the tree then
+shows the registries only. Files dropped on the tree: a model folder dropped on a registered
+model (``drop_target_for`` says which rows take one) is sent as ``folders_dropped``; any other
+drop as ``plain_drop`` (the window opens what was dropped).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -21,9 +42,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.core.library.registry.search import looks_like_filter
 from mlmanager.ui import icons
+from mlmanager.ui.dnd import accepts, from_library, local_paths
 from mlmanager.ui.models.library import (
     MODEL,
+    REGISTRY,
     SOURCE,
     KindRole,
     LibraryFilter,
@@ -31,6 +55,8 @@ from mlmanager.ui.models.library import (
     Node,
     NodeRole,
 )
+from mlmanager.ui.registry.delegate import LibraryDelegate
+from mlmanager.ui.widgets.common import muted_label
 
 FILTER_DELAY_MS = 120
 EXPAND_ALL_BELOW = 300
@@ -49,6 +75,10 @@ class LibraryPanel(QWidget):
     reveal_requested = Signal(object)  # Node
     cancel_scan_requested = Signal()
     action_requested = Signal(str, list)  # ACTION_*, [Node]
+    activated_node = Signal(object)  # Node: Enter or double-click
+    registry_filter_changed = Signal(object)  # str (MLflow's search grammar) | None
+    folders_dropped = Signal(object, list)  # Node (a registered model), [Path]
+    plain_drop = Signal(object)  # QDropEvent that no row took
 
     def __init__(self, model: LibraryModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,12 +89,22 @@ class LibraryPanel(QWidget):
         self.proxy = LibraryFilter(self)
         self._expanded_before_filter: list[Node] | None = None
         self._quiet = False  # select_source_index(notify=False) in progress
+        self.extra_menu: Callable[[Node, QWidget], QMenu | None] | None = None
+        self.drop_target_for: Callable[[Node | None], Node | None] | None = None
+        self._registry_filter: str | None = None
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 0, 6)
         lay.setSpacing(6)
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter models, runs, experiments…")
+        self.filter.setPlaceholderText("Filter, or name LIKE 'churn%'")
+        self.filter.setToolTip(
+            "Plain words show the models, runs, experiments and registered models whose names, "
+            "paths, ids, flavors, aliases or tags hold them.\n"
+            "MLflow's search grammar filters registered models (the server evaluates it):\n"
+            "  name LIKE 'churn%'      name ILIKE '%fraud%'      name = 'churn'\n"
+            "  tags.team = 'risk'      tags.`data version` != 'v1'\n"
+            "Join clauses with AND (MLflow has no OR); quote values.")
         self.filter.setClearButtonEnabled(True)
         self.filter.addAction(icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.filter.setAccessibleName("Filter the library")
@@ -76,6 +116,10 @@ class LibraryPanel(QWidget):
         self.filter.textChanged.connect(lambda _t: self._filter_timer.start())
         self.filter.returnPressed.connect(self._focus_first_match)
         lay.addWidget(self.filter)
+        self.filter_note = muted_label()
+        self.filter_note.setObjectName("filter-note")
+        self.filter_note.hide()
+        lay.addWidget(self.filter_note)
 
         self.tree = QTreeView()
         self.tree.setModel(model)
@@ -89,6 +133,11 @@ class LibraryPanel(QWidget):
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.setAccessibleName("Library")
         self.tree.setExpandsOnDoubleClick(True)
+        self.delegate = LibraryDelegate(self.tree)
+        self.tree.setItemDelegate(self.delegate)
+        self.tree.activated.connect(lambda idx: self.activated_node.emit(idx.data(NodeRole)))
+        self.tree.viewport().setAcceptDrops(True)
+        self.tree.viewport().installEventFilter(self)
         self._connect_selection()
         lay.addWidget(self.tree, 1)
 
@@ -122,15 +171,32 @@ class LibraryPanel(QWidget):
     def apply_filter(self) -> None:
         self._filter_timer.stop()
         text = self.filter.text().strip()
+        expression = text if looks_like_filter(text) else None
+        if expression != self._registry_filter:
+            self._registry_filter = expression
+            self.registry_filter_changed.emit(expression)
+        self.show_filter_note("")
         if not text:
             self._show_model(filtered=False)
             return
         self._show_model(filtered=True)
+        if expression is not None:
+            self.proxy.set_registry_only()
+            self.tree.expandToDepth(1)
+            return
         matches = self.proxy.set_text(text)
         if matches <= EXPAND_ALL_BELOW:
             self.tree.expandAll()
         else:  # expanding thousands of rows costs more than it helps
             self.tree.expandToDepth(0)
+
+    def show_filter_note(self, text: str) -> None:
+        """A line under the filter box (what the registry filter matched, or why it failed)."""
+        self.filter_note.setText(text)
+        self.filter_note.setVisible(bool(text))
+
+    def registry_filter(self) -> str | None:
+        return self._registry_filter
 
     def is_filtered(self) -> bool:
         return self.tree.model() is self.proxy
@@ -259,7 +325,7 @@ class LibraryPanel(QWidget):
 
     def _on_rows_inserted(self, parent: QModelIndex, _first: int, _last: int) -> None:
         node = self.model.node(parent)
-        if parent.isValid() and node.kind in (SOURCE, "group"):
+        if parent.isValid() and node.kind in (SOURCE, "group", REGISTRY):
             self.tree.expand(self.view_index(parent))
         elif not parent.isValid():
             view_model = self.tree.model()
@@ -289,6 +355,10 @@ class LibraryPanel(QWidget):
 
     def context_menu_for(self, node: Node) -> QMenu | None:
         """The context menu of ``node`` (built, not shown: tests inspect it)."""
+        if self.extra_menu is not None:
+            extra = self.extra_menu(node, self)
+            if extra is not None:
+                return extra
         menu = QMenu(self)
         if node.kind == MODEL:
             selected = self.selected_model_nodes()
@@ -323,6 +393,48 @@ class LibraryPanel(QWidget):
             menu.deleteLater()
             return None
         return menu
+
+
+    # drops on the tree ------------------------------------------------------------------------
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        kind = event.type()
+        if obj is self.tree.viewport() and kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove,
+                                                    QEvent.Type.Drop, QEvent.Type.DragLeave):
+            if kind == QEvent.Type.DragLeave:
+                self._set_drop_target(None)
+                return False
+            return self._drag_event(event)  # type: ignore[arg-type]
+        return super().eventFilter(obj, event)
+
+    def _target_at(self, event: QDragMoveEvent | QDropEvent) -> Node | None:
+        if self.drop_target_for is None or not local_paths(event.mimeData()):
+            return None
+        idx = self.tree.indexAt(event.position().toPoint())
+        return self.drop_target_for(idx.data(NodeRole) if idx.isValid() else None)
+
+    def _drag_event(self, event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> bool:
+        mime = event.mimeData()
+        if from_library(mime) or not accepts(mime):
+            event.ignore()
+            return True
+        target = self._target_at(event)
+        if event.type() == QEvent.Type.Drop:
+            self._set_drop_target(None)
+            if target is not None:
+                event.acceptProposedAction()
+                self.folders_dropped.emit(target, [Path(p) for p in local_paths(mime)])
+            else:
+                self.plain_drop.emit(event)
+            return True
+        self._set_drop_target(target)
+        event.acceptProposedAction()
+        return True
+
+    def _set_drop_target(self, node: Node | None) -> None:
+        if self.delegate.drop_target is not node:
+            self.delegate.drop_target = node
+            self.tree.viewport().update()
 
 
 def _tree_order(idx: QModelIndex) -> list[int]:

@@ -47,6 +47,7 @@ from mlmanager.ui.pages import signature
 from mlmanager.ui.pages.base import ModelPage, PageContext
 from mlmanager.ui.pages.registry import preload_page
 from mlmanager.ui.prompter import Prompter
+from mlmanager.ui.registry.controller import RegistryController, is_server_url
 from mlmanager.ui.scanning import ScanController, ScanSummary
 from mlmanager.ui.settings import Settings
 from mlmanager.ui.store import ModelEntry, ModelStore
@@ -86,17 +87,21 @@ class MainWindow(QMainWindow):
         self.store = ModelStore(self.tasks, self)
         self.library = LibraryModel(self.store.get, self)
         self.scans = ScanController(self.tasks, self.library, self)
-        self.drops = DropHandler(self.open_verdicts, self, on_import=self._import_dropped)
+        self.drops = DropHandler(self.open_verdicts, self, on_import=self._import_dropped,
+                                 on_servers=self._open_dropped_servers)
         self.transfer = TransferController(self, self)
 
-        ctx = PageContext(self.tasks, self.prompter, self.store, self.show_status, self.open_model)
         self.library_panel = LibraryPanel(self.library)
+        self.registry = RegistryController(self, self)
+        ctx = PageContext(self.tasks, self.prompter, self.store, self.show_status, self.open_model,
+                          registry=self.registry)
         self.view = ModelView(ctx)
         # the signature editor is built when first shown (it costs ~130 ms of start-up); until
         # then there is nothing to undo or save, and the Edit menu says so
         self.view.page_created.connect(self._on_page_created)
         self.welcome = WelcomePage()
         self.stack = MainStack(self.welcome, self.view)
+        self.stack.addWidget(self.registry.panel)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.library_panel)
         self.splitter.addWidget(self.stack)
@@ -139,6 +144,15 @@ class MainWindow(QMainWindow):
         self.act_open_tracking = self._action("Open &Tracking Folder…", self.ask_open_tracking,
                                               QKeySequence("Ctrl+Alt+O"), "tracking",
                                               "Scan an mlruns or tracking folder for models")
+        self.act_connect = self._action("Connect to Tracking &Server…", self.registry.ask_connect,
+                                        QKeySequence("Ctrl+Alt+S"), "server",
+                                        "Open the model registry of an MLflow tracking server")
+        self.act_register = self._action("&Register a Model Folder…",
+                                         lambda: self.registry.register_folder(
+                                             self._registry_node()),
+                                         None, "publish",
+                                         "Upload a model folder to a tracking server as a new "
+                                         "version of a registered model")
         self.act_demo = self._action("Open &Demo Model", self.open_demo, None, "model",
                                      "Open the bundled iris classifier")
         self.act_close = self._action("&Close", self.close_current, K.Close, "close",
@@ -183,6 +197,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_open)
         m.addAction(self.act_open_folder)
         m.addAction(self.act_open_tracking)
+        m.addAction(self.act_connect)
         self.recent_menu = QMenu("Open &Recent", self)
         self.recent_menu.aboutToShow.connect(self.rebuild_recent_menu)
         m.addMenu(self.recent_menu)
@@ -233,6 +248,10 @@ class MainWindow(QMainWindow):
         v.addAction(self.act_prev_tab)
         v.addAction(self.act_focus_library)
         v.addAction(self.act_focus_view)
+        self.registry_menu = bar.addMenu("Re&gistry")
+        self.registry_menu.setToolTipsVisible(True)
+        self.registry_menu.aboutToShow.connect(self._fill_registry_menu)
+        self._fill_registry_menu()
         t = bar.addMenu("&Tools")
         t.addAction(self.act_compare)
         h = bar.addMenu("&Help")
@@ -246,6 +265,13 @@ class MainWindow(QMainWindow):
         self.library_panel.reveal_requested.connect(self._reveal_node)
         self.library_panel.cancel_scan_requested.connect(self.scans.cancel)
         self.library_panel.action_requested.connect(self._on_model_action)
+        self.library_panel.extra_menu = self.registry.context_menu
+        self.library_panel.drop_target_for = self.registry.drop_target
+        self.library_panel.folders_dropped.connect(self.registry.drop_folders)
+        self.library_panel.plain_drop.connect(self.drops.drop)
+        self.library_panel.registry_filter_changed.connect(self.registry.apply_filter)
+        self.library_panel.activated_node.connect(self._on_node_activated)
+        self.scans.started.connect(self.registry.tracking_scan_started)
         self.store.entry_changed.connect(self._on_entry_changed)
         self.store.entry_removed.connect(lambda e: self.library.entry_changed(e.key))
         self.store.changed_on_disk.connect(self._on_changed_on_disk)
@@ -380,19 +406,39 @@ class MainWindow(QMainWindow):
     def show_status(self, text: str, ms: int = STATUS_MS) -> None:
         self.statusBar().showMessage(text, ms)
 
+    def update_counts(self) -> None:
+        self._update_counts()
+
     def _update_counts(self) -> None:
         n_open = len(self.library.open_group.children)
-        n_sources = len(self.library.sources())
+        sources = self.library.sources()
+        n_servers = sum(1 for s in sources if self.registry.handles(s))
+        n_sources = len(sources) - n_servers
         bits = [f"{n_open} open model{'s' if n_open != 1 else ''}"]
         if n_sources:
             bits.append(f"{n_sources} tracking folder{'s' if n_sources != 1 else ''}")
+        if n_servers:
+            bits.append(f"{n_servers} server{'s' if n_servers != 1 else ''}")
         self._status_models.setText(" · ".join(bits))
 
     # ------------------------------------------------------------------------------------------
     # opening
 
     def open_paths(self, paths: list[str | os.PathLike[str]]) -> list[PathVerdict]:
-        return self.open_verdicts([classify_path(p) for p in paths])
+        """Open models, tracking folders and (``http(s)://`` URLs) tracking servers."""
+        servers = [os.fspath(p) for p in paths if isinstance(p, str) and is_server_url(p)]
+        for url in servers:
+            self.registry.open_server(url, select=len(servers) == len(paths))
+        rest = [p for p in paths if not (isinstance(p, str) and p in servers)]
+        return self.open_verdicts([classify_path(p) for p in rest]) if rest else []
+
+    def open_server(self, url: str) -> object:
+        """Add a tracking server to the library and list its registry."""
+        return self.registry.open_server(url)
+
+    def _open_dropped_servers(self, urls: list[str]) -> None:
+        for url in urls:
+            self.registry.open_server(url)
 
     def open_verdicts(self, verdicts: list[PathVerdict]) -> list[PathVerdict]:
         """Open what can be opened; explain the rest in one message."""
@@ -499,6 +545,8 @@ class MainWindow(QMainWindow):
             text = f"&{i + 1}  {shown}" if i < 9 else shown
             act = self.recent_menu.addAction(text)
             act.setData(p)
+            if is_server_url(p):
+                act.setIcon(icons.icon("server"))
             act.triggered.connect(lambda _c=False, path=p: self.open_paths([path]))
         self.recent_menu.addSeparator()
         self.recent_menu.addAction("Clear Recent", self._clear_recent)
@@ -510,6 +558,10 @@ class MainWindow(QMainWindow):
     # selection and closing
 
     def _on_node_selected(self, node: Node | None, load_later: bool = False) -> None:
+        if self.registry.handles(node):
+            self.registry.show_node(node)
+            self._update_model_actions()
+            return
         if node is None or node.kind != MODEL:
             if node is not None and node.kind in (SOURCE, GROUP):
                 self.show_status(node.tooltip or node.label)
@@ -527,11 +579,49 @@ class MainWindow(QMainWindow):
         entry, new = self.store.open(path, pinned=pinned, info=info, load=not load_later)
         if new and load_later:
             self._later(lambda: self.store.start_loading(entry))
+        self.show_entry(entry)
+
+    def show_entry(self, entry: ModelEntry) -> None:
+        """Show an opened model in the model view (the library selection stays as it is)."""
         self.stack.show_view()
         self.view.set_entry(entry)
         run = entry.info.get("run_name")
         self.setWindowTitle(f"{entry.display_name}{f' ({run})' if run else ''}[*] — mlmanager")
         self._update_model_actions()
+
+    def show_panel(self, widget: QWidget) -> None:
+        """Show a widget of the main stack (the registry panel) instead of a model."""
+        self.stack.setCurrentWidget(widget)
+        self.setWindowTitle(TITLE)
+        self._update_model_actions()
+
+    def _on_node_activated(self, node: Node) -> None:
+        """Enter or a double-click on a library row: a registry version opens (downloads)."""
+        if node.kind == "model-version":
+            self.registry.open_version(node)
+
+    def _registry_node(self) -> Node | None:
+        node = self.library_panel.current_node()
+        return node if self.registry.handles(node) else None
+
+    def _fill_registry_menu(self) -> None:
+        """The Registry menu acts on the selected registry row (or says what to select)."""
+        m = self.registry_menu
+        m.clear()
+        m.addAction(self.act_connect)
+        m.addAction(self.act_register)
+        node = self._registry_node()
+        menu = self.registry.context_menu(node, self) if node is not None else None
+        if menu is not None:
+            m.addSeparator()
+            for act in menu.actions():
+                act.setParent(m)
+                m.addAction(act)
+            menu.deleteLater()
+        else:
+            m.addSeparator()
+            hint = m.addAction("Select a registered model or version in the library")
+            hint.setEnabled(False)
 
     def current_entry(self) -> ModelEntry | None:
         return self.view.entry if self.stack.currentWidget() is self.view else None
@@ -555,6 +645,12 @@ class MainWindow(QMainWindow):
                     self.store.close(entry)
                 if self.view.entry is entry and not self.library.nodes_for_key(node.key):
                     self._show_nothing()
+        elif self.registry.handles(node):
+            branch = self.registry.branch_of(node)
+            if node.kind == SOURCE and branch is not None:
+                if self.stack.currentWidget() is self.registry.panel:
+                    self._show_nothing()
+                self.registry.close_branch(branch)
         elif node.kind == SOURCE:
             keys = {n.key for n in _models_under(node)}
             closing = [e for e in (self.store.get(k) for k in keys) if e is not None and not e.pinned]
@@ -578,6 +674,9 @@ class MainWindow(QMainWindow):
 
     def refresh_current(self) -> None:
         node = self.library_panel.current_node()
+        if self.registry.handles(node):
+            self.registry.refresh_node(node)
+            return
         if node is not None and node.kind != MODEL:
             source = self.library.source_of(node)
             if source is not None:
@@ -597,6 +696,13 @@ class MainWindow(QMainWindow):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(entry.folder)))
 
     def _reveal_node(self, node: Node) -> None:
+        if self.registry.handles(node):
+            path = self.library.path_of(node)
+            if path is None:
+                self.registry.open_in_browser(node)
+                return
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            return
         path = node.record.path if node.record is not None else node.key
         entry = self.store.get(node.key)
         target = entry.folder if entry is not None else Path(path)
@@ -801,6 +907,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         self.scans.cancel()
+        self.registry.shutdown()
         self.tasks.shutdown(3000)
         self.store.close_all()
         self.library.drag_files.cleanup()

@@ -72,6 +72,11 @@ class _Header(QWidget):
         shown = display_path(loc)
         crumbs = [entry.info.get("experiment_name"), entry.info.get("run_name")]
         crumbs = [c for c in crumbs if c]
+        origin = entry.info.get("origin")  # a registry version: server ▸ model ▸ version N @alias
+        if origin:
+            self.location.setText(str(origin))
+            self.location.setToolTip(f"{origin}\n{loc}")
+            return
         self.location.setText(" ▸ ".join([*crumbs, shown]) if crumbs else shown)
         self.location.setToolTip(loc)
 

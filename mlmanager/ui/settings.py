@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
@@ -41,6 +42,10 @@ def _as_list(value: object) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value if isinstance(v, str) and v]
     return []
+
+
+def _is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://"))
 
 
 def _as_bytes(value: object) -> QByteArray | None:
@@ -78,10 +83,11 @@ class Settings:
     # recent models and tracking folders -------------------------------------------------------
 
     def recent_paths(self, drop_missing: bool = True) -> list[str]:
-        """Most recent first; entries that no longer exist are dropped (and forgotten)."""
+        """Most recent first (tracking servers' ``http(s)://`` URLs among them); paths that no
+        longer exist are dropped (and forgotten)."""
         paths = _as_list(self._s.value(K_RECENT))
         if drop_missing:
-            kept = [p for p in paths if os.path.exists(p)]
+            kept = [p for p in paths if _is_url(p) or os.path.exists(p)]
             if kept != paths:
                 self._set(K_RECENT, kept)
             paths = kept
@@ -91,6 +97,14 @@ class Settings:
         p = os.path.abspath(os.fspath(path))
         paths = [x for x in _as_list(self._s.value(K_RECENT)) if x != p]
         self._set(K_RECENT, [p, *paths][:MAX_RECENT])
+
+    def add_recent_server(self, url: str) -> None:
+        """A tracking server opened (its URL, without credentials: those never go here)."""
+        parts = urlsplit(url)
+        clean = f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
+        clean += parts.path.rstrip("/")
+        paths = [x for x in _as_list(self._s.value(K_RECENT)) if x != clean]
+        self._set(K_RECENT, [clean, *paths][:MAX_RECENT])
 
     def remove_recent(self, path: str) -> None:
         self._set(K_RECENT, [x for x in _as_list(self._s.value(K_RECENT)) if x != path])

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from mlmanager.core.library.registry.entities import (
     ModelVersion,
     RegisteredModel,
+    RunContext,
     model_id_from_source,
     text_or_empty,
 )
@@ -71,23 +71,6 @@ def model_from_json(doc: dict) -> RegisteredModel:
         creation_timestamp=_int(doc.get("creation_timestamp")),
         last_updated_timestamp=_int(doc.get("last_updated_timestamp")),
     )
-
-
-@dataclass(frozen=True)
-class RunContext:
-    """The run a version came from: what the version overview shows beside the model.
-
-    ``history`` holds the steps of every metric logged at more than one step (for sparklines).
-    """
-
-    run_id: str
-    name: str | None
-    status: str | None
-    experiment_id: str | None
-    metrics: dict[str, float] = field(default_factory=dict)
-    params: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-    history: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
 
 def _int(value: object) -> int | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -74,6 +75,12 @@ class TransferResult:
 
 # ---------------------------------------------------------------------------------------------
 # Staging folders
+
+
+def safe_file_name(name: str, fallback: str = "model") -> str:
+    """``name`` usable as a file or folder name on every system."""
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", name).strip(" .")
+    return cleaned[:120] or fallback
 
 
 def make_staging(final: Path) -> Path:

@@ -1,4 +1,5 @@
-"""The library tree: open models, and tracking folders grouped experiment ▸ run ▸ model.
+"""The library tree: open models, and tracking folders grouped experiment ▸ run ▸ model, beside
+each source's "Registered models" branch (registered model ▸ version, see ``ui/registry``).
 
 A thin ``QAbstractItemModel`` over plain ``Node`` objects. Scans add models in batches: one
 ``beginInsertRows`` per parent per batch, so 10,000 models arrive in a few dozen cheap updates.
@@ -36,6 +37,10 @@ RUN = "run"
 MODEL = "model"
 PROBLEMS = "problems"
 PROBLEM = "problem"
+REGISTRY = "registry"  # a source's "Registered models" branch
+REGISTERED = "registered-model"
+VERSION = "model-version"
+REGISTRY_KINDS = frozenset({REGISTRY, REGISTERED, VERSION})
 
 NodeRole = Qt.ItemDataRole.UserRole + 1
 KindRole = Qt.ItemDataRole.UserRole + 2
@@ -48,6 +53,7 @@ PathRole = Qt.ItemDataRole.UserRole + 5
 _FLAGS_ROW = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _FLAGS_MODEL_ROW = _FLAGS_ROW | Qt.ItemFlag.ItemIsDragEnabled
 _NO_FLAGS = Qt.ItemFlag.NoItemFlags
+_DRAGGABLE = frozenset({MODEL, VERSION})
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _DECORATION = int(Qt.ItemDataRole.DecorationRole)
 
@@ -85,6 +91,7 @@ class Node:
     record: ScanRecord | None = None
     status: str = ""  # sources: "scanning…", counts
     row: int = 0  # position in parent.children (kept up to date by the model)
+    payload: Any = None  # registry nodes: what ``ui/registry`` keeps for them
     _child_map: dict[str, Node] = field(default_factory=dict, repr=False)
 
     def child(self, key: str) -> Node | None:
@@ -102,6 +109,11 @@ class LibraryModel(QAbstractItemModel):
         self._root.children.append(self._open)
         self._by_key: dict[str, list[Node]] = {}
         self.drag_files = DragFiles()  # zips made for drags; the window cleans up at quit
+        #: the MIME data of a drag holding registry versions (``ui/registry`` sets it: versions
+        #: on a server are downloaded when the drop asks for their files)
+        self.version_mime: Callable[[list[Node]], QMimeData] | None = None
+        #: how registry rows look (icon, tooltip, accessible text): ``ui/registry`` sets it
+        self.registry_look: Any = None
 
     # --- Qt API ---------------------------------------------------------------------------------
 
@@ -152,7 +164,8 @@ class LibraryModel(QAbstractItemModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return _NO_FLAGS
-        return _FLAGS_MODEL_ROW if index.internalPointer().kind == MODEL else _FLAGS_ROW
+        kind = index.internalPointer().kind
+        return _FLAGS_MODEL_ROW if kind in _DRAGGABLE else _FLAGS_ROW
 
     # --- dragging models out ----------------------------------------------------------------------
 
@@ -166,12 +179,18 @@ class LibraryModel(QAbstractItemModel):
         nodes: list[Node] = []
         for idx in indexes:
             node = self.node(idx) if idx.isValid() else None
-            if node is not None and node.kind == MODEL and node not in nodes:
+            if node is not None and node.kind in _DRAGGABLE and node not in nodes:
                 nodes.append(node)
+        if self.version_mime is not None and any(n.kind == VERSION for n in nodes):
+            return self.version_mime(nodes)
         return library_mime_data(nodes, self.path_of, self.drag_files)
 
     def path_of(self, node: Node) -> Path | None:
-        """The model's folder or zip: the open entry's path, else the scan record's."""
+        """The model's folder or zip: the open entry's path, else the scan record's (for a
+        registry version: its local folder once known)."""
+        if node.kind == VERSION:
+            path = getattr(node.payload, "path", None)
+            return Path(path) if path is not None else None
         if node.kind != MODEL:
             return None
         entry = self._lookup(node.key)
@@ -190,6 +209,10 @@ class LibraryModel(QAbstractItemModel):
         if not index.isValid():
             return None
         node: Node = index.internalPointer()
+        if node.payload is not None and self.registry_look is not None:
+            looked = self.registry_look(node, role)
+            if looked is not NotImplemented:
+                return looked
         if role == _DISPLAY:
             if node.kind == SOURCE and node.status:
                 return f"{node.label}  ({node.status})"
@@ -360,7 +383,7 @@ class LibraryModel(QAbstractItemModel):
         self.endRemoveRows()
 
     def _forget(self, node: Node) -> None:
-        if node.kind == MODEL:
+        if node.kind in (MODEL, VERSION):
             lst = self._by_key.get(node.key, [])
             if node in lst:
                 lst.remove(node)
@@ -373,6 +396,55 @@ class LibraryModel(QAbstractItemModel):
         idx = self.index_of(node)
         if idx.isValid():
             self.dataChanged.emit(idx, idx)
+
+    # --- registry branches (``ui/registry`` builds the nodes, off the GUI thread) ------------
+
+    def insert_nodes(self, parent: Node, nodes: list[Node], row: int | None = None) -> None:
+        """Insert whole subtrees under ``parent`` at ``row`` (default: the end) in one step.
+        Version nodes with a local folder are looked up by its key (they follow the store)."""
+        if not nodes:
+            return
+        first = len(parent.children) if row is None else max(0, min(row, len(parent.children)))
+        self.beginInsertRows(self.index_of(parent) if parent is not self._root else QModelIndex(),
+                             first, first + len(nodes) - 1)
+        parent.children[first:first] = nodes
+        for i, child in enumerate(parent.children[first:], start=first):
+            child.row = i
+        for n in nodes:
+            n.parent = parent
+            self._remember(n)
+        self.endInsertRows()
+
+    def _remember(self, node: Node) -> None:
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n.kind == VERSION and n.key:
+                self._by_key.setdefault(n.key, []).append(n)
+            stack.extend(n.children)
+
+    def remove_node(self, node: Node) -> None:
+        self._remove(node)
+
+    def replace_children(self, parent: Node, nodes: list[Node]) -> None:
+        """Swap ``parent``'s children for ``nodes`` (a refreshed listing)."""
+        self.clear_source(parent)
+        self.insert_nodes(parent, nodes)
+
+    def set_version_key(self, node: Node, key: str) -> None:
+        """A version's local folder became known: follow its store entry by ``key``."""
+        if node.key == key:
+            return
+        if node.key:
+            lst = self._by_key.get(node.key, [])
+            if node in lst:
+                lst.remove(node)
+        node.key = key
+        self._by_key.setdefault(key, []).append(node)
+        self._changed(node)
+
+    def node_changed(self, node: Node) -> None:
+        self._changed(node)
 
     def add_open_model(self, key: str, label: str, path: str) -> QModelIndex:
         """Add a model under "Open models" (or return the node already there)."""
@@ -535,7 +607,21 @@ class LibraryFilter(QSortFilterProxyModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._accepted: set[int] | None = None
+        self._registry_only = False
         self.matches = 0
+
+    def set_registry_only(self) -> None:
+        """Show the registry branches only (a filter in MLflow's grammar re-lists them)."""
+        changing = hasattr(self, "beginFilterChange")
+        if changing:
+            self.beginFilterChange()
+        self._accepted = None
+        self._registry_only = True
+        self.matches = 0
+        if changing:
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - older Qt
+            self.invalidateFilter()
 
     def set_text(self, text: str) -> int:
         """Filter by ``text`` (empty: show all); returns the number of matching models."""
@@ -544,6 +630,7 @@ class LibraryFilter(QSortFilterProxyModel):
         changing = hasattr(self, "beginFilterChange")  # Qt >= 6.9; invalidateFilter is deprecated
         if changing:
             self.beginFilterChange()
+        self._registry_only = False
         if not needle or not isinstance(model, LibraryModel):
             self._accepted = None
             self.matches = 0
@@ -575,11 +662,15 @@ class LibraryFilter(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802
         accepted = self._accepted
-        if accepted is None:
+        if accepted is None and not self._registry_only:
             return True
         pnode = source_parent.internalPointer() if source_parent.isValid() else self.sourceModel().root
         try:
             node = pnode.children[source_row]
         except IndexError:
             return False
+        if self._registry_only:
+            if node.kind == SOURCE:
+                return node.payload is not None or any(c.kind == REGISTRY for c in node.children)
+            return node.kind in REGISTRY_KINDS
         return id(node) in accepted or node.kind == GROUP

@@ -23,13 +23,16 @@ if TYPE_CHECKING:
 class PageContext:
     """What a page may use: background tasks, dialogs, the store, a status-bar hook, and
     ``open_model(path)``, which opens a model in the library and shows it (the main window's;
-    None outside a window: pages then fall back to ``store.open``)."""
+    None outside a window: pages then fall back to ``store.open``), and ``registry``, the
+    window's registry controller (publishing an opened registry version; None outside a
+    window)."""
 
     tasks: TaskManager
     prompter: Prompter
     store: ModelStore
     status: Callable[[str], None]
     open_model: Callable[[Any], Any] | None = None
+    registry: Any = None
 
 
 class ModelPage(QWidget):

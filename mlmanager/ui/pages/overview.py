@@ -180,6 +180,7 @@ class OverviewPage(ModelPage):
         self.badges_row.setSpacing(6)
         self.lay.addLayout(self.badges_row)
         self.badges: list[Badge] = []
+        self.registry_section: QWidget | None = None  # an opened registry version's facts
 
         # error panel (broken models)
         self.error_box = QWidget()
@@ -270,6 +271,7 @@ class OverviewPage(ModelPage):
         self.entry = entry
         if entry is None:
             return
+        self._show_registry(entry)
         doc = entry.doc
         if doc is None:
             self._show_broken(entry)
@@ -290,6 +292,20 @@ class OverviewPage(ModelPage):
             self.no_signature.hide()
             self.signature.show()
             self.signature.show_signature(sig)
+
+    def _show_registry(self, entry: ModelEntry) -> None:
+        """A registry version (opened from the library) shows where it came from and its run."""
+        registry = self.ctx.registry
+        if entry.info.get("registry") is None or registry is None:
+            if self.registry_section is not None:
+                self.registry_section.hide()
+            return
+        if self.registry_section is None:
+            self.registry_section = registry.overview_section(self)
+            self.lay.insertWidget(1, self.registry_section)
+            self.lay.insertWidget(self.lay.count() - 1, self.registry_section.run_view)
+        self.registry_section.show()
+        self.registry_section.show_entry(entry)
 
     def _model_rows(self, entry: ModelEntry) -> list[tuple[str, str, str]]:
         doc = entry.doc

@@ -45,6 +45,11 @@ class ModelVersion:
         """The version as a number (for sorting); 0 when it is not one."""
         return int(self.version) if self.version.isdigit() else 0
 
+    @property
+    def title(self) -> str:
+        """``version 3 @champion @prod``: how a version is named in headers and messages."""
+        return " ".join([f"version {self.version}", *(f"@{a}" for a in self.aliases)])
+
     def with_aliases(self, aliases: Iterable[str]) -> ModelVersion:
         return replace(self, aliases=tuple(sorted(aliases)))
 
@@ -107,3 +112,20 @@ def registry_to_json(models: Iterable[RegisteredModel]) -> dict:
 def text_or_empty(value: object) -> str:
     """A description as MLflow's client shows it: ``None`` becomes ``""``."""
     return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """The run a version came from: what the version overview shows beside the model.
+
+    ``history`` holds the steps of every metric logged at more than one step (for sparklines).
+    """
+
+    run_id: str
+    name: str | None
+    status: str | None
+    experiment_id: str | None
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    history: dict[str, list[tuple[int, float]]] = field(default_factory=dict)

@@ -18,12 +18,13 @@ from mlmanager.core.library.registry.entities import (
     model_id_from_source,
     text_or_empty,
 )
-from mlmanager.core.library.registry.local import LocalRegistry
+from mlmanager.core.library.registry.local import RUN_STATUSES, LocalRegistry, RunRecord
 from mlmanager.core.library.tracking import MAX_META_BYTES, read_small_file
 from mlmanager.core.model.yamlfast import load_yaml_fast
 
 DELETED_STAGE = "Deleted_Internal"
 MAX_VALUE_BYTES = 1 << 20
+MAX_METRIC_BYTES = 64 << 20  # a metric file holds one line per logged step
 
 
 def _int(value: object) -> int | None:
@@ -69,7 +70,52 @@ class FileStoreRegistry(LocalRegistry):
             return None
         return doc
 
-    def _values(self, folder: str) -> dict[str, str]:
+    # -- runs (the version overview's context)
+
+    def _run_folder(self, run_id: str) -> str | None:
+        for folder in self._under_experiments(run_id):
+            if os.path.isfile(os.path.join(folder, "meta.yaml")):
+                return folder
+        return None
+
+    def _logged_model_run(self, model_id: str) -> str | None:
+        for folder in self._under_experiments(os.path.join("models", model_id)):
+            meta = self._meta(os.path.join(folder, "meta.yaml"))
+            if meta is not None and meta.get("source_run_id"):
+                return str(meta["source_run_id"])
+        return None
+
+    def _run_record(self, run_id: str, with_history: bool) -> RunRecord | None:
+        folder = self._run_folder(run_id)
+        if folder is None:
+            return None
+        meta = self._meta(os.path.join(folder, "meta.yaml")) or {}
+        status = meta.get("status")
+        tags = self._values(os.path.join(folder, "tags"))
+        points: dict[str, list[tuple[int, int, float]]] = {}
+        metrics = self._values(os.path.join(folder, "metrics"), MAX_METRIC_BYTES)
+        for key, text in metrics.items():
+            for line in text.splitlines():
+                parts = line.split()
+                if len(parts) < 2:
+                    continue
+                try:
+                    stamp, value = int(parts[0]), float(parts[1])
+                    step = int(parts[2]) if len(parts) > 2 else 0
+                except ValueError:
+                    continue
+                points.setdefault(key, []).append((step, stamp, value))
+        return RunRecord(
+            run_id=run_id,
+            name=_opt(meta.get("run_name")) or tags.get("mlflow.runName"),
+            status=RUN_STATUSES.get(status, _opt(status)) if isinstance(status, int) else _opt(status),
+            experiment_id=_opt(meta.get("experiment_id")) or os.path.basename(os.path.dirname(folder)),
+            params=self._values(os.path.join(folder, "params")),
+            tags=tags,
+            points=points,
+        )
+
+    def _values(self, folder: str, max_bytes: int = MAX_VALUE_BYTES) -> dict[str, str]:
         """``<folder>/<key>`` files (keys with ``/`` are nested folders) -> their text."""
         out: dict[str, str] = {}
         if not os.path.isdir(folder):
@@ -79,7 +125,7 @@ class FileStoreRegistry(LocalRegistry):
             for fname in sorted(filenames):
                 path = os.path.join(dirpath, fname)
                 try:
-                    data = read_small_file(path, MAX_VALUE_BYTES)
+                    data = read_small_file(path, max_bytes)
                 except (MlmanagerError, OSError) as exc:
                     self.problems.append(f"{path}: {exc}")
                     continue

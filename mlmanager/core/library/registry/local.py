@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from mlmanager.core.library.registry.entities import ModelVersion, RegisteredModel
+from mlmanager.core.library.registry.entities import ModelVersion, RegisteredModel, RunContext
 from mlmanager.core.library.registry.search import model_matcher, version_matcher
 from mlmanager.core.library.registry.source import (
     Cancel,
@@ -47,6 +48,38 @@ def _is_model_dir(path: str) -> bool:
     return os.path.isfile(os.path.join(path, "MLmodel"))
 
 
+@dataclass
+class RunRecord:
+    """A run as a local store holds it; :meth:`context` turns it into a :class:`RunContext`."""
+
+    run_id: str
+    name: str | None = None
+    status: str | None = None
+    experiment_id: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    #: metric -> (step, timestamp, value) points, in the order the store holds them
+    points: dict[str, list[tuple[int, int, float]]] = field(default_factory=dict)
+
+    def context(self) -> RunContext:
+        metrics: dict[str, float] = {}
+        history: dict[str, list[tuple[int, float]]] = {}
+        for key, points in self.points.items():
+            if not points:
+                continue
+            # the latest value is MLflow's: the highest step, then the latest timestamp
+            metrics[key] = max(points, key=lambda p: (p[0], p[1]))[2]
+            if len({p[0] for p in points}) > 1:  # as the server's: every point, by step
+                history[key] = sorted((step, value) for step, _stamp, value in points)
+        return RunContext(run_id=self.run_id, name=self.name, status=self.status,
+                          experiment_id=self.experiment_id, metrics=dict(sorted(metrics.items())),
+                          params=dict(sorted(self.params.items())),
+                          tags=dict(sorted(self.tags.items())), history=history)
+
+
+RUN_STATUSES = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
+
+
 class LocalRegistry(ReadOnlyRegistry):
     """Read methods over :meth:`_load`; subclasses say where experiment folders are."""
 
@@ -63,7 +96,19 @@ class LocalRegistry(ReadOnlyRegistry):
         """Folders holding ``<experiment id>/`` folders (where artifacts are)."""
         raise NotImplementedError
 
+    def _run_record(self, run_id: str, with_history: bool) -> RunRecord | None:
+        """The run's info, params, tags and metric points (``None``: not in this store)."""
+        raise NotImplementedError
+
+    def _logged_model_run(self, model_id: str) -> str | None:
+        """The ``source_run_id`` of a logged model (MLflow 3), if the store knows it."""
+        raise NotImplementedError
+
     # -- reads
+
+    def refresh(self) -> None:
+        """Forget what was read, so the next read sees the store as it is now."""
+        self._models = None
 
     def models(self) -> list[RegisteredModel]:
         if self._models is None:
@@ -101,6 +146,21 @@ class LocalRegistry(ReadOnlyRegistry):
         if version is None:
             raise not_found_alias(name, alias, self.location)
         return self.get_model_version(name, version)
+
+    # -- context
+
+    def run_context(self, version: ModelVersion, *, cancel: Cancel | None = None,
+                    with_history: bool = True) -> RunContext | None:
+        """The run the version came from (its own ``run_id``, else its logged model's source
+        run): latest metrics, params, tags and the history of metrics with several steps.
+        ``None`` when the version names no run or the run is not in this store."""
+        run_id = version.run_id
+        if not run_id and version.model_id:
+            run_id = self._logged_model_run(version.model_id)
+        if not run_id:
+            return None
+        record = self._run_record(run_id, with_history)
+        return record.context() if record is not None else None
 
     # -- files
 

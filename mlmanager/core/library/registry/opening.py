@@ -79,3 +79,19 @@ def _open_path(path: str) -> RegistrySource:
     if is_file_store(nested):
         return FileStoreRegistry(nested)
     raise ModelReadError("neither a file store (mlruns/) nor a folder with an mlflow.db", path)
+
+
+def local_registries(folder: str | os.PathLike[str]) -> list[RegistrySource]:
+    """The registries a tracking folder holds, for the library: the file store it is (or its
+    ``mlruns/``) when that has a ``models/`` registry, and its ``mlflow.db``. Nothing is read
+    beyond a few ``stat`` calls; listing them is the caller's (background) work."""
+    root = os.path.abspath(os.fspath(folder))
+    out: list[RegistrySource] = []
+    for store in (root, os.path.join(root, "mlruns")):
+        if os.path.isdir(os.path.join(store, "models")) and is_file_store(store):
+            out.append(FileStoreRegistry(store))
+            break
+    db = os.path.join(root, "mlflow.db") if os.path.isdir(root) else root
+    if os.path.isfile(db) and _is_sqlite_file(db):
+        out.append(SqliteRegistry(db))
+    return out

@@ -235,3 +235,16 @@ def version_matcher(text: str | None) -> Callable[[ModelVersion], bool]:
         return True
 
     return match
+
+
+_LOOKS_LIKE_FILTER = re.compile(
+    r"""^\s*(?:attributes\.)?(?:name|tags?\.(?:`[^`]*`|"[^"]*"|'[^']*'|[\w.\-]+))\s*
+        (?:!=|<>|=|\bLIKE\b|\bILIKE\b)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def looks_like_filter(text: str) -> bool:
+    """Whether the text typed in a filter box is meant as MLflow's search grammar
+    (``name LIKE 'churn%'``, ``tags.team = 'risk'``) rather than words to look for."""
+    return bool(_LOOKS_LIKE_FILTER.match(text or ""))

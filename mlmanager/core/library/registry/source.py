@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from mlmanager.core.errors import InvalidError, ModelReadError
-from mlmanager.core.library.registry.entities import ModelVersion, RegisteredModel
+from mlmanager.core.library.registry.entities import ModelVersion, RegisteredModel, RunContext
 from mlmanager.core.transfer.staging import CancelFn as Cancel
 from mlmanager.core.transfer.staging import ProgressFn as Progress
 
@@ -70,6 +70,11 @@ class RegistrySource(Protocol):
         cancel: Cancel | None = None,
     ) -> Path:
         """A local folder holding the version's model files (``MLmodel`` at its top)."""
+        ...
+
+    def run_context(self, version: ModelVersion, *, cancel: Cancel | None = None,
+                    with_history: bool = True) -> RunContext | None:
+        """The run the version came from: metrics, params, tags (``None`` without one)."""
         ...
 
     # -- writes (servers only)

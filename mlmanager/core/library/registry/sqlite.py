@@ -23,7 +23,7 @@ from mlmanager.core.library.registry.entities import (
     text_or_empty,
 )
 from mlmanager.core.library.registry.filestore import DELETED_STAGE
-from mlmanager.core.library.registry.local import LocalRegistry
+from mlmanager.core.library.registry.local import LocalRegistry, RunRecord
 from mlmanager.core.library.tracking import SqliteTrackingSource
 
 _TABLES = ("registered_models", "model_versions", "registered_model_tags",
@@ -138,3 +138,43 @@ class SqliteRegistry(LocalRegistry):
             )
             models.append(model.with_versions(versions.get(name, [])))
         return models
+
+    # -- runs (the version overview's context), read-only like the registry
+
+    def _logged_model_run(self, model_id: str) -> str | None:
+        con = self._connect()
+        try:
+            row = con.execute("SELECT source_run_id FROM logged_models WHERE model_id = ?",
+                              (model_id,)).fetchone()
+        except sqlite3.DatabaseError:
+            return None  # an MLflow 2.x database has no logged_models table
+        finally:
+            con.close()
+        return _opt(row[0]) if row else None
+
+    def _run_record(self, run_id: str, with_history: bool) -> RunRecord | None:
+        con = self._connect()
+        try:
+            run = con.execute("SELECT name, status, experiment_id FROM runs WHERE run_uuid = ?",
+                              (run_id,)).fetchone()
+            if run is None:
+                return None
+            params = dict(con.execute("SELECT key, value FROM params WHERE run_uuid = ?",
+                                      (run_id,)).fetchall())
+            tags = dict(con.execute("SELECT key, value FROM tags WHERE run_uuid = ?",
+                                    (run_id,)).fetchall())
+            table = "metrics" if with_history else "latest_metrics"
+            rows = con.execute(f"SELECT key, step, timestamp, value, is_nan FROM {table} "  # noqa: S608
+                               "WHERE run_uuid = ?", (run_id,)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise ModelReadError(f"cannot read run {run_id}: {exc}", self.db_path) from None
+        finally:
+            con.close()
+        points: dict[str, list[tuple[int, int, float]]] = {}
+        for key, step, stamp, value, is_nan in rows:
+            points.setdefault(key, []).append(
+                (int(step or 0), int(stamp or 0), float("nan") if is_nan else float(value)))
+        return RunRecord(run_id=run_id, name=_opt(run[0]), status=_opt(run[1]),
+                         experiment_id=_opt(run[2]),
+                         params={k: text_or_empty(v) for k, v in params.items()},
+                         tags={k: text_or_empty(v) for k, v in tags.items()}, points=points)
