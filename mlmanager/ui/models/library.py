@@ -428,6 +428,13 @@ class LibraryModel(QAbstractItemModel):
 
     def replace_children(self, parent: Node, nodes: list[Node]) -> None:
         """Swap ``parent``'s children for ``nodes`` (a refreshed listing)."""
+        if not self.is_attached(parent):  # not shown: no rows to announce
+            for child in parent.children:
+                self._forget(child)
+            parent.children = list(nodes)
+            for i, n in enumerate(nodes):
+                n.parent, n.row = parent, i
+            return
         self.clear_source(parent)
         self.insert_nodes(parent, nodes)
 
@@ -536,7 +543,7 @@ class LibraryModel(QAbstractItemModel):
 
         for rec in records:
             key = rec.key or model_key(rec.path)
-            if any(self.source_of(n) is source for n in self._by_key.get(key, ())):
+            if any(n.kind == MODEL and self.source_of(n) is source for n in self._by_key.get(key, ())):
                 continue
             parent = source
             if rec.experiment_id is not None or rec.experiment_name:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from mlmanager.core.library.registry.entities import RegisteredModel
+from mlmanager.core.library.registry.filestore import is_file_store
 from mlmanager.core.library.registry.opening import local_registries
 from mlmanager.core.library.registry.source import RegistrySource
 from mlmanager.core.remote.copies import server_label
@@ -66,10 +67,13 @@ def fetch_model(state: TaskState, branch: Branch, name: str) -> Node | None:
 def find_registries(state: TaskState, root: str) -> list[RegistrySource]:
     """Runs in a worker thread: the registries in a tracking folder and its child folders."""
     found = list(local_registries(root))
-    try:
-        children = sorted(e.path for e in os.scandir(root) if e.is_dir(follow_symlinks=False))
-    except OSError:
-        children = []
+    if is_file_store(root):
+        children = []  # its folders are experiments
+    else:
+        try:
+            children = sorted(e.path for e in os.scandir(root) if e.is_dir(follow_symlinks=False))
+        except OSError:
+            children = []
     for child in children[:MAX_CHILD_FOLDERS]:
         state.check()
         if os.path.basename(child) == "mlruns" and any(r.location == child for r in found):

@@ -81,6 +81,36 @@ def _open_path(path: str) -> RegistrySource:
     raise ModelReadError("neither a file store (mlruns/) nor a folder with an mlflow.db", path)
 
 
+def has_file_store_registry(folder: str) -> bool:
+    """A file store's root (not one of its experiment folders, whose ``models/`` holds logged
+    models) with a ``models/`` registry folder."""
+    if os.path.isfile(os.path.join(folder, "meta.yaml")) or not os.path.isdir(
+            os.path.join(folder, "models")):
+        return False
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return False
+    return ".trash" in entries or any(
+        e.isdigit() and os.path.isfile(os.path.join(folder, e, "meta.yaml")) for e in entries) or \
+        _registry_entries(os.path.join(folder, "models"))
+
+
+def _registry_entries(models: str) -> bool:
+    """``models/<name>/version-<n>`` (a registry), not ``models/m-<id>`` (logged models)."""
+    try:
+        names = os.listdir(models)
+    except OSError:
+        return False
+    for name in names[:50]:
+        try:
+            if any(e.startswith("version-") for e in os.listdir(os.path.join(models, name))):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def local_registries(folder: str | os.PathLike[str]) -> list[RegistrySource]:
     """The registries a tracking folder holds, for the library: the file store it is (or its
     ``mlruns/``) when that has a ``models/`` registry, and its ``mlflow.db``. Nothing is read
@@ -88,7 +118,7 @@ def local_registries(folder: str | os.PathLike[str]) -> list[RegistrySource]:
     root = os.path.abspath(os.fspath(folder))
     out: list[RegistrySource] = []
     for store in (root, os.path.join(root, "mlruns")):
-        if os.path.isdir(os.path.join(store, "models")) and is_file_store(store):
+        if has_file_store_registry(store):
             out.append(FileStoreRegistry(store))
             break
     db = os.path.join(root, "mlflow.db") if os.path.isdir(root) else root
