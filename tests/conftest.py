@@ -12,7 +12,7 @@ from corpus_paths import MODELS, WILD
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-pytest_plugins = ["support.fixtures"]
+pytest_plugins = ["support.fixtures", "mlflow_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
 

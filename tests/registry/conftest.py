@@ -1,9 +1,10 @@
-"""Real ``mlflow server`` fixtures (session-scoped: one per xdist worker at most)."""
+"""The registry tests need ``mlflow`` (a test extra). The real server fixtures every test folder
+uses (``mlflow_server``, ``auth_server``, ``client_env``) are ``tests/mlflow_fixtures.py``'s; the
+MLflow 2.x server and its own client are here."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -17,23 +18,6 @@ from support.author_env import RecipeBuildError, child_environ
 MLFLOW2_CLIENT = Path(__file__).resolve().parent / "mlflow2_client.py"
 
 mlflow = pytest.importorskip("mlflow")
-
-
-@pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"))
-    with server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    pytest.importorskip("flask_wtf", reason="mlflow[auth] (the test extra installs it)")
-    server = MlflowServer(tmp_path_factory.mktemp("mlflow-auth-server"), app_name="basic-auth",
-                          env={"MLFLOW_AUTH_ADMIN_PASSWORD": "admin-secret-1234",
-                               "MLFLOW_FLASK_SERVER_SECRET_KEY": "test-secret-key"})
-    with server:
-        yield server
 
 
 @pytest.fixture(scope="session")
@@ -72,15 +56,3 @@ class Mlflow2Client:
 def mlflow2_client(mlflow2_server: MlflowServer,
                    tmp_path_factory: pytest.TempPathFactory) -> Mlflow2Client:
     return Mlflow2Client(mlflow2_server, tmp_path_factory.mktemp("mlflow2-client"))
-
-
-@pytest.fixture
-def client_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No stray MLflow credentials or URIs from the caller; a private download cache."""
-    for key in list(os.environ):
-        if key.startswith("MLFLOW_TRACKING_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("MLMANAGER_DOWNLOAD_CACHE", str(cache))
-    return cache
