@@ -358,6 +358,8 @@ class MainWindow(QMainWindow):
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(page.save_action)
         self.edit_menu.addAction(page.save_copy_action)
+        if hasattr(page, "save_version_action"):  # shown for versions of a writable registry
+            self.edit_menu.addAction(page.save_version_action)
 
     def unsaved_entries(self, entries: list[ModelEntry] | None = None) -> list[ModelEntry]:
         """The entries (default: all open) whose signature has unsaved edits."""

@@ -52,7 +52,8 @@ def test_edit_menu_holds_the_editor_actions(qtbot, window, model_dir: Path) -> N
     assert page.ctx.open_model == window.open_model
     actions = window.edit_menu.actions()
     assert actions[:2] == [page.undo_action, page.redo_action] and actions[2].isSeparator()
-    assert actions[3:] == [page.save_action, page.save_copy_action]
+    assert actions[3:] == [page.save_action, page.save_copy_action, page.save_version_action]
+    assert not page.save_version_action.isVisible()  # only for versions from a writable registry
     assert page.save_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
     assert page.save_copy_action.shortcut() == QKeySequence("Ctrl+Shift+S")
     for act in (page.undo_action, page.redo_action, page.save_action, page.save_copy_action):

@@ -51,6 +51,7 @@ from mlmanager.ui.pages.signature import SAVE_COPY_SHORTCUT, SAVE_COPY_TEXT, SAV
 from mlmanager.ui.pages.signature.document import SignatureDocument
 from mlmanager.ui.pages.signature.inference import InferenceController
 from mlmanager.ui.pages.signature.jobs import DATA_SUFFIXES
+from mlmanager.ui.pages.signature.publishing import SAVE_VERSION_TEXT, PublishController
 from mlmanager.ui.pages.signature.saving import SaveController
 from mlmanager.ui.pages.signature.section_panel import SectionPanel, icon_if
 from mlmanager.ui.pages.signature.validation_view import IssuesPanel, section_issues
@@ -85,6 +86,7 @@ class SignaturePage(ModelPage):
     def __init__(self, ctx: PageContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.saving = SaveController(self)
+        self.publishing = PublishController(self)
         self.inference = InferenceController(self)
         self.setAcceptDrops(True)
         self.worker_factory: Callable[[], Any] = default_worker_factory
@@ -106,6 +108,8 @@ class SignaturePage(ModelPage):
         self.redo_action.setIcon(icon_if("redo"))
         self.save_action = self._action(SAVE_TEXT, self.save, QKeySequence.StandardKey.Save)
         self.save_copy_action = self._action(SAVE_COPY_TEXT, self.save_as_copy, QKeySequence(SAVE_COPY_SHORTCUT))
+        self.save_version_action = self._action(SAVE_VERSION_TEXT, self.save_as_new_version,
+                                                QKeySequence())
         self.add_action = self._action("Add Row", lambda: self._panel().add_row(), QKeySequence(Qt.Key.Key_Insert))
         self.remove_action = self._action("Remove Rows", lambda: self._panel().remove_rows(),
                                           QKeySequence(QKeySequence.StandardKey.Delete))
@@ -171,6 +175,10 @@ class SignaturePage(ModelPage):
         self.format_badge = Badge("", "info")
         bar.addWidget(self.format_badge)
         bar.addSpacing(8)
+        self.save_version_button = QPushButton(icon_if("publish"), "Save as new version…")
+        self.save_version_button.clicked.connect(lambda _c=False: self.save_as_new_version())
+        self.save_version_button.hide()  # only for versions opened from a writable registry
+        bar.addWidget(self.save_version_button)
         self.save_copy_button = QPushButton("Save as copy…")
         self.save_copy_button.clicked.connect(lambda _c=False: self.save_as_copy())
         self.save_button = QPushButton("Save…")
@@ -358,6 +366,8 @@ class SignaturePage(ModelPage):
             self.stack.setCurrentWidget(self.message_page)
             for w in (self.save_button, self.save_copy_button, self.infer_button, self.remove_sig_button):
                 w.setEnabled(False)
+            self.save_version_button.hide()
+            self.save_version_action.setVisible(False)
             self.format_badge.hide()
             self.banner.hide()
             return
@@ -420,6 +430,15 @@ class SignaturePage(ModelPage):
         self.save_copy_action.setEnabled(not fatal)
         self.save_copy_button.setToolTip("Fix the problems listed below first" if fatal else
                                          "Write a new model folder with this signature; the original is untouched")
+        self._update_publish()
+
+    def _update_publish(self) -> None:
+        shown, enabled, tip = self.publishing.state()
+        self.save_version_button.setVisible(shown)
+        self.save_version_action.setVisible(shown)
+        for widget in (self.save_version_button, self.save_version_action):
+            widget.setEnabled(enabled)
+            widget.setToolTip(tip)
 
     def _update_badge(self) -> None:
         doc = self.document
@@ -558,6 +577,9 @@ class SignaturePage(ModelPage):
 
     def save_as_copy(self, text: str | None = None) -> bool:
         return self.saving.save_as_copy(text)
+
+    def save_as_new_version(self) -> bool:
+        return self.publishing.publish()
 
     def infer_from_file(self, path: str | Path | None = None, section: str = "inputs") -> Any:
         return self.inference.infer_from_file(path, section)
