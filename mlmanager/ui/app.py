@@ -23,7 +23,8 @@ from mlmanager.ui import icons
 from mlmanager.ui.compat import protect_none
 from mlmanager.ui.main_window import DEFAULT_SIZE, MainWindow
 from mlmanager.ui.prompter import Prompter, StderrPrompter
-from mlmanager.ui.screenshot import take_screenshot
+from mlmanager.ui.registry.screenshots import REGISTRY_VIEWS, prepare_view
+from mlmanager.ui.screenshot import take_screenshot, wait_until_settled
 from mlmanager.ui.settings import Settings
 from mlmanager.ui.theme import ThemeManager
 
@@ -158,8 +159,6 @@ def run(
         window.resize(*DEFAULT_SIZE)
     window.show()
 
-    from mlmanager.ui.registry.screenshots import REGISTRY_VIEWS
-
     if view is not None and view not in REGISTRY_VIEWS and not window.view.set_current_page(view):
         sys.stderr.write(f"mlmanager: unknown view {view!r}; choose one of "
                          f"{', '.join([*window.view.page_keys(), *REGISTRY_VIEWS])}\n")
@@ -179,9 +178,6 @@ def run(
         prepare_for_screenshot(window, os.path.abspath(input_file), trust).wait(120_000)
 
     if screenshot is not None and view in REGISTRY_VIEWS:
-        from mlmanager.ui.registry.screenshots import prepare_view
-        from mlmanager.ui.screenshot import wait_until_settled
-
         prepare_view(window, view, wait_until_settled)
 
     if screenshot is not None:

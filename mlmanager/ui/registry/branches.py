@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from mlmanager.core.library.registry.entities import RegisteredModel
 from mlmanager.core.library.registry.filestore import is_file_store
 from mlmanager.core.library.registry.opening import local_registries
-from mlmanager.core.library.registry.source import RegistrySource
+from mlmanager.core.library.registry.source import RegistryNotFoundError, RegistrySource
 from mlmanager.core.remote.copies import server_label
 from mlmanager.ui.models.library import REGISTERED, SOURCE, LibraryModel, Node
 from mlmanager.ui.registry.nodes import (
@@ -52,8 +52,6 @@ def list_pages(state: TaskState, branch: Branch, filter_string: str | None) -> t
 
 def fetch_model(state: TaskState, branch: Branch, name: str) -> Node | None:
     """Runs in a worker thread: one registered model again (after a write), as a node."""
-    from mlmanager.core.library.registry.source import RegistryNotFoundError
-
     refresh = getattr(branch.source, "refresh", None)
     if refresh is not None:
         refresh()

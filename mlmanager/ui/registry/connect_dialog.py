@@ -38,6 +38,7 @@ from mlmanager.core.remote.auth import (
     default_server_uri,
 )
 from mlmanager.core.remote.connections import Connection, ConnectionStore
+from mlmanager.core.remote.registry import ServerRegistry
 from mlmanager.ui.tasks import TaskError, TaskManager, TaskState
 from mlmanager.ui.widgets.common import muted_label
 
@@ -73,8 +74,6 @@ def check_uri(text: str) -> str | None:
 
 def probe_server(state: TaskState, uri: str, auth: ServerAuth) -> str:
     """Runs in a worker thread: the server's version and whether its registry answers."""
-    from mlmanager.core.remote.registry import ServerRegistry
-
     source = ServerRegistry(uri, auth, max_retries=1)
     try:
         version = source.rest.server_version(state.is_cancelled)

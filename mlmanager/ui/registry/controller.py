@@ -29,6 +29,8 @@ from mlmanager.core.library.paths import MODEL as KIND_MODEL
 from mlmanager.core.library.paths import classify_path
 from mlmanager.core.library.registry.entities import RegisteredModel
 from mlmanager.core.remote.auth import ServerAuth
+from mlmanager.core.remote.http import ServerError
+from mlmanager.core.remote.registry import ServerRegistry
 from mlmanager.ui import icons
 from mlmanager.ui.dnd import drag_path
 from mlmanager.ui.models.library import (
@@ -74,6 +76,7 @@ from mlmanager.ui.registry.writes import (
     summarize_folder,
 )
 from mlmanager.ui.tasks import Task, TaskError
+from mlmanager.ui.transfer.progress import ProgressDialog
 
 _DECORATION = 1  # Qt.ItemDataRole.DecorationRole
 
@@ -134,6 +137,7 @@ class RegistryController(QObject):
             if self.connection_store_factory is not None:
                 self._connection_store = self.connection_store_factory()
             else:
+                # deferred for start-up: the connections file and keyring, on first use
                 from mlmanager.core.remote.connections import ConnectionStore
 
                 self._connection_store = ConnectionStore()
@@ -165,9 +169,6 @@ class RegistryController(QObject):
     def open_server(self, uri: str, auth: ServerAuth | None = None,
                     connection: str | None = None, select: bool = True) -> Branch | None:
         """Add a server to the library and list its registry (or select it when it is there)."""
-        from mlmanager.core.remote.http import ServerError
-        from mlmanager.core.remote.registry import ServerRegistry
-
         uri = server_of(uri)
         existing = self.branches.for_location(uri)
         if existing is not None:
@@ -203,6 +204,7 @@ class RegistryController(QObject):
         return None, None
 
     def ask_connect(self, uri: str | None = None) -> Branch | None:
+        # deferred for start-up: the dialog and the keyring are needed only when asked
         from mlmanager.core.remote.connections import NoKeyringError
         from mlmanager.ui.registry.connect_dialog import ConnectDialog
 
@@ -617,8 +619,6 @@ class RegistryController(QObject):
             finish(None)
             return
         request = dialog.request()
-        from mlmanager.ui.transfer.progress import ProgressDialog
-
         title = f"Publishing {request.name}"
         task = self.tasks.start(publish_folder, branch.source, folder, request, name=title)
         self.last_task = task
@@ -699,6 +699,7 @@ class RegistryController(QObject):
 
     def overview_section(self, parent: Any) -> Any:
         """The Overview tab's section for opened registry versions (built on first use)."""
+        # deferred for start-up: built when a registry version is first shown
         from mlmanager.ui.registry.overview_section import VersionSection
 
         return VersionSection(self, parent)

@@ -6,11 +6,12 @@ stay on this computer until "Publish as New Version…" (explicit, after a confi
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from mlmanager.core.remote.copies import discard_copy, local_changes, make_copy
+from mlmanager.core.remote.copies import CopyInfo, discard_copy, local_changes, make_copy
 from mlmanager.ui import icons
 from mlmanager.ui.registry.details import RunContextView, VersionDetails
 from mlmanager.ui.registry.nodes import VersionOrigin, short_path
@@ -22,17 +23,11 @@ MAX_LISTED = 6
 
 def copy_changes(state: TaskState, folder: str) -> list[str]:
     """Runs in a worker thread."""
-    from pathlib import Path
-
     return local_changes(Path(folder))
 
 
 def reset_copy(state: TaskState, folder: str) -> str:
     """Runs in a worker thread: the copy made again from the download cache."""
-    from pathlib import Path
-
-    from mlmanager.core.remote.copies import CopyInfo
-
     copy = Path(folder)
     info = CopyInfo.read(copy)
     if info is None or not Path(info.pristine).is_dir():

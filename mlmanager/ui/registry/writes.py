@@ -17,6 +17,7 @@ from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.library.registry.entities import ModelVersion
 from mlmanager.core.library.registry.source import RegistrySource
 from mlmanager.core.sizes import format_size
+from mlmanager.core.transfer.staging import TransferCancelled
 from mlmanager.ui.registry.dialogs import PublishRequest
 from mlmanager.ui.tasks import Cancelled, TaskState
 
@@ -69,8 +70,6 @@ class Published:
 def publish_folder(state: TaskState, source: RegistrySource, folder: str,
                    request: PublishRequest) -> Published:
     """Runs in a worker thread: register ``folder`` as a new version, then set its aliases."""
-    from mlmanager.core.transfer.staging import TransferCancelled
-
     def progress(done: int, total: int | None, item: str) -> None:
         text = f"{format_size(done)} of {format_size(total)}" if total else format_size(done)
         state.progress(min(PERMILLE, done * PERMILLE // total) if total else 0,
