@@ -45,6 +45,7 @@ class TaskError:
     details: str
     expected: bool  # a typed core error with a message fit for users
     handled: bool = False
+    status: int | None = None  # a server's HTTP status, when a server error ended the task
 
     def __str__(self) -> str:
         return self.message if self.expected else f"{self.exc_type}: {self.message}"
@@ -196,7 +197,9 @@ def _task_error(name: str, exc: BaseException) -> TaskError:
     details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     if not expected:
         log.error("task %r failed:\n%s", name, details)
-    return TaskError(name, type(exc).__name__, str(exc) or type(exc).__name__, details, expected)
+    status = getattr(exc, "status", None)
+    return TaskError(name, type(exc).__name__, str(exc) or type(exc).__name__, details, expected,
+                     status=status if isinstance(status, int) else None)
 
 
 class _Runnable(QRunnable):

@@ -194,7 +194,7 @@ class RegistryBranches(QObject):
             old.cancel()
         filter_string = filter_string if filter_string is not None else self.filter
         branch.filter = filter_string
-        branch.state, branch.error = "listing", None
+        branch.state, branch.error, branch.error_status = "listing", None, None
         branch.models = branch.versions = 0
         self._fresh.add(id(branch))
         task = self._tasks.start(list_pages, branch, filter_string,
@@ -278,6 +278,7 @@ class RegistryBranches(QObject):
             self._on_cancelled(branch, task, finished=True)
             return
         branch.state, branch.error = "failed", err.message if err.expected else str(err)
+        branch.error_status = err.status
         if not branch.server:
             self._attach(branch)
         self._show_state(branch)

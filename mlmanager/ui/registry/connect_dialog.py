@@ -243,6 +243,17 @@ class ConnectDialog(QDialog):
             self.store.delete(item.text())
             self._fill_saved()
 
+    def ask_login(self) -> None:
+        """The server refused us (401): say so, and ask for a username and password unless a
+        saved connection already logs in some way."""
+        self.setWindowTitle("Log In to Tracking Server")
+        self.error.setText("The server asks for a login: enter a username and password (or "
+                           "choose a token), then Connect.")
+        self.error.show()
+        if self.auth_kind() in ("none", "env"):
+            self.auth.setCurrentIndex(max(0, self.auth.findData("basic")))
+        (self.username if not self.username.text() else self.password).setFocus()
+
     # -- the form
 
     def auth_kind(self) -> str:

@@ -203,13 +203,15 @@ class RegistryController(QObject):
             pass
         return None, None
 
-    def ask_connect(self, uri: str | None = None) -> Branch | None:
+    def ask_connect(self, uri: str | None = None, login: bool = False) -> Branch | None:
         # deferred for start-up: the dialog and the keyring are needed only when asked
         from mlmanager.core.remote.connections import NoKeyringError
         from mlmanager.ui.registry.connect_dialog import ConnectDialog
 
         store = self.connection_store()
         dialog = ConnectDialog(store, self.tasks, uri, self.host)
+        if login:
+            dialog.ask_login()
         self.last_dialog = dialog
         if not self.prompter.run_dialog(dialog):
             dialog.deleteLater()
@@ -228,6 +230,11 @@ class RegistryController(QObject):
         if existing is not None:  # connect again with the new login
             self.close_branch(existing)
         return self.open_server(request.uri, request.auth, name)
+
+    def log_in(self, branch: Branch) -> Branch | None:
+        """A server answered 401: the connect dialog for its URI (its saved connection
+        selected, else a username and password asked for); connecting again lists it."""
+        return self.ask_connect(branch.location, login=True)
 
     def close_branch(self, branch: Branch) -> None:
         node = branch.source_node if branch.server else branch.node

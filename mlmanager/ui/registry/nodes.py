@@ -45,6 +45,7 @@ class Branch:
     filter: str | None = None
     state: str = "idle"  # idle | listing | ready | failed | cancelled
     error: str | None = None
+    error_status: int | None = None  # the HTTP status of a failed listing (401: log in)
     models: int = 0
     versions: int = 0
     copies_root: Any = None  # where downloaded copies go (None: the default)
@@ -62,6 +63,11 @@ class Branch:
         kind = getattr(self.source, "kind", "local registry")
         return (f"This {kind} is read-only: MLflow owns its format. Register models on an MLflow "
                 "tracking server (File ▸ Connect to Tracking Server…).")
+
+    @property
+    def needs_login(self) -> bool:
+        """The server refused the listing for want of (valid) credentials."""
+        return self.server and self.state == "failed" and self.error_status == 401
 
     def short_status(self) -> str:
         """What the "Registered models" row says after its name."""

@@ -291,8 +291,13 @@ class RegistryPanel(QWidget):
         self._writes(branch, self.b_register)
         if branch.state == "failed":
             self.branch_summary.setText("The registry could not be listed.")
-            self.show_banner("error", f"{branch.label}: cannot list the registry",
-                             branch.error or "", "Retry", lambda: self.controller.refresh_node(self.node))
+            if branch.needs_login:
+                self.show_banner("error", f"{branch.label} asks for a login", branch.error or "",
+                                 "Log In…", lambda: self.controller.log_in(branch))
+            else:
+                self.show_banner("error", f"{branch.label}: cannot list the registry",
+                                 branch.error or "", "Retry",
+                                 lambda: self.controller.refresh_node(self.node))
         elif listing:
             self.branch_summary.setText(f"Listing… {branch.models:,} registered models so far.")
         else:
