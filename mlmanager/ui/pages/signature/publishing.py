@@ -1,6 +1,7 @@
 """Save as New Version: the edited signature published as a new version of the registered model
 an opened registry version came from (a server's, writable). The page holds it as
-``page.publishing``; the action sits next to Save and Save as copy, shown only for such models.
+``page.publishing``; the action sits next to Save and Save as copy, shown only for registry
+versions (disabled, saying why, for a local registry's: MLflow owns those formats).
 
 The MLmodel text is previewed as for Save (the same dialog); a copy of the model with that
 MLmodel is written to a temporary folder in the background, then the window's registry controller
@@ -48,10 +49,10 @@ class PublishController:
     def state(self) -> tuple[bool, bool, str]:
         """(shown, enabled, tooltip) of the action for the model shown."""
         origin = self.origin()
-        if origin is None or not origin.copy:
+        if origin is None:
             return False, False, ""
         doc = self.page.document
-        if not origin.branch.writable:
+        if not origin.branch.writable:  # a local registry's version: say why it cannot be
             return True, False, origin.branch.read_only_reason
         if doc is None or doc.fatal_issues():
             return True, False, "Fix the problems listed below first"
