@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
+from pathlib import Path
 from typing import Any
 
 from mlmanager.ui.models.library import REGISTERED, VERSION, Node
@@ -62,3 +64,57 @@ def client_view(uri: str, filter_string: str) -> dict:
                         "versions": sorted((str(v.version), tuple(sorted(by_version.get(str(v.version), []))))
                                            for v in versions)}
     return out
+
+
+def row_center(window: Any, node: Node):
+    """The library row of ``node`` made visible (ancestors expanded, scrolled to): its centre
+    in the tree's viewport."""
+    panel = window.library_panel
+    tree = panel.tree
+    index = panel.view_index(window.library.index_of(node))
+    parent = index.parent()
+    while parent.isValid():
+        tree.expand(parent)
+        parent = parent.parent()
+    tree.scrollTo(index)
+    rect = tree.visualRect(index)
+    assert rect.isValid(), f"the row of {node.label} is not on screen"
+    return rect.center()
+
+
+def drop_paths_on_row(window: Any, node: Node, paths: list) -> tuple[bool, bool]:
+    """Real drag events carrying ``paths`` (file URLs) onto ``node``'s library row: enter and
+    move there, then drop. Returns (accepted on move, accepted on drop)."""
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    viewport = window.library_panel.tree.viewport()
+    at = row_center(window, node)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    copy, left, none = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(at, copy, mime, left, none)
+    QApplication.sendEvent(viewport, enter)
+    move = QDragMoveEvent(at, copy, mime, left, none)
+    move.setAccepted(False)
+    QApplication.sendEvent(viewport, move)
+    dropped = QDropEvent(QPointF(at), copy, mime, left, none)
+    dropped.setAccepted(False)
+    QApplication.sendEvent(viewport, dropped)
+    return move.isAccepted(), dropped.isAccepted()
+
+
+def open_local_store(qtbot: Any, window: Any, store_copy: Path) -> Any:
+    """The corpus' file store copied to ``store_copy``, opened as a tracking folder; returns its
+    registry branch once listed and the scan is done."""
+    from corpus_paths import MODELS
+
+    shutil.copytree(MODELS / "mlruns", store_copy)
+    window.open_tracking(store_copy)
+    qtbot.waitUntil(lambda: any(not b.server for b in window.registry.branches.branches()),
+                    timeout=30_000)
+    branch = next(b for b in window.registry.branches.branches() if not b.server)
+    listed(qtbot, window, branch)
+    qtbot.waitUntil(lambda: not window.scans.is_scanning(), timeout=30_000)
+    return branch
