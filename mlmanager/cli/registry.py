@@ -8,6 +8,8 @@
     mlmanager registry register MODEL NAME [--server URI] [--description D] [--tag K=V]... [--json]
     mlmanager registry alias NAME ALIAS VERSION [--server URI]      (--delete: NAME ALIAS)
     mlmanager registry tag NAME [VERSION] KEY=VALUE [--server URI]  (--delete: NAME [VERSION] KEY)
+    mlmanager registry cache [--prune] [--older-than DAYS] [--max-size SIZE] [--dry-run]
+                             [--cache DIR] [--json]
 
 URI: an ``http(s)://`` server, a file-store folder, an ``mlflow.db`` path, ``sqlite:///`` or
 ``file://``; default ``$MLFLOW_TRACKING_URI``. Credentials as MLflow's client reads them
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from typing import Any
 
 from mlmanager.cli.args import print_json
@@ -26,10 +29,12 @@ from mlmanager.core.errors import InvalidError
 from mlmanager.core.library.registry.entities import registry_to_json
 from mlmanager.core.library.registry.opening import open_registry
 from mlmanager.core.library.registry.source import list_all, resolve_version
-from mlmanager.core.sizes import format_size
+from mlmanager.core.remote.download import CacheEntry, DownloadCache
+from mlmanager.core.sizes import format_size, parse_size
 from mlmanager.core.transfer.export import export_folder
 
 EXIT_OK = 0
+DEFAULT_PRUNE_DAYS = 30.0  # --prune alone: what `env prune` removes by default too
 
 SERVER_HELP = ("an http(s):// tracking server, a file-store folder, an mlflow.db path, "
                "sqlite:/// or file:// (default: $MLFLOW_TRACKING_URI)")
@@ -181,13 +186,66 @@ def cmd_tag(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _entry_line(entry: CacheEntry) -> str:
+    used = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.last_used))
+    what = f"{entry.server}  {entry.artifact_uri}" if entry.complete else "(unfinished download)"
+    return f"{format_size(entry.size_bytes):>10}  {used}  {entry.folder.name[:12]}  {what}"
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    """The download cache: list its entries, or --prune them by age and/or total size."""
+    cache = DownloadCache(args.cache)
+    if args.older_than is not None and args.older_than < 0:
+        raise InvalidError("--older-than must be zero or more days")
+    if not (args.prune or args.dry_run):
+        if args.older_than is not None or args.max_size is not None:
+            raise InvalidError("--older-than and --max-size choose what --prune removes: add "
+                               "--prune (or --dry-run to see what it would remove)")
+        entries = cache.entries()
+        if args.json:
+            print_json({"root": str(cache.root), "entries": [e.to_json() for e in entries],
+                        "size_bytes": sum(e.size_bytes for e in entries)})
+        else:
+            lines = [_entry_line(e) for e in sorted(entries, key=lambda e: -e.last_used)]
+            lines.append(f"{len(entries)} download(s), "
+                         f"{format_size(sum(e.size_bytes for e in entries))} in {cache.root}")
+            sys.stdout.write("\n".join(lines) + "\n")
+        return EXIT_OK
+    older_than = args.older_than
+    if older_than is None and args.max_size is None:
+        older_than = DEFAULT_PRUNE_DAYS
+    result = cache.prune(older_than_days=older_than, max_bytes=args.max_size,
+                         dry_run=args.dry_run)
+    if args.json:
+        print_json({"removed": [e.to_json() for e in result.removed],
+                    "in_use": [e.to_json() for e in result.in_use],
+                    "freed_bytes": result.freed_bytes, "kept_bytes": result.kept_bytes,
+                    "dry_run": args.dry_run})
+        return EXIT_OK
+    verb = "would remove" if args.dry_run else "removed"
+    lines = [f"{verb} {_entry_line(e).lstrip()}" for e in result.removed]
+    lines += [f"in use (being downloaded), kept: {_entry_line(e).lstrip()}"
+              for e in result.in_use]
+    lines.append(f"{verb} {len(result.removed)} download(s), {format_size(result.freed_bytes)}; "
+                 f"{format_size(result.kept_bytes)} kept in {cache.root}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 # --------------------------------------------------------------------------------------------
 # Parser
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("registry", help="registered models on a tracking server, file store or "
-                       "mlflow.db: list, show, download, register, alias, tag")
+                       "mlflow.db: list, show, download, register, alias, tag; the download cache")
     rsub = p.add_subparsers(dest="registry_command", metavar="ACTION", required=True,
                             parser_class=type(p))
 
@@ -226,3 +284,17 @@ def register(sub: Any) -> None:
     a.add_argument("name")
     a.add_argument("items", nargs="+", metavar="[VERSION] KEY=VALUE")
     a.add_argument("--delete", action="store_true")
+    a = rsub.add_parser("cache", help="the download cache (versions fetched from servers): "
+                        "list it, or --prune it by age and/or size")
+    a.set_defaults(func=cmd_cache)
+    a.add_argument("--cache", metavar="DIR", help="the download cache (default: "
+                   "$MLMANAGER_DOWNLOAD_CACHE or ~/.cache/mlmanager/downloads)")
+    a.add_argument("--prune", action="store_true",
+                   help=f"remove downloads (alone: those unused for {DEFAULT_PRUNE_DAYS:g} days)")
+    a.add_argument("--older-than", type=float, metavar="DAYS",
+                   help="with --prune: remove downloads unused for DAYS days")
+    a.add_argument("--max-size", type=_size, metavar="SIZE",
+                   help="with --prune: then remove the least recently used until the cache "
+                   "fits in SIZE (e.g. 5G, 500M)")
+    a.add_argument("--dry-run", action="store_true", help="say what --prune would remove")
+    a.add_argument("--json", action="store_true")

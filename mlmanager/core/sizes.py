@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -17,3 +18,15 @@ def format_size(n: Any) -> str:
         if value < 1024 or unit == "TiB":
             return f"{value:.1f} {unit}"
     return f"{n} B"
+
+
+_UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``500M``, ``2 GiB``, ``1.5G``, ``4096``: binary units, as :func:`format_size`
+    prints them (K, KB and KiB all mean 1024 bytes). Raises ValueError on anything else."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", text, re.IGNORECASE)
+    if not match:
+        raise ValueError(f"not a size: {text!r} (write e.g. 500M, 2G or 1.5GiB)")
+    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])

@@ -14,6 +14,13 @@ without ``entry.json`` is never used. A download that stops (cancel, a server th
 its complete files and its ``.part`` bytes: the next run skips the first and resumes the second
 with an HTTP range request. The cache root is ``$MLMANAGER_DOWNLOAD_CACHE`` or
 ``<user cache>/downloads``.
+
+Two processes fetching the same version take turns on ``<key[:2]>/<key>.lock`` (a kernel lock:
+it dies with its holder): the first downloads, the second waits (told through its progress
+callback, cancellable) and then finds the finished entry. Lock files are never deleted (a waiter
+could otherwise lock a file that a newcomer no longer sees). A reused entry's ``entry.json`` is
+touched, so its mtime says when it was last used; :meth:`DownloadCache.prune` removes entries by
+that age and/or down to a total size, least recently used first, never one being downloaded.
 """
 
 from __future__ import annotations
@@ -24,8 +31,11 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlmanager.core.environments.filelock import FileLock, LockCancelled
 from mlmanager.core.errors import WriteError
 from mlmanager.core.remote.artifacts import ArtifactProxy, RemoteFile
 from mlmanager.core.remote.http import ServerError
@@ -36,6 +46,9 @@ ENV_CACHE = "MLMANAGER_DOWNLOAD_CACHE"
 ENTRY = "entry.json"
 CHUNK = 1 << 20
 PART = ".part"
+LOCK = ".lock"
+TRASH = ".trash-"
+WAITING = "waiting for another download of this version"
 
 
 def default_cache_root() -> Path:
@@ -55,6 +68,42 @@ class DownloadCache:
     def entry_dir(self, server: str, artifact_uri: str) -> Path:
         key = self.key(server, artifact_uri)
         return self.root / key[:2] / key
+
+    def entries(self) -> list[CacheEntry]:
+        """Every entry, finished or not (what :meth:`prune` chooses from)."""
+        return [read_entry(e) for e in _entry_folders(self.root)]
+
+    def prune(self, *, older_than_days: float | None = None, max_bytes: int | None = None,
+              dry_run: bool = False, now: float | None = None) -> DownloadPruneResult:
+        """Remove entries last used more than ``older_than_days`` ago, then the least recently used
+        (unfinished downloads first) until the rest fit in ``max_bytes``. An entry being downloaded
+        (its lock held) is left alone and listed in ``in_use``. Removal drops ``entry.json`` first,
+        so a half-removed entry is never taken for a finished one."""
+        entries = sorted(self.entries(), key=lambda e: (e.complete, e.last_used))
+        cutoff = None if older_than_days is None else (now or time.time()) - older_than_days * 86400
+        total = sum(e.size_bytes for e in entries)
+        result = DownloadPruneResult()
+        for entry in entries:
+            too_old = cutoff is not None and entry.last_used < cutoff
+            too_big = max_bytes is not None and total > max_bytes
+            if not (too_old or too_big):
+                continue
+            lock = self.lock(entry.folder)
+            if not lock.acquire(blocking=False):
+                result.in_use.append(entry)
+                continue
+            try:
+                if not dry_run:
+                    _remove_entry(entry.folder)
+            finally:
+                lock.release()
+            result.removed.append(entry)
+            total -= entry.size_bytes
+        result.kept_bytes = total
+        if not dry_run:
+            for trash in self.root.glob(f"??/{TRASH}*"):  # what a killed prune left
+                shutil.rmtree(trash, ignore_errors=True)
+        return result
 
     def lookup(self, server: str, artifact_uri: str) -> Path | None:
         """The finished model folder, or ``None`` (also when a file went missing since)."""
@@ -84,10 +133,47 @@ class DownloadCache:
         server = proxy.http.base_url
         found = self.lookup(server, artifact_uri)
         if found is not None:
+            return self._reuse(found, progress)
+        entry = self.entry_dir(server, artifact_uri)
+        lock = self.lock(entry)
+
+        def waiting() -> None:
             if progress is not None:
-                size = _tree_size(found)
-                progress(size, size, "")
-            return found
+                progress(0, None, WAITING)
+
+        try:
+            lock.acquire(cancelled=cancel, on_wait=waiting)
+        except LockCancelled:
+            raise TransferCancelled("cancelled while another download of this version was "
+                                    "running", server) from None
+        except OSError as exc:
+            raise WriteError(f"cannot lock the download cache: {exc.strerror or exc}",
+                             entry) from None
+        try:
+            found = self.lookup(server, artifact_uri)  # the other process may have finished it
+            if found is not None:
+                return self._reuse(found, progress)
+            return self._download(proxy, artifact_uri, entry, progress, cancel)
+        finally:
+            lock.release()
+
+    @staticmethod
+    def lock(entry: Path) -> FileLock:
+        """The lock of one entry (beside it, so removing the entry keeps the lock file)."""
+        return FileLock(entry.parent / (entry.name + LOCK))
+
+    @staticmethod
+    def _reuse(model: Path, progress: ProgressFn | None) -> Path:
+        with contextlib.suppress(OSError):
+            os.utime(model.parent / ENTRY)  # last used: what prune goes by
+        if progress is not None:
+            size = _tree_size(model)
+            progress(size, size, "")
+        return model
+
+    def _download(self, proxy: ArtifactProxy, artifact_uri: str, entry: Path,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> Path:
+        server = proxy.http.base_url
         root = proxy.proxy_path(artifact_uri, cancel)
         files = proxy.list_tree(root, cancel)
         if not any(f.path == "MLmodel" for f in files):
@@ -95,7 +181,6 @@ class DownloadCache:
                 f"{artifact_uri} holds no MLmodel file at its top "
                 f"({len(files)} file{'s' if len(files) != 1 else ''} there); it is not an "
                 "MLflow model folder", server, error_code="not_a_model")
-        entry = self.entry_dir(server, artifact_uri)
         incoming = entry / "incoming"
         model = entry / "model"
         try:
@@ -118,6 +203,71 @@ class DownloadCache:
         tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         os.replace(tmp, entry / ENTRY)
         return model
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One entry of the download cache: a finished model folder or an unfinished download."""
+
+    folder: Path
+    server: str  # "" for an unfinished entry (entry.json is written last)
+    artifact_uri: str
+    size_bytes: int
+    last_used: float  # epoch seconds: entry.json's mtime, else the newest file's
+    complete: bool
+
+    def to_json(self) -> dict:
+        return {"key": self.folder.name, "folder": str(self.folder), "server": self.server,
+                "artifact_uri": self.artifact_uri, "size_bytes": self.size_bytes,
+                "last_used": int(self.last_used), "complete": self.complete}
+
+
+@dataclass
+class DownloadPruneResult:
+    removed: list[CacheEntry] = field(default_factory=list)
+    in_use: list[CacheEntry] = field(default_factory=list)  # chosen, but being downloaded
+    kept_bytes: int = 0
+
+    @property
+    def freed_bytes(self) -> int:
+        return sum(e.size_bytes for e in self.removed)
+
+
+def _entry_folders(root: Path) -> Iterator[Path]:
+    if not root.is_dir():
+        return
+    for shard in sorted(root.iterdir()):
+        if len(shard.name) != 2 or not shard.is_dir():
+            continue
+        for entry in sorted(shard.iterdir()):
+            if entry.is_dir() and len(entry.name) == 64 and entry.name.startswith(shard.name):
+                yield entry
+
+
+def read_entry(entry: Path) -> CacheEntry:
+    try:
+        manifest = entry / ENTRY
+        doc = json.loads(manifest.read_text(encoding="utf-8"))
+        return CacheEntry(entry, str(doc.get("server", "")), str(doc.get("artifact_uri", "")),
+                          _tree_size(entry), manifest.stat().st_mtime, (entry / "model").is_dir())
+    except (OSError, ValueError, AttributeError):
+        newest = entry.stat().st_mtime
+        for dirpath, _dirs, names in os.walk(entry):
+            for name in names:
+                with contextlib.suppress(OSError):
+                    newest = max(newest, os.lstat(os.path.join(dirpath, name)).st_mtime)
+        return CacheEntry(entry, "", "", _tree_size(entry), newest, False)
+
+
+def _remove_entry(entry: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        (entry / ENTRY).unlink()
+    trash = entry.with_name(f"{TRASH}{entry.name}-{os.getpid()}")
+    try:
+        os.rename(entry, trash)
+    except OSError:
+        trash = entry
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _tree_size(folder: Path) -> int:
