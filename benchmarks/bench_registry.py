@@ -14,15 +14,21 @@ interleaved rounds (in-process, imports excluded):
   fresh download cache) vs ``mlflow.artifacts.download_artifacts`` of the version's download URI
   (what ``MlflowClient.download_artifacts`` runs for run artifacts).
 
+Rounds alternate which side goes first (the first of a pair is often the slower: the previous
+pair's 200 MB are still being written back). Each download row also carries the client's CPU
+time per side (what the client itself costs, apart from the server and the machine's load) and
+the load averages before and after.
+
 Usage::
 
-    python benchmarks/bench_registry.py [--quick] [--repeat N]
+    python benchmarks/bench_registry.py [--quick] [--repeat N] [--cases first,all,download]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sqlite3
 import sys
@@ -78,7 +84,11 @@ def _big_model(folder: Path, megabytes: int) -> Path:
     return model
 
 
-def run(quick: bool = False, repeat: int | None = None) -> list[Row]:
+CASES = ("first", "all", "download")
+
+
+def run(quick: bool = False, repeat: int | None = None,
+        cases_wanted: tuple[str, ...] = CASES) -> list[Row]:
     if not have_mlflow():
         return [Row(job="8 registry", case="skipped", ours=Timing(),
                     note="needs mlflow (the server and the counterpart)")]
@@ -164,12 +174,14 @@ def run(quick: bool = False, repeat: int | None = None) -> list[Row]:
             shutil.rmtree(dest)
             return size
 
-        cases = {
+        cases = {k: v for k, v in {
             "first": (ours_first, theirs_first),
             "all": (ours_all, theirs_all),
             "download": (ours_download, theirs_download),
-        }
+        }.items() if k in cases_wanted}
         timings = {k: (Timing(), Timing()) for k in cases}
+        cpu: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in cases}
+        load_before = os.getloadavg()
         checks: dict[str, tuple[int, int]] = {}
         for fn_pair in cases.values():  # warm-up: page cache, connections, imports
             for fn in fn_pair:
@@ -179,28 +191,39 @@ def run(quick: bool = False, repeat: int | None = None) -> list[Row]:
                 order = [(0, ours), (1, theirs)] if round_no % 2 == 0 else [(1, theirs), (0, ours)]
                 results = [0, 0]
                 for side, fn in order:
-                    start = time.perf_counter()
+                    start, start_cpu = time.perf_counter(), time.process_time()
                     results[side] = fn()
                     timings[key][side].samples.append(time.perf_counter() - start)
+                    cpu[key][side].append(time.process_time() - start_cpu)
                 checks[key] = (results[0], results[1])
-        first, whole, dl = timings["first"], timings["all"], timings["download"]
+        load = {"before": load_before, "after": os.getloadavg()}
         n = f"{N_MODELS:,} models x {N_VERSIONS} versions"
-        rows.append(Row(job="8 registry", case=f"first page ({n})", ours=first[0],
-                        theirs=first[1], theirs_label="search_registered_models page",
-                        target=f"<= {TARGET_FIRST} s", passed=first[0].median <= TARGET_FIRST,
-                        extra={"counts": checks["first"]}))
-        rows.append(Row(job="8 registry", case=f"whole listing ({n})", ours=whole[0],
-                        theirs=whole[1], theirs_label="search_registered_models+versions",
-                        target="no slower than MlflowClient",
-                        passed=whole[0].median <= whole[1].median,
-                        extra={"versions": checks["all"]}))
-        rows.append(Row(job="8 registry", case=f"download {megabytes} MB model", ours=dl[0],
-                        theirs=dl[1], theirs_label="download_artifacts",
-                        target="no slower than MLflow's download",
-                        passed=dl[0].median <= dl[1].median,
-                        extra={"bytes": checks["download"],
-                               "mb_per_s_ours": megabytes / dl[0].median,
-                               "mb_per_s_mlflow": megabytes / dl[1].median}))
+        if "first" in cases:
+            first = timings["first"]
+            rows.append(Row(job="8 registry", case=f"first page ({n})", ours=first[0],
+                            theirs=first[1], theirs_label="search_registered_models page",
+                            target=f"<= {TARGET_FIRST} s",
+                            passed=first[0].median <= TARGET_FIRST,
+                            extra={"counts": checks["first"], "load": load}))
+        if "all" in cases:
+            whole = timings["all"]
+            rows.append(Row(job="8 registry", case=f"whole listing ({n})", ours=whole[0],
+                            theirs=whole[1], theirs_label="search_registered_models+versions",
+                            target="no slower than MlflowClient",
+                            passed=whole[0].median <= whole[1].median,
+                            extra={"versions": checks["all"], "load": load}))
+        if "download" in cases:
+            dl = timings["download"]
+            rows.append(Row(job="8 registry", case=f"download {megabytes} MB model", ours=dl[0],
+                            theirs=dl[1], theirs_label="download_artifacts",
+                            target="no slower than MLflow's download",
+                            passed=dl[0].median <= dl[1].median,
+                            extra={"bytes": checks["download"],
+                                   "mb_per_s_ours": megabytes / dl[0].median,
+                                   "mb_per_s_mlflow": megabytes / dl[1].median,
+                                   "client_cpu_s_ours": sorted(cpu["download"][0]),
+                                   "client_cpu_s_mlflow": sorted(cpu["download"][1]),
+                                   "load": load}))
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -212,12 +235,18 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int)
+    ap.add_argument("--cases", default=",".join(CASES),
+                    help="which cases, comma separated: first, all, download")
     args = ap.parse_args()
-    rows = run(args.quick, args.repeat)
+    wanted = tuple(c.strip() for c in args.cases.split(",") if c.strip())
+    unknown = set(wanted) - set(CASES)
+    if unknown:
+        ap.error(f"unknown case(s): {', '.join(sorted(unknown))} (choose from {', '.join(CASES)})")
+    rows = run(args.quick, args.repeat, wanted)
     for row in rows:
         ratio = f"{row.ratio:.2f}x" if row.ratio else "-"
         print(f"{row.case:<45} ours {row.ours!s:<18} {row.theirs_label} {row.theirs!s:<18} "
-              f"them/us {ratio:<7} {row.verdict}")
+              f"them/us {ratio:<7} {row.verdict}  load {row.extra.get('load')}")
     print(json.dumps([r.to_json() for r in rows], indent=1, default=str)[:4000])
 
 

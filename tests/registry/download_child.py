@@ -4,7 +4,7 @@
 
 Fetches version VERSION of NAME from SERVER into the download cache CACHE, writing each progress
 report to EVENTS as a JSON line (``{"done", "total", "item"}``) and, at the end, ``{"folder"}``.
-``--hold-at ITEM RELEASE``: on the first bytes of ITEM, report ``{"holding": ITEM}`` and wait
+``--hold-at ITEM RELEASE``: when ITEM starts, report ``{"holding": ITEM}`` and wait
 until the file RELEASE exists (so a test can start a second download while this one is midway).
 """
 
@@ -36,7 +36,7 @@ def main(argv: list[str]) -> int:
     def progress(done: int, total: int | None, item: str) -> None:
         nonlocal held
         emit({"done": done, "total": total, "item": item})
-        if hold and not held and item == hold[0] and done:
+        if hold and not held and item == hold[0]:
             held = True
             emit({"holding": item})
             release, deadline, pause = Path(hold[1]), time.monotonic() + HOLD_TIMEOUT, threading.Event()

@@ -36,9 +36,11 @@ def _tree(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def _wait_for(what: str, condition: Callable[[], bool]) -> None:
+def _wait_for(what: str, condition: Callable[[], bool], child: subprocess.Popen) -> None:
     deadline, pause = time.monotonic() + WAIT, threading.Event()
     while not condition():
+        if child.poll() is not None:
+            raise AssertionError(f"the download ended before {what}: {child.stderr.read()}")
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         pause.wait(0.05)  # polling a condition, not timing anything
@@ -78,10 +80,11 @@ def test_two_processes_download_a_version_once(mlflow_server, published, tmp_pat
     children = [start(first_events, "--hold-at", "weights.bin", str(release))]
     try:
         _wait_for("the first download to be midway",
-                  lambda: any("holding" in e for e in _events(first_events)))
+                  lambda: any("holding" in e for e in _events(first_events)), children[0])
         children.append(start(second_events))
         _wait_for("the second download to wait for the first",
-                  lambda: any(e.get("item") == WAITING for e in _events(second_events)))
+                  lambda: any(e.get("item") == WAITING for e in _events(second_events)),
+                  children[1])
         release.touch()
         for child in children:
             _out, err = child.communicate(timeout=WAIT)

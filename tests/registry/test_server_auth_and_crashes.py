@@ -88,8 +88,10 @@ def test_server_killed_mid_download_then_mid_upload(crash_server: MlflowServer, 
     seen: list[tuple[int, str]] = []
     folder = source.fetch_version(version, progress=lambda d, t, i: seen.append((d, i)))
     assert _tree(folder) == _tree(local)
-    start = next(n for n, (_d, item) in enumerate(seen) if item == "weights.bin")
-    assert seen[start + 1][0] - seen[start][0] == part  # resumed from the kept bytes
+    # resumed from the kept bytes: its second report (the resume) jumps by them at once (the
+    # other files, fetched alongside, are a few kilobytes)
+    first, resumed = [d for d, item in seen if item == "weights.bin"][:2]
+    assert part <= resumed - first < part + 100_000
 
     # -- killed in the middle of an upload: the error names what is left on the server
     def kill_during_upload(done: int, total: int | None, item: str) -> None:

@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ ENV_CACHE = "MLMANAGER_DOWNLOAD_CACHE"
 ENTRY = "entry.json"
 CHUNK = 1 << 20
 PART = ".part"
+PARALLEL = 4  # files fetched at once (MLflow's client uses a thread pool too)
 LOCK = ".lock"
 TRASH = ".trash-"
 WAITING = "waiting for another download of this version"
@@ -279,7 +281,16 @@ def _tree_size(folder: Path) -> int:
     return total
 
 
+class _Stopped(TransferCancelled):
+    """A file given up because another file of the same download failed."""
+
+
 class _Downloader:
+    """Fetches a version's files, up to :data:`PARALLEL` at a time (largest first), as MLflow's
+    client does: the small files come while the big one streams, so a server's per-request
+    latency is paid once, not once per file. Progress calls are serialised (never two at once);
+    the first failure stops the other files at their next chunk."""
+
     def __init__(self, proxy: ArtifactProxy, root: str, dest: Path, files: list[RemoteFile],
                  progress: ProgressFn | None, cancel: CancelFn | None) -> None:
         self.proxy, self.root, self.dest, self.files = proxy, root, dest, files
@@ -287,32 +298,71 @@ class _Downloader:
         self.total = sum(f.size or 0 for f in files)
         self.done = 0
         self._last = 0.0
-        self.view = memoryview(bytearray(CHUNK))  # one buffer for every chunk of every file
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
 
-    def _tick(self, item: str, force: bool = False) -> None:
+    def _tick(self, item: str, add: int = 0, force: bool = False) -> None:
+        if self._stop.is_set():
+            raise _Stopped("stopped: another file of this download failed",
+                           self.proxy.http.base_url)
         if self.cancel is not None and self.cancel():
             raise TransferCancelled(
                 "download cancelled; the files fetched so far are kept and the next download "
                 "resumes from them", self.proxy.http.base_url)
-        if self.progress is not None:
-            now = time.monotonic()
-            if force or now - self._last >= 0.05:
-                self._last = now
-                self.progress(self.done, self.total, item)
+        with self._lock:
+            self.done += add
+            if self.progress is not None:
+                now = time.monotonic()
+                if force or now - self._last >= 0.05:
+                    self._last = now
+                    self.progress(self.done, self.total, item)
 
     def run(self) -> None:
         self._tick("", force=True)
-        for f in self.files:
-            self._one(f)
+        queue = sorted(self.files, key=lambda f: -(f.size or 0))
+        helpers = min(PARALLEL, len(queue)) - 1
+        if helpers <= 0:
+            for f in queue:
+                self._one(f, bytearray(CHUNK))
+        else:
+            failures: list[BaseException] = []
+            pending = iter(queue)
+
+            def work(own_thread: bool) -> None:
+                buffer = bytearray(CHUNK)  # one buffer for every chunk this thread reads
+                try:
+                    while not self._stop.is_set():
+                        with self._lock:
+                            f = next(pending, None)
+                        if f is None:
+                            return
+                        self._one(f, buffer)
+                except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+                    with self._lock:
+                        failures.append(exc)
+                    self._stop.set()
+                finally:
+                    if own_thread:  # its keep-alive connection ends with it
+                        self.proxy.http.drop_connection()
+
+            threads = [threading.Thread(target=work, args=(True,), daemon=True,
+                                        name=f"mlmanager-download-{n}") for n in range(helpers)]
+            for thread in threads:
+                thread.start()
+            work(False)
+            for thread in threads:
+                thread.join()
+            if failures:
+                # the first real failure, not a file that stopped because of it
+                raise next((e for e in failures if not isinstance(e, _Stopped)), failures[0])
         self._tick("", force=True)
 
-    def _one(self, f: RemoteFile) -> None:
+    def _one(self, f: RemoteFile, buffer: bytearray) -> None:
         target = self.dest.joinpath(*f.path.split("/"))
         if target.is_file() and not target.is_symlink() and (
             f.size is None or target.stat().st_size == f.size
         ):
-            self.done += target.stat().st_size
-            self._tick(f.path)
+            self._tick(f.path, add=target.stat().st_size)
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name("." + target.name + PART)
@@ -326,20 +376,19 @@ class _Downloader:
             if offset and response.status != 206:
                 offset = 0  # the server ignored the range: start over
             if offset:
-                self.done += offset
-                self._tick(f.path, force=True)  # resumed: show where it starts
+                self._tick(f.path, add=offset, force=True)  # resumed: show where it starts
+            view = memoryview(buffer)
             with open(part, "r+b" if offset else "wb", buffering=0) as out:
                 out.seek(offset)
                 out.truncate()
                 while True:
-                    n = response.readinto(self.view)
+                    n = response.readinto(view)
                     if not n:
                         break
                     written = 0
                     while written < n:  # an unbuffered write may be partial
-                        written += out.write(self.view[written:n]) or 0
-                    self.done += n
-                    self._tick(f.path)
+                        written += out.write(view[written:n]) or 0
+                    self._tick(f.path, add=n)
         size = part.stat().st_size
         if f.size is not None and size != f.size:
             part.unlink()
