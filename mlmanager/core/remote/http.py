@@ -109,9 +109,13 @@ class Response:
         return data
 
     def readinto(self, buffer: memoryview) -> int:
-        """Fill ``buffer`` (no copy); 0 at the end; a short body raises as :meth:`read` does."""
+        """What one receive brought (at most ``len(buffer)`` bytes), into ``buffer``; 0 at the
+        end; a short body raises as :meth:`read` does. One receive, not a full buffer: bytes
+        that arrived before a stall or a cut are handed over (and kept), never lost with it."""
         try:
-            n = self.raw.readinto(buffer)
+            data = self.raw.read1(len(buffer))
+            n = len(data)
+            buffer[:n] = data
         except (http.client.IncompleteRead, ConnectionError, TimeoutError, OSError,
                 http.client.HTTPException) as exc:
             self._transport.drop_connection()
