@@ -11,7 +11,10 @@ sends). The registered model is created first when it does not exist.
 Files are uploaded byte for byte (``MLmodel`` included, unchanged). When anything fails before
 the version exists, what was created is cleaned up (the logged model marked failed and deleted,
 or the run marked failed and deleted, and a registered model created for this call deleted) and
-the error says exactly what is left on the server, if anything.
+the error says exactly what is left on the server, if anything. When only the version's creation
+fails, the server is asked whether it made the version anyway (its answer may be what was lost:
+then that version is returned); if not, the uploaded files stay (registering them again is the
+retry), a registered model created for this call is removed, and the error names what is left.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from dataclasses import dataclass, field
 from mlmanager.core.errors import MlmanagerError, UnsafePathError
 from mlmanager.core.remote.artifacts import ArtifactProxy
 from mlmanager.core.remote.http import ServerError, ServerNotFoundError
-from mlmanager.core.remote.rest import MlflowRestClient
+from mlmanager.core.remote.rest import MlflowRestClient, filter_literal
 from mlmanager.core.transfer.export import list_folder, model_folder
 from mlmanager.core.transfer.staging import CancelFn, ProgressFn, TransferCancelled
 
@@ -108,16 +111,43 @@ def register_model_folder(
         version = rest.create_model_version(name, source, run_id=run_id, model_id=model_id,
                                             description=description, tags=tags)
     except MlmanagerError as exc:
-        where = f"logged model {model_id}" if model_id else f"run {run_id} ({source})"
-        raise RegisterError(
-            f"the files were uploaded as {where}, but creating the version of {name!r} failed: "
-            f"{exc.message}. Nothing else was changed; register {source} again to retry.",
-            rest.server, [where]) from None
+        made = _version_made_anyway(rest, name, source)
+        if made is None:
+            raise _explain_version_failure(rest, name, source, model_id, run_id, created,
+                                           exc) from None
+        version = made  # the answer was lost, not the version
     if model_id:  # MLflow's UI links the logged model to its versions; best effort
         with contextlib.suppress(MlmanagerError):
             rest.set_logged_model_tags(model_id, {"mlflow.modelVersions": _versions_tag(
                 name, version["version"])})
     return _wait_ready(rest, version, cancel)
+
+
+def _version_made_anyway(rest: MlflowRestClient, name: str, source: str) -> dict | None:
+    """The version of ``name`` from ``source``, when the server made it although its answer
+    failed (a timeout, a proxy's error after the fact); ``None`` when there is none or the
+    server cannot say."""
+    try:
+        docs, _token = rest.search_model_versions(f"name = {filter_literal(name)}")
+    except MlmanagerError:
+        return None
+    return next((d for d in docs if d.get("source") == source), None)
+
+
+def _explain_version_failure(rest: MlflowRestClient, name: str, source: str,
+                             model_id: str | None, run_id: str | None, created: _Created,
+                             exc: MlmanagerError) -> RegisterError:
+    """The files are on the server, the version is not: keep the files (registering them again
+    is the retry), remove a registered model made for this call, and name what is left."""
+    where = f"logged model {model_id}" if model_id else f"run {run_id} ({source})"
+    left = [where]
+    if created.registered_model and not _remove_registered_model(rest, created.registered_model):
+        left.append(f"registered model {created.registered_model!r} (no versions)")
+    also = f"; also still there: {left[1]}" if len(left) > 1 else ""
+    return RegisterError(
+        f"the files were uploaded as {where}, but creating the version of {name!r} failed: "
+        f"{exc.message}. No version was created{also}; register {source} again to retry.",
+        rest.server, left)
 
 
 def _versions_tag(name: str, version: str) -> str:
@@ -187,12 +217,18 @@ def _clean_up(rest: MlflowRestClient, created: _Created) -> None:
                                    body={"run_id": created.run}, idempotent=True)
         except MlmanagerError:
             created.left.append(f"run {created.run} (upload failed, partial files)")
-    if created.registered_model:
-        try:
-            rest.http.request_json("DELETE", "/api/2.0/mlflow/registered-models/delete",
-                                   body={"name": created.registered_model}, idempotent=True)
-        except MlmanagerError:
-            created.left.append(f"registered model {created.registered_model!r} (no versions)")
+    if created.registered_model and not _remove_registered_model(rest, created.registered_model):
+        created.left.append(f"registered model {created.registered_model!r} (no versions)")
+
+
+def _remove_registered_model(rest: MlflowRestClient, name: str) -> bool:
+    """Delete a registered model this call created (it has no versions); whether it is gone."""
+    try:
+        rest.http.request_json("DELETE", "/api/2.0/mlflow/registered-models/delete",
+                               body={"name": name}, idempotent=True)
+    except MlmanagerError:
+        return False
+    return True
 
 
 def _explain(rest: MlflowRestClient, name: str, created: _Created,

@@ -30,7 +30,11 @@ from mlmanager.core.remote.auth import ServerAuth
 from mlmanager.core.remote.download import DownloadCache
 from mlmanager.core.remote.http import HttpTransport, ServerError
 from mlmanager.core.remote.register import register_model_folder
-from mlmanager.core.remote.rest import REGISTERED_MODELS_PAGE_MAX, MlflowRestClient
+from mlmanager.core.remote.rest import (
+    REGISTERED_MODELS_PAGE_MAX,
+    MlflowRestClient,
+    filter_literal,
+)
 
 FIRST_PAGE = 50  # enough rows to fill the library view at its first paint
 MAX_FILTER_CHARS = 4000  # names per model-versions/search request, by the length of the filter
@@ -80,18 +84,12 @@ def _int(value: object) -> int | None:
         return None
 
 
-def _quote(name: str) -> str:
-    if "'" not in name:
-        return f"'{name}'"
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def name_chunks(names: list[str], limit: int = MAX_FILTER_CHARS) -> Iterator[str]:
     """``name IN (...)`` filters covering ``names``, each under ``limit`` characters."""
     chunk: list[str] = []
     size = 0
     for name in names:
-        quoted = _quote(name)
+        quoted = filter_literal(name)
         if chunk and size + len(quoted) + 2 > limit:
             yield f"name IN ({', '.join(chunk)})"
             chunk, size = [], 0
@@ -163,7 +161,7 @@ class ServerRegistry:
                     raise
                 self._name_in = False  # MLflow 2.x: only run_id takes a list
         if len(names) <= PER_NAME_MAX or every is None:
-            return self._search_versions([f"name = {_quote(n)}" for n in names], cancel)
+            return self._search_versions([f"name = {filter_literal(n)}" for n in names], cancel)
         if not every:
             every.update(self._search_versions([None], cancel))
             every.setdefault("", [])  # read once, even when the server has no versions

@@ -24,6 +24,13 @@ def _tags(items: Mapping[str, str] | None) -> list[dict[str, str]]:
     return [{"key": k, "value": v} for k, v in (items or {}).items()]
 
 
+def filter_literal(text: str) -> str:
+    """``text`` as a string literal of MLflow's search grammar (``'churn'``; double quotes
+    when it holds a single quote)."""
+    if "'" not in text:
+        return f"'{text}'"
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
 class MlflowRestClient:
     """Typed-enough wrappers over the endpoints of one server."""
 
