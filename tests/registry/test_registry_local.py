@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from corpus_paths import MODELS
+from registry_oracle import mlflowclient_view
 
 from mlmanager.core.errors import ModelReadError
 from mlmanager.core.library.registry.entities import registry_to_json
@@ -42,6 +43,20 @@ def test_file_store_registry_equals_mlflowclient_view():
     assert registry_to_json(list_all(source)) == _expected_file_store()
 
 
+@pytest.mark.compat
+def test_file_store_registry_equals_live_mlflowclient(tmp_path: Path, monkeypatch):
+    """The recorded view above, checked again against this MLflow reading a copy of the store
+    (MLflow 3.17 opens a file store only with MLFLOW_ALLOW_FILE_STORE=true)."""
+    pytest.importorskip("mlflow")
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    copy = tmp_path / "mlruns"
+    shutil.copytree(FILE_STORE, copy)
+    expected = mlflowclient_view(copy.as_uri())
+    assert expected["registered_models"], "the corpus store has registered models"
+    assert registry_to_json(list_all(FileStoreRegistry(copy))) == expected
+    assert registry_to_json(list_all(FileStoreRegistry(FILE_STORE))) == expected
+
+
 def test_file_store_versions_carry_model_ids_and_their_folders():
     expected = json.loads((MODELS / "mlruns.expected.json").read_text())["registry"]
     source = FileStoreRegistry(FILE_STORE)
@@ -55,42 +70,12 @@ def test_file_store_versions_carry_model_ids_and_their_folders():
             assert folder.parts[-2] == want["model_id"] and (folder / "MLmodel").is_file()
 
 
-def _mlflowclient_view(tracking_uri: str) -> dict:
-    """What MlflowClient lists, in the --json shape (the oracle)."""
-    from mlflow import MlflowClient
-
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    out = []
-    for rm in client.search_registered_models(max_results=1000):
-        versions = client.search_model_versions(f"name = '{rm.name}'")
-        out.append({
-            "name": rm.name,
-            "description": rm.description or "",
-            "tags": dict(rm.tags),
-            "aliases": {k: str(v) for k, v in rm.aliases.items()},  # sqlite gives ints
-            "versions": [
-                {
-                    "version": str(v.version),
-                    "status": v.status,
-                    "source": v.source,
-                    "run_id": v.run_id,
-                    "tags": dict(v.tags),
-                    "aliases": sorted(client.get_model_version(rm.name, v.version).aliases),
-                    "description": v.description or "",
-                    "creation_timestamp": v.creation_timestamp,
-                }
-                for v in sorted(versions, key=lambda v: int(v.version))
-            ],
-        })
-    return {"registered_models": sorted(out, key=lambda m: m["name"])}
-
-
 @pytest.mark.compat
 def test_sqlite_registry_equals_mlflowclient_view(tmp_path: Path):
     pytest.importorskip("mlflow")
     copy = tmp_path / "mlflow.db"  # mlflow may touch the file it opens: give it a copy
     shutil.copy2(SQLITE_DB, copy)
-    expected = _mlflowclient_view(f"sqlite:///{copy}")
+    expected = mlflowclient_view(f"sqlite:///{copy}")
     assert expected["registered_models"], "the corpus store has registered models"
     assert registry_to_json(list_all(SqliteRegistry(SQLITE_DB))) == expected
 
