@@ -191,7 +191,8 @@ def test_cancel_keeps_the_cache_incomplete(tmp_path: Path):
 
         with pytest.raises(TransferCancelled, match="cancelled"):
             source.fetch_version(ModelVersion("m", "1"), cancel=stop)
-        assert next(cache.root.rglob(".model.bin.part")).stat().st_size == 1 << 20
+        kept = next(cache.root.rglob(".model.bin.part")).stat().st_size
+        assert 1 << 20 <= kept < len(blob)  # what had come is kept (reads end where a receive does)
         assert cache.lookup(srv.url, "mlflow-artifacts:/1/models/m-x/artifacts") is None
         assert not list(cache.root.rglob("model"))
         folder = source.fetch_version(ModelVersion("m", "1"))
