@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.build_cache import cache_root
 from support.interpreters import require_interpreter
 
-CACHE = Path(os.environ.get("MLMANAGER_TEST_ENVS") or Path.home() / ".cache" / "mlmanager-tests" / "envs")
+CACHE = Path(os.environ.get("MLMANAGER_TEST_ENVS") or cache_root() / "envs")
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,13 @@ predicted by mlmanager in their own environment, compared with MLflow's own pred
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.build_cache import cache_root  # tests/ is on the path (conftest)
 from support.model_recipes import RECIPES
+from support.predictions import same_predictions
 
 from mlmanager.cli import main as cli_main
 
@@ -24,17 +24,6 @@ def _expected(output: dict[str, Any]) -> Any:
     return output["data"]
 
 
-def _close(a: Any, b: Any) -> bool:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
-    if isinstance(a, float) or isinstance(b, float):
-        return isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(
-            a, b, rel_tol=1e-6, abs_tol=1e-9)
-    return a == b
-
-
 @pytest.mark.parametrize("name", FACTORY_MODELS)
 def test_an_old_model_predicts_in_its_own_environment_as_mlflow_does(
         built_model, name: str, tmp_path: Path, capsys) -> None:
@@ -46,7 +35,7 @@ def test_an_old_model_predicts_in_its_own_environment_as_mlflow_does(
     assert code == 0, err
     data = json.loads(out)
     assert data["ran_by"]["python"] == model.python_version
-    assert _close(data["predictions"], _expected(model.oracle["output"])), (
+    assert same_predictions(data["predictions"], _expected(model.oracle["output"])), (
         data["predictions"][:3], _expected(model.oracle["output"])[:3])
 
 
@@ -68,5 +57,5 @@ def test_one_command_builds_its_environment_and_one_predicts_there(
     assert code == 0, err
     data = json.loads(out)
     assert data["ran_by"]["where"] == "model"
-    assert _close(data["predictions"], _expected(model.oracle["output"])), (
+    assert same_predictions(data["predictions"], _expected(model.oracle["output"])), (
         data["predictions"][:3], _expected(model.oracle["output"])[:3])
