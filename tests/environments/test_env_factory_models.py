@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support.build_cache import model_environments_cache
 from support.model_factory import ORACLE_SCRIPT
 from support.model_recipes import AUTHOR_SCRIPTS, RECIPES
 
@@ -22,9 +23,10 @@ pytestmark = pytest.mark.envbuild
 
 @pytest.mark.parametrize("name", RECIPES.names)
 def test_the_models_own_environment_predicts_like_mlflow_did(
-        name: str, built_model, shared_env_cache: Path, tmp_path: Path) -> None:
+        name: str, built_model, tmp_path: Path) -> None:
     model = built_model(name)
-    plan = plan_build(read_spec(model.model_dir), cache=EnvironmentCache(shared_env_cache))
+    # kept between runs, keyed by the builder's source (support.build_cache): warm runs reuse
+    plan = plan_build(read_spec(model.model_dir), cache=EnvironmentCache(model_environments_cache()))
     env = build(plan, consent=True).environment
     recipe = model.recipe
     # the flavor's library as pinned by the author (a custom pyfunc has none), Python of the same minor

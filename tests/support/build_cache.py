@@ -89,3 +89,12 @@ def folder_size(folder: Path) -> int:
             seen.add((stat.st_dev, stat.st_ino))
             total += stat.st_size
     return total
+
+
+def model_environments_cache() -> Path:
+    """Where tests keep the environments mlmanager builds for the factory's models: under the
+    cache root, keyed by the text of ``mlmanager/core/environments`` (the builder under test),
+    so a warm run reuses them and any change to the builder builds them anew."""
+    source = Path(__file__).resolve().parents[2] / "mlmanager" / "core" / "environments"
+    texts = {path.name: path.read_text() for path in sorted(source.glob("*.py"))}
+    return cache_root() / "model-envs" / content_key(texts)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.build_cache import cache_root  # tests/ is on the path (conftest)
+from support.build_cache import model_environments_cache  # tests/ is on the path (conftest)
 from support.model_recipes import RECIPES
 from support.predictions import same_predictions
 
@@ -44,7 +44,7 @@ def test_one_command_builds_its_environment_and_one_predicts_there(
         built_model, name: str, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     """`env build --load` (dated, wheels only), then `predict --env model`: MLflow's predictions."""
     # a persistent cache: later runs (and CI on the same machine) reuse the built environment
-    monkeypatch.setenv("MLMANAGER_ENV_CACHE", str(cache_root() / "model-envs"))
+    monkeypatch.setenv("MLMANAGER_ENV_CACHE", str(model_environments_cache()))
     model = built_model(name)
     folder = model.copy_model(tmp_path / "model")
     code = cli_main(["env", "build", str(folder), "--yes", "--load", "--trust", "--quiet", "--json"])
