@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 class PageContext:
     """What a page may use: background tasks, dialogs, the store, a status-bar hook, and
     ``open_model(path)``, which opens a model in the library and shows it (the main window's;
-    None outside a window: pages then fall back to ``store.open``), and ``registry``, the
+    None outside a window: pages then fall back to ``store.open``), ``registry``, the
     window's registry controller (publishing an opened registry version; None outside a
-    window)."""
+    window), and ``environments``, the model environments' builds the pages share
+    (``ui.environments.builds.environment_builds`` makes it on first use)."""
 
     tasks: TaskManager
     prompter: Prompter
@@ -33,6 +34,7 @@ class PageContext:
     status: Callable[[str], None]
     open_model: Callable[[Any], Any] | None = None
     registry: Any = None
+    environments: Any = None  # EnvironmentBuilds
 
 
 class ModelPage(QWidget):

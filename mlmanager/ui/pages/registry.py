@@ -80,7 +80,7 @@ def _ensure_builtin_pages() -> None:
         ("mlmodel", "MLmodel", "mlmanager.ui.pages.mlmodel", "MLmodelPage", 20),
         ("artifacts", "Artifacts", "mlmanager.ui.pages.artifacts", "ArtifactsPage", 30),
         ("signature", "Signature", "mlmanager.ui.pages.signature.page", "SignaturePage", 15),
-        ("environment", "Environment", "mlmanager.ui.pages.environment", "EnvironmentPage", 40),
+        ("environment", "Environment", "mlmanager.ui.pages.environment.page", "EnvironmentPage", 40),
         ("predict", "Predict", "mlmanager.ui.pages.predict.page", "PredictPage", 50),
         ("deploy", "Deploy", "mlmanager.ui.pages.deploy.page", "DeployPage", 60),
     ]

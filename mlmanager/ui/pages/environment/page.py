@@ -1,4 +1,6 @@
-"""Environment tab: requirement ▸ required ▸ installed ▸ status, and the Python version check.
+"""Environment tab: the model's own environment (``model_environment``: state, Build, Rebuild,
+Remove, the log), then requirement ▸ required ▸ this app ▸ status ▸ the model's environment,
+and the Python version check.
 
 The check runs in the background (it asks importlib.metadata about every requirement). The
 table first shows the file MLflow itself reads (requirements.txt, else conda.yaml's pip
@@ -26,10 +28,14 @@ from PySide6.QtWidgets import (
 )
 
 from mlmanager.core.environments import requirements as env
+from mlmanager.core.environments.model_state import ModelEnvironmentState
+from mlmanager.core.environments.requirements import _normalize as normal_name
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.ui import icons, theme
+from mlmanager.ui.environments.builds import environment_builds
 from mlmanager.ui.models.tables import RowsModel
 from mlmanager.ui.pages.base import ModelPage, PageContext
+from mlmanager.ui.pages.environment.model_environment import ModelEnvironmentPanel
 from mlmanager.ui.widgets.common import Badge, Banner, compact_rows, muted_label
 
 if TYPE_CHECKING:
@@ -39,7 +45,8 @@ if TYPE_CHECKING:
 STATUS_TEXT = {"ok": "OK", "mismatch": "Version mismatch", "missing": "Not installed",
                "unparseable": "Not a package"}
 STATUS_ICON = {"ok": "ok", "mismatch": "warning", "missing": "error", "unparseable": "info"}
-HEADERS = ["Requirement", "Required", "Installed", "Status"]
+HEADERS = ["Requirement", "Required", "In this app", "Status"]
+ENV_HEADER = "In its environment"
 
 
 @dataclass
@@ -106,6 +113,10 @@ class EnvironmentPage(ModelPage):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(12, 10, 12, 10)
         lay.setSpacing(8)
+        self.builds = environment_builds(ctx)
+        self.model_env = ModelEnvironmentPanel(self.builds, ctx.tasks)
+        self.model_env.state_shown.connect(self._on_model_env)
+        lay.addWidget(self.model_env)
         py_row = QHBoxLayout()
         self.python_icon = QLabel()
         self.python_icon.setPixmap(icons.icon("python").pixmap(20, 20))
@@ -150,14 +161,26 @@ class EnvironmentPage(ModelPage):
         lay.addWidget(self.problems)
         self._task: Task | None = None
         self._report: EnvReport | None = None
+        self._env_packages: dict[str, str] | None = None  # the model environment's, when ready
 
     def _apply_header_modes(self) -> None:
         h = self.table.horizontalHeader()
-        if h.count() == len(HEADERS):
-            for col in range(len(HEADERS)):
+        if h.count() >= len(HEADERS):
+            for col in range(h.count()):
                 h.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
             h.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
             h.setStretchLastSection(False)
+
+    def _on_model_env(self, state: ModelEnvironmentState) -> None:
+        env = state.environment
+        packages = None if env is None else {normal_name(k): v for k, v in env.packages.items()}
+        if packages != self._env_packages:
+            self._env_packages = packages
+            index = self.source_combo.currentIndex()
+            if index >= 0 and self._report is not None:
+                self._fill(self.source_combo.itemData(index))
+            if self._report is not None and self._report.check.message:
+                self._show_mismatch(self._report.check.message)
 
     # ------------------------------------------------------------------------------------------
 
@@ -173,6 +196,9 @@ class EnvironmentPage(ModelPage):
         self.source_combo.blockSignals(False)
         self.banner.hide()
         self.problems.hide()
+        self._env_packages = None
+        self.model_env.show_model(entry.doc.location if entry is not None and entry.doc is not None
+                                  else None)
         if entry is None or entry.doc is None:
             self.python_label.setText("The environment cannot be checked: the model could not be read.")
             self._set_python_badge(None)
@@ -237,8 +263,7 @@ class EnvironmentPage(ModelPage):
         self.source_combo.blockSignals(False)
         self.source_combo.setEnabled(bool(files))
         if check.message:
-            self.banner.show_message("warning", "This environment does not match the model",
-                                     check.message.replace(" - ", "• "))
+            self._show_mismatch(check.message)
         else:
             self.banner.hide()
         problems = list(check.problems) + [f"{k}: {v}" for k, v in report.errors.items()]
@@ -249,6 +274,17 @@ class EnvironmentPage(ModelPage):
         else:
             self.model.clear()
             self.summary.setText("No requirements file in the model.")
+
+    def _show_mismatch(self, message: str) -> None:
+        """MLflow's warning about this app's Python; milder once the model's own environment
+        (the panel above) is ready."""
+        text = message.replace(" - ", "• ")
+        if self._env_packages is not None:
+            self.banner.show_message("info", "This app's Python does not match the model; its "
+                                     "own environment (above) is ready to run it", text)
+        else:
+            self.banner.show_message("warning", "This app's Python does not match the model: "
+                                     "build the model's own environment to run it as saved", text)
 
     def _on_source_changed(self, index: int) -> None:
         if index >= 0 and self._report is not None:
@@ -261,13 +297,21 @@ class EnvironmentPage(ModelPage):
         colour = {"ok": QColor(c.ok), "mismatch": QColor(c.warning), "missing": QColor(c.error),
                   "unparseable": QColor(c.muted)}
         rows, icon_map, tips, colours = [], {}, {}, {}
+        in_env = self._env_packages
+        headers = HEADERS if in_env is None else [*HEADERS, ENV_HEADER]
         for i, r in enumerate(statuses):
-            rows.append([r.name or "—", r.required, r.installed or "not installed",
-                         STATUS_TEXT.get(r.status, r.status)])
+            row = [r.name or "—", r.required, r.installed or "not installed",
+                   STATUS_TEXT.get(r.status, r.status)]
+            if in_env is not None:  # the last column: the colour says whether it is there
+                version = in_env.get(normal_name(r.name or ""))
+                row.append(version or "not installed")
+            rows.append(row)
             icon_map[i] = icons.icon(STATUS_ICON.get(r.status, "unknown"))
             tips[i] = r.note or (r.mlflow_text() if r.status in ("mismatch", "missing") else "")
             colours[i] = colour.get(r.status, QColor(c.text))
-        self.model.set_rows(HEADERS, rows, icons=icon_map, tips=tips, colours=colours, icon_column=3)
+            if in_env is not None:
+                colours[i] = QColor(c.ok if row[-1] != "not installed" else c.error)
+        self.model.set_rows(headers, rows, icons=icon_map, tips=tips, colours=colours, icon_column=3)
         bad = sum(1 for r in statuses if r.status in ("mismatch", "missing"))
         python = self._report.file_python.get(rel)
         text = f"{len(statuses)} requirement{'s' if len(statuses) != 1 else ''}"
