@@ -63,6 +63,18 @@ def isolated_settings(qapp, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _environment_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Model environments go to a folder of the run, never the user's cache (a model whose
+    environment someone built there would otherwise predict there by default)."""
+    if "MLMANAGER_ENV_CACHE" not in os.environ:
+        os.environ["MLMANAGER_ENV_CACHE"] = str(tmp_path_factory.mktemp("environments"))
+        yield
+        del os.environ["MLMANAGER_ENV_CACHE"]
+    else:
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _theme(qapp):
     from mlmanager.ui.compat import protect_none
 

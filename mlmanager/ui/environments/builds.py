@@ -76,6 +76,7 @@ class PreviewOutcome:
     plan: BuildPlan | None = None
     resolution: Resolution | None = None
     error: EnvironmentBuildError | None = None
+    ready: Environment | None = None  # already built: nothing to ask, nothing to install
 
 
 # ------------------------------------------------------------------------------ task bodies
@@ -93,6 +94,9 @@ def _preview_task(state: TaskState, model: str, cache: EnvironmentCache,
         cache.remove(remove)
     try:
         plan = plan_build(read_spec(model), cache=cache)
+        ready = plan.ready()
+        if ready is not None:
+            return PreviewOutcome(plan, ready=cache.touch(ready, model))
         state.progress(0, -1, "resolving what the environment would install…", force=True)
         resolution = preview(plan, on_progress=lambda t: state.progress(0, -1, t, force=True),
                              on_log=state.partial, cancelled=state.is_cancelled)
@@ -215,6 +219,9 @@ class EnvironmentBuilds(QObject):
     def _previewed(self, model: str, parent: QWidget | None, out: PreviewOutcome) -> None:
         job = self._jobs.get(model)
         if job is None:
+            return
+        if out.ready is not None:
+            self._end(BuildOutcome(model, result=BuildResult(out.ready, reused=True)))
             return
         if out.error is not None or out.plan is None or out.resolution is None:
             self._end(BuildOutcome(model, error=out.error))

@@ -61,6 +61,7 @@ from mlmanager.ui.pages.predict.trust_panel import (
     TrustedModelsDialog,
     TrustPanel,
 )
+from mlmanager.ui.pages.predict.where_flow import WhereController, where_combo
 from mlmanager.ui.settings import Settings
 from mlmanager.ui.turns import later
 from mlmanager.ui.widgets.common import Banner, muted_label
@@ -121,6 +122,7 @@ class PredictPage(ModelPage):
         self.runner.busy_changed.connect(lambda _b: self._update_actions())
 
         self._build()
+        self.where = WhereController(self)
         self._connect()
         self._restore_settings()
         self._update_actions()
@@ -187,9 +189,15 @@ class PredictPage(ModelPage):
         bar = FlowLayout(toolbar, spacing=12)
         bar.addWidget(group(self.open_button, self.example_button, self.rows_button))
         bar.addWidget(self.mode_combo)
+        self.where_combo = where_combo()
+        bar.addWidget(group(QLabel("Run in"), self.where_combo))
         bar.addWidget(group(self.run_button, self.cancel_button, self.export_button))
         bar.addWidget(group(self.autorun, QLabel("Timeout"), self.timeout))  # first to wrap
         lay.addWidget(toolbar)
+        self.where_note = muted_label("")
+        self.where_note.setObjectName("where-note")
+        self.where_note.setWordWrap(True)
+        lay.addWidget(self.where_note)
 
         status = QHBoxLayout()
         self.progress = QProgressBar()
@@ -356,6 +364,7 @@ class PredictPage(ModelPage):
             self._state.params = self.input.params.values()
         self._state = state
         doc = entry.doc
+        self.where.show(entry, state)
         if doc is None:
             self._show_state()
             return
@@ -432,7 +441,7 @@ class PredictPage(ModelPage):
             level, title, text, details = st.message
             self._message(level, title, text, details=details, remember=False)
         self._show_report(st)
-        self.trust.show_environment(st.env_lines or [])
+        self.trust.show_environment(self.where.environment_lines(st))
         if st.opened is None:
             self.input.show_placeholder(entry.doc.saved_input_example_info is not None)
         else:
@@ -550,7 +559,7 @@ class PredictPage(ModelPage):
         if outcome.info.trusted:
             header += "  ·  trusted model"
         if outcome.ran_by is not None:
-            header += f"  ·  {outcome.ran_by.short()}"
+            header += f"\nRan by {outcome.ran_by.text()}"
         warnings = [w.message for w in r.warnings]
         labels = st.opened.row_labels if st.opened is not None and outcome.note is None else None
         self.results.show_table(outcome.table, outcome.prediction_columns, header=header,
@@ -650,7 +659,7 @@ class PredictPage(ModelPage):
         request = RunRequest(
             model_key=st.key, model_dir=self._model_dir(), data=check.data, params=check.result.params,
             trusted=trusted, timeout=float(self.timeout.value()), rows=opened.rows,
-            join_with=opened.display,
+            join_with=opened.display, where=self.where.current(),
         )
         self._run_token = self._token
         started = self.runner.run(request)
@@ -696,6 +705,10 @@ class PredictPage(ModelPage):
                 self._show_report(st)
                 if failure.report.needs_trust:
                     action = ("Trust and run…", lambda: self.run(ask=True))
+            elif failure.kind == "env_not_built":
+                action = ("Build it and predict…", self.where.build_and_run)
+            elif failure.mismatch and failure.where != "model":
+                action = ("Predict in the model's environment…", self.where.build_and_run)
             self._message(failure.level, failure.title, failure.message, details=failure.details,
                           action=action)
             self.ctx.status(failure.title)

@@ -9,6 +9,7 @@ as a message, and the next run starts a fresh worker.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -19,7 +20,17 @@ from PySide6.QtCore import QObject, Signal
 
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.predict.results import predictions_frame
-from mlmanager.predict.session import PredictionSession, RanBy, Runtime, app_runtime, python_runtime
+from mlmanager.predict.session import (
+    APP,
+    MODEL,
+    ModelEnvironmentError,
+    PredictionSession,
+    RanBy,
+    Runtime,
+    app_runtime,
+    model_runtime,
+    python_runtime,
+)
 from mlmanager.predict.worker_client import WorkerClient
 from mlmanager.ui.pages.predict.results_model import join_results
 from mlmanager.ui.pages.predict.summary_chart import summarize
@@ -48,6 +59,7 @@ class RunRequest:
     timeout: float = DEFAULT_TIMEOUT
     rows: int = 0
     join_with: Any = None  # the input table the predictions are shown beside
+    where: str = APP  # app | model | the path of an interpreter (predict.session.runtime_for)
 
 
 @dataclass
@@ -79,6 +91,7 @@ class RunFailure:
     # the model needs other versions or packages than this Python has: its own environment
     # (Environment tab, `mlmanager env build`) is the fix to offer
     mismatch: bool = False
+    where: str = APP  # where it ran (RunRequest.where)
 
 
 @dataclass
@@ -146,6 +159,10 @@ class WorkerPool:
         self._factory = factory
         self._clients: OrderedDict[str, WorkerClient] = OrderedDict()
         self._spares: list[WorkerClient] = []
+        # workers in other interpreters (a model's environment, a picked Python): one per
+        # (model, interpreter), never handed to another interpreter's model
+        self._elsewhere: dict[tuple[str, str], WorkerClient] = {}
+        self._lock = threading.Lock()  # run tasks ask for clients from pool threads
 
     def _new(self) -> WorkerClient:
         if self._factory is not None:
@@ -153,7 +170,20 @@ class WorkerPool:
 
         return WorkerClient(python=self.python, timeout=DEFAULT_TIMEOUT, cache_dir=self.cache_dir)
 
-    def client_for(self, key: str) -> WorkerClient:
+    def client_for(self, key: str, python: str | None = None) -> WorkerClient:
+        """The warm worker of model ``key``; ``python``: in that interpreter (None or the
+        pool's own: the shared workers)."""
+        with self._lock:
+            if python is not None and python != (self.python or app_runtime().python):
+                client = self._elsewhere.get((key, python))
+                if client is None:
+                    client = WorkerClient(python=python, timeout=DEFAULT_TIMEOUT,
+                                          cache_dir=self.cache_dir)
+                    self._elsewhere[(key, python)] = client
+                return client
+            return self._shared_client(key)
+
+    def _shared_client(self, key: str) -> WorkerClient:
         client = self._clients.get(key)
         if client is not None:
             self._clients.move_to_end(key)
@@ -174,21 +204,28 @@ class WorkerPool:
         return self._clients.get(key)
 
     def release(self, key: str) -> None:
-        """The model was closed: keep its worker as a spare if it is clean, else stop it."""
-        client = self._clients.pop(key, None)
-        if client is None:
-            return
-        if _tainted(client) or len(self._clients) + len(self._spares) >= self.max_clients:
-            client.close()
-        else:
-            self._spares.append(client)
+        """The model was closed: keep its worker as a spare if it is clean, else stop it;
+        its workers in other interpreters stop."""
+        with self._lock:
+            for other in [k for k in self._elsewhere if k[0] == key]:
+                self._elsewhere.pop(other).close()
+            client = self._clients.pop(key, None)
+            if client is None:
+                return
+            if _tainted(client) or len(self._clients) + len(self._spares) >= self.max_clients:
+                client.close()
+            else:
+                self._spares.append(client)
 
     def close_all(self) -> None:
-        while self._clients:
-            _key, client = self._clients.popitem()
-            client.close()
-        while self._spares:
-            self._spares.pop().close()
+        with self._lock:
+            while self._clients:
+                _key, client = self._clients.popitem()
+                client.close()
+            while self._spares:
+                self._spares.pop().close()
+            while self._elsewhere:
+                self._elsewhere.popitem()[1].close()
 
     def keys(self) -> list[str]:
         return list(self._clients)
@@ -259,10 +296,7 @@ class RunController(QObject):
         """Start a run; False when one is already running."""
         if self._run_task is not None:
             return False
-        client = self.pool.client_for(request.model_key)
-        task = self.tasks.start(_run_task, client, self.pool.runtime(), request,
-                                name=f"predict {request.model_key}")
-        task.state.on_cancel(client.cancel)
+        task = self.tasks.start(_run_task, self.pool, request, name=f"predict {request.model_key}")
         self._run_task = task
         self._running_key = request.model_key
         task.progressed.connect(lambda _d, _t, text: self.progress.emit(text))
@@ -315,13 +349,35 @@ def _prewarm_task(state: TaskState, client: WorkerClient, model_dir: str, truste
     return None
 
 
-def _run_task(state: TaskState, client: WorkerClient, runtime: Runtime,
-              req: RunRequest) -> RunOutcome | RunFailure:
+def resolve_runtime(pool: WorkerPool, req: RunRequest) -> Runtime:
+    """Where ``req`` runs: the pool's interpreter, the model's built environment (never built
+    here: ModelEnvironmentError), or a picked interpreter."""
+    if req.where == APP:
+        return pool.runtime()
+    if req.where == MODEL:
+        return model_runtime(req.model_dir)
+    return python_runtime(req.where)
+
+
+def _run_task(state: TaskState, pool: WorkerPool, req: RunRequest) -> RunOutcome | RunFailure:
     started = time.perf_counter()
 
     def loading(fraction: float | None, text: str) -> None:
         state.progress(0, -1, text or "Loading the model…")
 
+    try:
+        state.progress(0, -1, "Finding where to run…", force=True)
+        runtime = resolve_runtime(pool, req)
+    except ModelEnvironmentError as exc:
+        return RunFailure("env_not_built", "The model's environment is not built yet",
+                          "Predicting in the model's own environment needs it built first: its "
+                          "packages are installed once you agree to what will be installed.",
+                          str(exc), level="info", model_key=req.model_key, where=req.where)
+    except MlmanagerError as exc:
+        return RunFailure("env_unavailable", "The model's environment cannot be used",
+                          str(exc), model_key=req.model_key, where=req.where)
+    client = pool.client_for(req.model_key, runtime.python)
+    state.on_cancel(client.cancel)
     session = PredictionSession(req.model_dir, runtime, trusted=req.trusted, timeout=req.timeout,
                                 client=client)
     try:
@@ -338,6 +394,7 @@ def _run_task(state: TaskState, client: WorkerClient, runtime: Runtime,
         # call; it then reads as a crash (SIGKILL): the task's flag tells the truth
         failure = describe_failure(_cancelled() if state.cancelled else exc)
         failure.model_key = req.model_key
+        failure.where = req.where
         return failure
 
     seconds = time.perf_counter() - started

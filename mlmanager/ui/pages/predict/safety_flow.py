@@ -116,7 +116,7 @@ class SafetyController:
         if state is not None:
             state.env_lines = lines
             if state is self.page._state:
-                self.page.trust.show_environment(lines)
+                self.page.trust.show_environment(self.page.where.environment_lines(state))
 
     def ensure_trust(self, report: SafetyReport, ask: bool) -> frozenset[str] | None:
         if report.classification == SAFE_LISTED:

@@ -65,5 +65,7 @@ class ModelState:
     params: dict[str, Any] | None = None
     message: tuple[str, str, str, str] | None = None  # level, title, text, details
     ignore_signature: bool = False  # the user chose to predict without an unreadable signature
+    where: str | None = None  # where the user chose to run it (None: the default)
+    where_default: Any = None  # predict.where.WhereDefault, once read
 
 
