@@ -2,7 +2,7 @@
 
 Menus: File (open, import, new model from an estimator, export, copy, close), Edit (the
 signature editor's undo/redo/save actions: their shortcuts work while the editor has focus),
-View, Tools (compare) and Help. The transfer commands live in ``transfer.TransferController``.
+View, Tools (compare, environments) and Help. The transfer commands live in ``transfer.TransferController``.
 Titles carry Qt's ``[*]`` placeholder, so unsaved signature edits show as "modified"; closing a
 model or quitting with unsaved edits asks Save / Discard / Cancel (through the prompter).
 """
@@ -181,6 +181,9 @@ class MainWindow(QMainWindow):
         self.act_compare = self._action("&Compare…", lambda: self._on_model_action(lp.ACTION_COMPARE),
                                         QKeySequence("Ctrl+Shift+D"), "search",
                                         "Compare the two selected models (or the selected one with another)")
+        self.act_environments = self._action("&Environments…", self.show_environments, None, "package",
+                                             "The model environments on this computer: size, last use, "
+                                             "models; remove and prune")
         self.act_about = self._action("&About mlmanager", self._about)
         self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
         self.act_quit = self._action("&Quit", self.close, K.Quit)
@@ -254,6 +257,7 @@ class MainWindow(QMainWindow):
         self._fill_registry_menu()
         t = bar.addMenu("&Tools")
         t.addAction(self.act_compare)
+        t.addAction(self.act_environments)
         h = bar.addMenu("&Help")
         h.addAction(self.act_about)
         self._update_model_actions()
@@ -534,6 +538,20 @@ class MainWindow(QMainWindow):
                 self.open_tracking(path)
             else:
                 self.open_verdicts([verdict])
+
+    def show_environments(self) -> QWidget:
+        """Tools ▸ Environments…: the manager dialog (modeless; one at a time)."""
+        # deferred for start-up: the environments core (interpreters, installer) is not needed
+        # before the window's first paint
+        from mlmanager.ui.environments.builds import environment_builds
+        from mlmanager.ui.environments.manager_dialog import EnvironmentsDialog
+
+        dialog = getattr(self, "environments_dialog", None)
+        if dialog is None:
+            dialog = self.environments_dialog = EnvironmentsDialog(environment_builds(self.view.ctx), self)
+        dialog.show()
+        dialog.raise_()
+        return dialog
 
     def rebuild_recent_menu(self) -> None:
         self.recent_menu.clear()

@@ -82,8 +82,10 @@ def test_build_from_the_environment_tab_asks_streams_and_becomes_ready(
     prompter.dialogs.append(agree)
     lines: list[str] = []
     page.builds.log_lines.connect(lambda _m, batch: lines.extend(batch))
-    meter = StallMeter()
-    meter.start()
+    meter = StallMeter()  # measured while the build task runs (after the dialog was answered)
+    page.builds.job_changed.connect(
+        lambda m: meter.start() if page.builds.job(m) is not None
+        and page.builds.job(m).phase == "build" else None)
     qtbot.mouseClick(panel.build_button, qtbot_left())
     qtbot.waitUntil(lambda: state_of(panel) == "ready" and page.builds.job(panel.model) is None,
                     timeout=BUILD_MS)
@@ -108,8 +110,9 @@ def test_build_from_the_environment_tab_asks_streams_and_becomes_ready(
     values = {model_rows.row_values(r)[0]: model_rows.row_values(r)[last]
               for r in range(model_rows.rowCount())}
     assert values["scikit-learn"] == "1.3.2"
-    # the build ran in a task: the GUI thread kept turning (a blocking build holds it for seconds)
-    assert worst < 1000, f"the GUI thread was held {worst} ms during the build"
+    # the build ran in a task: the GUI thread kept turning (a blocking build holds it for
+    # seconds; the 50 ms target is measured by benchmarks/bench_env_build_gui.py, not here)
+    assert 0 < worst < 1000, f"the GUI thread was held {worst} ms during the build"
     print(f"longest GUI stall during the build: {worst} ms")
 
     # Remove asks, then deletes the folder; the tab says "not built" again
