@@ -115,6 +115,15 @@ def test_build_from_the_environment_tab_asks_streams_and_becomes_ready(
     assert 0 < worst < 1000, f"the GUI thread was held {worst} ms during the build"
     print(f"longest GUI stall during the build: {worst} ms")
 
+    # the Deploy tab's local server can serve with it (it has mlflow 2.9.2)
+    window.view.set_current_page("deploy")
+    server = window.view.page("deploy").server
+    task = server.use_model_environment()
+    qtbot.waitUntil(lambda: task.done, timeout=60_000)
+    assert server.python_edit.text() == str(env.python)
+    assert "mlflow 2.9.2" in server.status.text()
+    window.view.set_current_page("environment")
+
     # Remove asks, then deletes the folder; the tab says "not built" again
     prompter.answers.append(True)
     qtbot.mouseClick(panel.remove_button, qtbot_left())

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlmanager.core.environments.model_state import model_environment_state
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.jsonsafe import pretty_json
 from mlmanager.core.safety import SAFE_LISTED
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
     from mlmanager.predict.worker_client import WorkerClient
     from mlmanager.ui.pages.base import PageContext
     from mlmanager.ui.pages.deploy.request_view import RequestSpec
-    from mlmanager.ui.tasks import Task, TaskError
+    from mlmanager.ui.tasks import Task, TaskError, TaskState
 
 INTRO = (
     "Starts <b>mlflow models serve --env-manager local</b> for this model on 127.0.0.1 (not "
@@ -91,6 +92,10 @@ def default_python() -> str:
     if getattr(sys, "frozen", False):
         return shutil.which("python3") or shutil.which("python") or ""
     return sys.executable
+
+
+def _model_environment_task(state: TaskState, model_dir: str) -> Any:
+    return model_environment_state(model_dir)
 
 
 def _remembered_python() -> str | None:
@@ -160,6 +165,12 @@ class ServerPanel(QWidget):
         self.python_edit.setToolTip("The interpreter that runs 'python -m mlflow models serve' "
                                     "(it must have mlflow and the model's packages installed)")
         row.addWidget(self.python_edit, 1)
+        self.model_env_button = QPushButton(icons.icon("package"), "The model's environment")
+        self.model_env_button.setObjectName("server-model-env")
+        self.model_env_button.setToolTip("Serve with the model's own environment (its Python and "
+                                         "packages, built in the Environment tab)")
+        self.model_env_button.clicked.connect(self.use_model_environment)
+        row.addWidget(self.model_env_button)
         lay.addLayout(row)
 
         row = QHBoxLayout()
@@ -234,6 +245,34 @@ class ServerPanel(QWidget):
                 self._set_state("idle", "The local server serves model folders: unzip the model first.")
             else:
                 self._set_state("idle", IDLE_TEXT)
+
+    def use_model_environment(self) -> Task | None:
+        """Put the model's own environment's interpreter in "Python with mlflow" (read in a
+        task; an environment not built yet, or without mlflow, is said instead)."""
+        if self._doc is None or self._model_dir is None:
+            return None
+        task = self.ctx.tasks.start(_model_environment_task, self._model_dir,
+                                    name="model environment")
+        key = self._model_key
+        task.succeeded.connect(lambda state, k=key: self._model_environment(k, state))
+        task.failed.connect(lambda err: self._set_state("failed", err.message)
+                            or setattr(err, "handled", True))
+        return task
+
+    def _model_environment(self, key: str | None, state: Any) -> None:
+        if key != self._model_key or self._session is not None:
+            return
+        env = state.environment
+        if env is None:
+            self._set_state("idle", "The model's environment is not built yet: build it in the "
+                            "Environment tab, then serve with it.")
+        elif "mlflow" not in env.packages:
+            self._set_state("idle", f"The model's environment {env.name} has no mlflow: it "
+                            "cannot run 'mlflow models serve'.")
+        else:
+            self.python_edit.setText(str(env.python))
+            self._set_state("idle", f"Serving with the model's environment {env.name} "
+                            f"(Python {env.python_version}, mlflow {env.packages['mlflow']}).")
 
     def is_busy(self) -> bool:
         return self._session is not None or self._scan is not None or bool(self._workers) or bool(self._closing)
