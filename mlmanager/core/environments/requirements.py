@@ -287,7 +287,8 @@ class ModelRequirements:
     problems: list[str]
 
 
-def _env_file_names(doc: ModelDocument) -> dict[str, str]:
+def env_file_names(doc: ModelDocument) -> dict[str, str]:
+    """The model's conda and virtualenv file names (``conda``, ``virtualenv``), as MLmodel says."""
     names = {"conda": "conda.yaml", "virtualenv": "python_env.yaml"}
     env = doc.pyfunc_env
     if isinstance(env, str):
@@ -322,7 +323,7 @@ def model_requirements(doc: ModelDocument) -> ModelRequirements:
         raw = source.read_bytes(rel, max_bytes=MAX_ENV_BYTES)
         return raw.decode("utf-8", "replace")
 
-    names = _env_file_names(doc)
+    names = env_file_names(doc)
     python = doc.python_version
     conda_python = None
     lines: list[str] | None = None

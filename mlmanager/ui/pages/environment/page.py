@@ -72,7 +72,7 @@ def environment_task(state: Any, doc: Any) -> EnvReport:
 
     interp = env.InterpreterInfo(sys.executable, platform.python_version(), lookup)
     names = {"requirements.txt": "requirements.txt", **{
-        k: v for k, v in _env_names(doc).items()}}
+        k: v for k, v in env.env_file_names(doc).items()}}
     for label, rel in names.items():
         if state is not None and state.cancelled:
             break
@@ -93,18 +93,6 @@ def environment_task(state: Any, doc: Any) -> EnvReport:
         report.files[rel] = [env.check_requirement(line, interp) for line in lines]
         report.file_python[rel] = python
     return report
-
-
-def _env_names(doc: Any) -> dict[str, str]:
-    names = {"conda": "conda.yaml", "virtualenv": "python_env.yaml"}
-    value = doc.pyfunc_env
-    if isinstance(value, str):
-        names["conda"] = value
-    elif isinstance(value, dict):
-        for key in ("conda", "virtualenv"):
-            if isinstance(value.get(key), str):
-                names[key] = value[key]
-    return names
 
 
 class EnvironmentPage(ModelPage):
