@@ -182,14 +182,16 @@ class ModelEnvironmentPanel(QFrame):
         self._update_buttons()
 
     def _set_badge(self, text: str | None, level: str) -> None:
-        if self.badge is not None:
-            self.badge_row.removeWidget(self.badge)
-            self.badge.deleteLater()
-            self.badge = None
-        if text:
-            self.badge = Badge(text, level)
+        """One badge, updated in place (a replaced one would linger until deleted)."""
+        if self.badge is None:
+            self.badge = Badge("", level)
             self.badge.setObjectName("env-state")
             self.badge_row.addWidget(self.badge)
+        self.badge.level = level
+        self.badge.setText(text or "")
+        self.badge.setAccessibleName(f"{level}: {text}")
+        self.badge.setVisible(bool(text))
+        self.badge.update()
 
     # -- the builds controller's signals -------------------------------------------------
     def _on_state(self, model: str, state: ModelEnvironmentState) -> None:
