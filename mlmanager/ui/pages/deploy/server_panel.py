@@ -130,6 +130,8 @@ class ServerPanel(QWidget):
         self._trusted: frozenset[str] = frozenset()
         self._session_trust: set[str] = set()
         self._session: Task | None = None
+        self._model_env_python: str | None = None  # set by use_model_environment
+        self._client_python: str | None = None  # the comparison worker's, when not the app's
         self._commands: queue.Queue[Any] | None = None
         self._scan: Task | None = None
         self._workers: list[Task] = []  # mlmanager's predictions (only the latest is shown)
@@ -232,6 +234,7 @@ class ServerPanel(QWidget):
             self._token += 1  # answers still coming for the previous model are dropped
             self.stop()
             self._close_client()
+            self._model_env_python = None
             self._trusted = frozenset()
             self._clear_answers()
             self.log_view.clear()
@@ -271,8 +274,10 @@ class ServerPanel(QWidget):
                             "cannot run 'mlflow models serve'.")
         else:
             self.python_edit.setText(str(env.python))
+            self._model_env_python = str(env.python)
             self._set_state("idle", f"Serving with the model's environment {env.name} "
-                            f"(Python {env.python_version}, mlflow {env.packages['mlflow']}).")
+                            f"(Python {env.python_version}, mlflow {env.packages['mlflow']}); "
+                            "mlmanager's own prediction runs there too.")
 
     def is_busy(self) -> bool:
         return self._session is not None or self._scan is not None or bool(self._workers) or bool(self._closing)
@@ -608,9 +613,21 @@ class ServerPanel(QWidget):
         self.busy_changed.emit(self.is_busy())
 
     # -- worker client ---------------------------------------------------------------------------
+    def _comparison_python(self) -> str | None:
+        """mlmanager's own prediction runs where the server runs when that is the model's
+        environment (the app's Python may not load the model); else in the app's worker."""
+        env_python = self._model_env_python
+        return env_python if env_python and self.python_edit.text().strip() == env_python else None
+
     def _ensure_client(self) -> WorkerClient:
+        python = self._comparison_python()
+        if self._client is not None and python != self._client_python:
+            self._close_client()  # the server's interpreter changed: so does the comparison's
         if self._client is None:
-            if self._worker_factory is not None:
+            self._client_python = python
+            if python is not None:
+                self._client = WorkerClient(python=python, timeout=120.0)
+            elif self._worker_factory is not None:
                 self._client = self._worker_factory()
             else:
                 self._client = WorkerClient(timeout=120.0)
