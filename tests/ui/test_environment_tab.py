@@ -184,6 +184,30 @@ def test_a_failed_build_names_the_requirement_and_opens_the_log(
     assert "mlmanager-no-such-package-xyz" in panel.log.toPlainText()
 
 
+def test_rebuild_asks_first_and_keeps_the_environment_when_declined(
+        qtbot, window, prompter, tmp_path: Path, env_cache: Path) -> None:
+    from mlmanager.core.environments.builder import build
+    from mlmanager.core.environments.cache import EnvironmentCache
+    from mlmanager.core.environments.plan import plan_build
+    from mlmanager.core.environments.spec import read_spec
+
+    folder = write_model(tmp_path / "plain", python="3.12.1", requirements=(), build_dependencies=())
+    first = build(plan_build(read_spec(folder), cache=EnvironmentCache()), consent=True).environment
+    page, panel = open_environment_tab(qtbot, window, folder)
+    assert state_of(panel) == "ready" and panel.rebuild_button.isVisibleTo(panel)
+    prompter.dialogs.append(False)
+    qtbot.mouseClick(panel.rebuild_button, qtbot_left())
+    qtbot.waitUntil(lambda: "dialog" in prompter.kinds(), timeout=120_000)
+    qtbot.waitUntil(lambda: page.builds.job(panel.model) is None, timeout=30_000)
+    assert first.path.is_dir()  # declined: the environment stays
+    prompter.dialogs.append(True)
+    qtbot.mouseClick(panel.rebuild_button, qtbot_left())
+    qtbot.waitUntil(lambda: prompter.kinds().count("dialog") == 2, timeout=120_000)
+    qtbot.waitUntil(lambda: page.builds.job(panel.model) is None and state_of(panel) == "ready"
+                    and panel.state.environment.created != first.created, timeout=BUILD_MS)
+    assert panel.state.environment.name == first.name  # the same recipe, built anew
+
+
 def qtbot_left():
     from PySide6.QtCore import Qt
 

@@ -10,6 +10,7 @@ the others. Everything that touches the disk, the interpreters or the installer 
 2. ``build(model)`` — plan + preview (``uv pip compile``, wheels only: no package code runs) in
    a task, then the confirmation dialog listing what will be installed (through the prompter),
    then ``builder.build`` in a task: progress, the installer's log in batches, cancel;
+   ``build(model, rebuild=env)`` removes ``env`` only once the user agreed to build anew;
 3. ``remove(model, env)`` / ``remove_environment(env)`` — ``EnvironmentCache.remove`` in a task.
 
 Jobs are keyed by the model's location (``ModelDocument.location``, what the core records).
@@ -53,6 +54,7 @@ class BuildJob:
     lines: list[str] = field(default_factory=list)
     progress: str = ""
     then: list[Callable[[BuildOutcome], None]] = field(default_factory=list)
+    rebuild: Environment | None = None  # removed once the user agreed to build it again
 
 
 @dataclass
@@ -88,13 +90,10 @@ def _state_task(state: TaskState, model: str, cache: EnvironmentCache,
 
 
 def _preview_task(state: TaskState, model: str, cache: EnvironmentCache,
-                  remove: Environment | None) -> PreviewOutcome:
-    if remove is not None:  # Rebuild: the old environment goes first, so the plan builds anew
-        state.progress(0, -1, f"removing {remove.name}", force=True)
-        cache.remove(remove)
+                  rebuild: bool) -> PreviewOutcome:
     try:
         plan = plan_build(read_spec(model), cache=cache)
-        ready = plan.ready()
+        ready = None if rebuild else plan.ready()
         if ready is not None:
             return PreviewOutcome(plan, ready=cache.touch(ready, model))
         state.progress(0, -1, "resolving what the environment would install…", force=True)
@@ -105,7 +104,11 @@ def _preview_task(state: TaskState, model: str, cache: EnvironmentCache,
     return PreviewOutcome(plan, resolution)
 
 
-def _build_task(state: TaskState, plan: BuildPlan, model: str) -> BuildOutcome:
+def _build_task(state: TaskState, plan: BuildPlan, model: str,
+                remove: Environment | None) -> BuildOutcome:
+    if remove is not None:  # Rebuild, agreed to: the old environment goes, the plan builds anew
+        state.progress(0, -1, f"removing {remove.name}", force=True)
+        plan.cache.remove(remove)
     try:
         result = build(plan, consent=True, model=model,
                        on_progress=lambda t: state.progress(0, -1, t, force=True),
@@ -203,7 +206,8 @@ class EnvironmentBuilds(QObject):
         job = BuildJob(model, PREVIEW, then=[then] if then else [])
         self._jobs[model] = job
         job.progress = "resolving what the environment would install…"
-        task = self.tasks.start(_preview_task, model, self.cache, rebuild,
+        job.rebuild = rebuild
+        task = self.tasks.start(_preview_task, model, self.cache, rebuild is not None,
                                 name="environment preview")
         job.task = task
         task.progressed.connect(lambda _d, _t, text, m=model: self._progress(m, text))
@@ -212,8 +216,6 @@ class EnvironmentBuilds(QObject):
         task.failed.connect(lambda err, m=model: self._task_failed(m, err))
         task.cancelled.connect(lambda m=model: self._end(BuildOutcome(m, cancelled=True)))
         self.job_changed.emit(model)
-        if rebuild is not None:
-            self.environments_changed.emit()
         return True
 
     def _previewed(self, model: str, parent: QWidget | None, out: PreviewOutcome) -> None:
@@ -223,11 +225,12 @@ class EnvironmentBuilds(QObject):
         if out.ready is not None:
             self._end(BuildOutcome(model, result=BuildResult(out.ready, reused=True)))
             return
+        if (job.task is not None and job.task.state.cancelled) or (
+                out.error is not None and out.error.kind == "cancelled"):
+            self._end(BuildOutcome(model, cancelled=True))
+            return
         if out.error is not None or out.plan is None or out.resolution is None:
             self._end(BuildOutcome(model, error=out.error))
-            return
-        if job.task is not None and job.task.state.cancelled:
-            self._end(BuildOutcome(model, cancelled=True))
             return
         dialog = BuildConfirmDialog(out.plan, out.resolution, parent)
         self.last_dialog = dialog
@@ -238,7 +241,8 @@ class EnvironmentBuilds(QObject):
         job.phase = BUILD
         job.lines = []
         job.progress = "starting the build…"
-        task = self.tasks.start(_build_task, out.plan, model, name="environment build")
+        task = self.tasks.start(_build_task, out.plan, model, job.rebuild,
+                                name="environment build")
         job.task = task
         task.progressed.connect(lambda _d, _t, text, m=model: self._progress(m, text))
         task.partial.connect(lambda lines, m=model: self._lines(m, lines))
@@ -281,8 +285,8 @@ class EnvironmentBuilds(QObject):
         self._ended[outcome.model] = (job, outcome)
         self.job_changed.emit(outcome.model)
         self.finished.emit(outcome)
-        if outcome.ok:
-            self.environments_changed.emit()
+        if outcome.ok or (job.rebuild is not None and job.phase == BUILD):
+            self.environments_changed.emit()  # built, or removed for a rebuild that failed
         for fn in job.then:
             fn(outcome)
         self.refresh(outcome.model)
