@@ -119,3 +119,16 @@ def left():
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_a_missing_package_offers_the_model_environment(
+        qtbot, predict_window, prompter, built_model, env_cache: Path) -> None:
+    model = built_model("xgboost17-py39")  # this app has no xgboost
+    page = open_predict(qtbot, predict_window, model.model_dir)
+    load(qtbot, page, model.input_path)
+    prompter.answers.extend([True, True])  # trust the model file (it is not a plain pickle)
+    page.run(ask=True)
+    qtbot.waitUntil(lambda: not page.is_busy() and page.banner.isVisibleTo(page), timeout=120_000)
+    text = page.banner.title.text() + " " + page.banner.message.text()
+    assert "xgboost" in text, text
+    assert page.banner.button.text() == "Predict in the model's environment…"

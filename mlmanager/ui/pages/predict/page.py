@@ -707,7 +707,7 @@ class PredictPage(ModelPage):
                     action = ("Trust and run…", lambda: self.run(ask=True))
             elif failure.kind == "env_not_built":
                 action = ("Build it and predict…", self.where.build_and_run)
-            elif failure.mismatch and failure.where != "model":
+            elif (failure.mismatch or failure.kind == "missing_dependency") and failure.where != "model":
                 action = ("Predict in the model's environment…", self.where.build_and_run)
             self._message(failure.level, failure.title, failure.message, details=failure.details,
                           action=action)
