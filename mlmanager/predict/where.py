@@ -25,6 +25,7 @@ class WhereDefault:
     reason: str
     app_matches: bool
     environment_ready: bool
+    environment_python: str | None = None  # the built environment's Python version
 
 
 #: named first: the packages a model's predictions depend on most
@@ -59,12 +60,14 @@ def default_where(check: EnvironmentCheck, state: ModelEnvironmentState | None) 
     """``model`` when the app differs from the model and the model's environment is ready."""
     differences = app_differences(check)
     ready = state is not None and state.state == READY
+    python = state.python_version if ready and state is not None else None
     if not differences:
-        return WhereDefault(APP, "this app's Python has what the model was saved with", True, ready)
+        return WhereDefault(APP, "this app's Python has what the model was saved with", True,
+                            ready, python)
     shown = ", ".join(differences[:3]) + (f" and {len(differences) - 3} more"
                                           if len(differences) > 3 else "")
     if ready:
         return WhereDefault(MODEL, f"the model was saved with {shown}: its own environment "
-                            "has them", False, True)
+                            "has them", False, True, python)
     return WhereDefault(APP, f"the model was saved with {shown}; build its own environment "
                         "(Environment tab) to run it as saved", False, False)

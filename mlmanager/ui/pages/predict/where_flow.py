@@ -69,6 +69,7 @@ class WhereController:
 
     def show(self, entry: Any, st: Any) -> None:
         """The page shows ``entry`` (its ModelState ``st``): its choice, else its default."""
+        self.combo.setItemText(self.combo.findData(MODEL), "The model's environment")
         if st is None or entry is None or entry.doc is None:
             self._select(APP)
             self.page.where_note.setText("")
@@ -99,6 +100,10 @@ class WhereController:
 
     def _apply_default(self, st: Any, default: WhereDefault) -> None:
         st.where_default = default
+        index = self.combo.findData(MODEL)
+        self.combo.setItemText(index, "The model's environment (" + (
+            f"Python {default.environment_python})" if default.environment_ready
+            else "not built yet)"))
         if st.where is None:
             self._select(default.where)
         self._show_note(st)
