@@ -98,6 +98,7 @@ class ModelEnvironmentPanel(QFrame):
         self.python_label.setWordWrap(True)
         self.python_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.python_label)
+        self.hint = ""  # from the page: whether this app's Python already fits the model
         self.details = muted_label()
         self.details.setObjectName("env-details")
         self.details.setWordWrap(True)
@@ -149,6 +150,7 @@ class ModelEnvironmentPanel(QFrame):
         """Follow ``model`` (its ``ModelDocument.location``; None: nothing to show)."""
         self.model = model
         self.state = None
+        self.hint = ""
         self.banner.hide()
         self.log.clear()
         self.progress_text.setText("")
@@ -287,6 +289,12 @@ class ModelEnvironmentPanel(QFrame):
         self._update_buttons()
         self.state_shown.emit(state)
 
+    def set_hint(self, text: str) -> None:
+        """A line the page adds while the environment is not built (e.g. "not needed here")."""
+        self.hint = text
+        if self.state is not None:
+            self.details.setText(self._details(self.state))
+
     def _details(self, state: ModelEnvironmentState) -> str:
         parts: list[str] = []
         if state.warning:
@@ -306,6 +314,8 @@ class ModelEnvironmentPanel(QFrame):
                          f"{state.spec.requirements_source or 'no file'}")
             if state.plan is not None and state.plan.as_of:
                 parts.append(f"resolved as of {state.plan.as_of[:10]} (the day the model was saved)")
+            if self.hint:
+                parts.append(self.hint)
         return "  ·  ".join(parts)
 
     def _show_failure(self, message: str, tried: list[str], log: str | None) -> None:

@@ -250,6 +250,8 @@ class EnvironmentPage(ModelPage):
             self.source_combo.addItem(icons.icon("file-env"), label, f)
         self.source_combo.blockSignals(False)
         self.source_combo.setEnabled(bool(files))
+        self.model_env.set_hint("not needed to predict: this app's Python has what the model "
+                                "was saved with" if check.ok else "")
         if check.message:
             self._show_mismatch(check.message)
         else:
