@@ -24,6 +24,8 @@ K_PREDICT_MODE = "predict/mode"
 K_PREDICT_TIMEOUT = "predict/timeout"
 K_PREDICT_AUTORUN = "predict/autorun"
 K_SERVER_PYTHON = "deploy/server_python"
+K_PREDICT_PYTHONS = "predict/pythons"
+MAX_PYTHONS = 5
 
 
 def make_qsettings() -> QSettings:
@@ -193,6 +195,15 @@ class Settings:
     @predict_autorun.setter
     def predict_autorun(self, value: bool) -> None:
         self._set(K_PREDICT_AUTORUN, "true" if value else "false")
+
+    @property
+    def predict_pythons(self) -> list[str]:
+        """Interpreters picked in the Predict tab's "Run in" (most recent first, existing only)."""
+        return [p for p in _as_list(self._s.value(K_PREDICT_PYTHONS)) if os.path.exists(p)][:MAX_PYTHONS]
+
+    def add_predict_python(self, path: str) -> None:
+        paths = [p for p in _as_list(self._s.value(K_PREDICT_PYTHONS)) if p != path]
+        self._set(K_PREDICT_PYTHONS, [path, *paths][:MAX_PYTHONS])
 
     # Deploy tab ---------------------------------------------------------------------------------
 

@@ -102,6 +102,9 @@ def test_a_picked_interpreter_runs_the_model_and_says_so(
     page.where_combo.setCurrentIndex(page.where_combo.findData("pick"))
     page.where._on_activated(page.where_combo.currentIndex())
     assert page.where.current() == python
+    from mlmanager.ui.settings import Settings
+
+    assert Settings().predict_pythons == [python]  # offered again next time
     load(qtbot, page, model.input_path)
     page.run(ask=True)
     qtbot.waitUntil(lambda: page._state.outcome is not None or page.banner.isVisibleTo(page),

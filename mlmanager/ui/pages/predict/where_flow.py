@@ -58,6 +58,8 @@ class WhereController:
         self.combo: QComboBox = page.where_combo
         self.builds = environment_builds(page.ctx)
         self._previous = 0
+        for path in reversed(page._settings().predict_pythons):  # picked before: offered again
+            self._add_python(path)
         self.combo.activated.connect(self._on_activated)
         self.builds.environments_changed.connect(self._on_environments_changed)
 
@@ -143,6 +145,9 @@ class WhereController:
         self._previous = self.combo.currentIndex()
 
     def _add_python(self, path: str) -> int:
+        index = self.combo.findData(path)
+        if index >= 0:
+            return index
         index = self.combo.count() - 1  # before "Another Python…"
         self.combo.insertItem(index, path, path)
         return index
@@ -159,6 +164,7 @@ class WhereController:
                 return
             data = path
             self._select(path)
+            self.page._settings().add_predict_python(path)
         self._previous = self.combo.currentIndex()
         if st is not None:
             st.where = str(data)
