@@ -290,3 +290,18 @@ def test_the_window_stays_live_while_a_server_holds_its_answers(qtbot, window, p
     assert branch.state == "ready" and branch.models == 0
     assert not [c for c in prompter.calls if c.kind == "error"]
 
+
+
+def test_a_versions_run_and_logged_model_links_select_them_in_the_library(
+        qtbot, window, local_store) -> None:
+    """The version panel's Run and Logged model links select those rows of the library."""
+    store, branch = local_store
+    houses = registered(window, branch)["house-prices"]
+    v2 = next(c for c in houses.children if c.payload.version.version == "2")
+    version = v2.payload.version
+    window.registry.follow_link(v2, "run", version.run_id)
+    run = window.library_panel.current_node()
+    assert run is not None and run.kind == "run" and run.key == version.run_id
+    window.registry.follow_link(v2, "model", version.model_id)
+    model = window.library_panel.current_node()
+    assert model.kind == "model" and model.record.model_id == version.model_id
