@@ -157,7 +157,9 @@ def run(quick: bool = False, repeat: int | None = None) -> list[Row]:
             stall.samples.append(s)
             counts.append(n)
             start = time.perf_counter()
-            MlflowClient(tracking_uri=url).search_registered_models(max_results=FIRST_PAGE)
+            # registry_uri too: without it MLflow 3 resolves its default (./mlflow.db)
+            MlflowClient(tracking_uri=url, registry_uri=url).search_registered_models(
+                max_results=FIRST_PAGE)
             theirs.samples.append(time.perf_counter() - start)
     finally:
         server.stop()
