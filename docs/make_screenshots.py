@@ -45,6 +45,8 @@ SHOTS: tuple[Shot, ...] = (
     Shot("mlmodel", ("models/iris-classifier",), "mlmodel", used_by="README, guide/open-and-browse"),
     Shot("artifacts", ("models/iris-classifier",), "artifacts", used_by="guide/open-and-browse"),
     Shot("environment", ("models/iris-classifier",), "environment", used_by="guide/open-and-browse"),
+    Shot("environment-own", ("models/v2_loans_gbc",), "environment",
+         used_by="README, guide/open-and-browse"),
     Shot("deploy", ("models/iris-classifier",), "deploy", used_by="README, guide/deploy"),
     Shot("predict", ("models/iris-classifier",), "predict", "data/iris-input.csv", used_by="README"),
     Shot("guide-predict", ("models/iris-classifier",), "predict", used_by="guide/test-a-prediction"),

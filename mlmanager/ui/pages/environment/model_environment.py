@@ -28,6 +28,7 @@ from mlmanager.core.environments.model_state import (
     UNAVAILABLE,
     ModelEnvironmentState,
 )
+from mlmanager.core.library.paths import display_path
 from mlmanager.core.sizes import format_size
 from mlmanager.ui import icons
 from mlmanager.ui.environments.builds import BUILD, BuildOutcome, EnvironmentBuilds
@@ -264,11 +265,13 @@ class ModelEnvironmentPanel(QFrame):
             self._set_badge(state.state_text, LEVEL.get(state.state, "info"))
         py = state.python_version
         where = state.interpreter or ""
+        # the interpreter's full path goes in the tooltip: the line stays short and readable
+        self.python_label.setToolTip(where)
         if state.environment is not None:
-            self.python_label.setText(f"<b>Python {py}</b> in {state.environment.path} — "
-                                      f"{state.reason}")
+            self.python_label.setText(f"<b>Python {py}</b> in {display_path(state.environment.path)}"
+                                      f" — {state.reason}")
         elif py:
-            self.python_label.setText(f"Would use <b>Python {py}</b> ({where}) — {state.reason}")
+            self.python_label.setText(f"Would use <b>Python {py}</b> — {state.reason}")
         else:
             self.python_label.setText(state.problem or "No interpreter fits this model.")
         self.details.setText(self._details(state))
