@@ -9,6 +9,7 @@ model or quitting with unsaved edits asks Save / Discard / Cancel (through the p
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -65,6 +66,20 @@ SIGNATURE_MIN_HEIGHT = 320
 TITLE = "mlmanager[*]"  # [*]: where Qt shows the "modified" mark
 
 
+_FROZEN = False
+
+
+def _freeze_start_up_heap() -> None:
+    """Once per process: move what start-up made (modules, classes, the first window) to the
+    garbage collector's permanent generation. A full collection walked all of it, holding the
+    GIL 50-100 ms: it stalled the GUI thread when a registry listing (thousands of new objects
+    in a task thread) set one off. Later objects are collected as before."""
+    global _FROZEN
+    if not _FROZEN:
+        _FROZEN = True
+        gc.freeze()
+
+
 class MainWindow(QMainWindow):
     settled = Signal()  # no background work left (loads, scans, previews)
 
@@ -117,6 +132,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._update_counts()
+        _freeze_start_up_heap()
 
     # ------------------------------------------------------------------------------------------
     # construction

@@ -37,6 +37,10 @@ from mlmanager.core.remote.rest import (
 )
 
 FIRST_PAGE = 50  # enough rows to fill the library view at its first paint
+# The pages after the first: small enough that parsing one (its models' ~750 versions) and
+# building its rows are short steps (a 1,000-model page's half-megabyte answers held the GIL,
+# stalling the app's GUI thread); large enough that the requests stay few (MLflow allows 1,000).
+NEXT_PAGES = 250
 MAX_FILTER_CHARS = 4000  # names per model-versions/search request, by the length of the filter
 VERSIONS_PAGE = 10_000
 PER_NAME_MAX = 10  # without `name IN`: up to this many models, one `name = ...` search each
@@ -115,6 +119,7 @@ class ServerRegistry:
         max_retries: int | None = None,
         backoff_factor: float | None = None,
         first_page: int = FIRST_PAGE,
+        next_pages: int = NEXT_PAGES,
     ) -> None:
         self.transport = HttpTransport(uri, auth, timeout=timeout, max_retries=max_retries,
                                        backoff_factor=backoff_factor)
@@ -122,6 +127,7 @@ class ServerRegistry:
         self.proxy = ArtifactProxy(self.rest)
         self.cache = cache if cache is not None else DownloadCache()
         self.first_page = first_page
+        self.next_pages = min(next_pages, REGISTERED_MODELS_PAGE_MAX)
         self._name_in: bool | None = None  # does model-versions/search take `name IN (...)`?
 
     @property
@@ -146,7 +152,7 @@ class ServerRegistry:
             yield [model_from_json(d).with_versions(versions.get(d["name"], ())) for d in docs]
             if not token:
                 return
-            size = REGISTERED_MODELS_PAGE_MAX
+            size = self.next_pages
 
     def _versions_of(self, names: list[str], cancel: Cancel | None,
                      every: dict[str, list[ModelVersion]] | None = None,
