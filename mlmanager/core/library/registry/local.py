@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,29 +81,33 @@ class RunRecord:
 RUN_STATUSES = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 
 
-class LocalRegistry(ReadOnlyRegistry):
+class LocalRegistry(ReadOnlyRegistry, ABC):
     """Read methods over :meth:`_load`; subclasses say where experiment folders are."""
 
     def __init__(self, location: str) -> None:
         self.location = location
         self._models: list[RegisteredModel] | None = None
 
-    # -- to implement
+    # -- what each store implements (file store, SQLite)
 
+    @abstractmethod
     def _load(self) -> list[RegisteredModel]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _experiment_roots(self) -> list[str]:
         """Folders holding ``<experiment id>/`` folders (where artifacts are)."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _run_record(self, run_id: str, with_history: bool) -> RunRecord | None:
         """The run's info, params, tags and metric points (``None``: not in this store)."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _logged_model_run(self, model_id: str) -> str | None:
         """The ``source_run_id`` of a logged model (MLflow 3), if the store knows it."""
-        raise NotImplementedError
+        ...
 
     # -- reads
 
