@@ -26,6 +26,7 @@ from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.inputs.reader import read_csv_input
 from mlmanager.core.inputs.validation import validate_input
 from mlmanager.core.signature.schema import ColSpec, ScalarType, SparkVectorType
+from mlmanager.core.signature.schema.parsing import raw_column_specs
 from mlmanager.core.sizes import format_size
 
 Check = Callable[[DeployContext], Result]
@@ -144,21 +145,7 @@ def check_code_paths(ctx: DeployContext) -> Result:
 
 def _uses_optional_key(raw: Any) -> bool:
     """Any column written with the 2.5–2.9 ``optional`` key (3.x refuses it wherever it is)."""
-    import json
-
-    if not isinstance(raw, dict):
-        return False
-    for section in ("inputs", "outputs"):
-        value = raw.get(section)
-        if not isinstance(value, str):
-            continue
-        try:
-            specs = json.loads(value)
-        except ValueError:
-            continue
-        if isinstance(specs, list) and any(isinstance(x, dict) and "optional" in x for x in specs):
-            return True
-    return False
+    return any("optional" in spec for spec in raw_column_specs(raw))
 
 
 def check_loadable(ctx: DeployContext) -> Result:

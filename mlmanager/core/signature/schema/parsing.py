@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,11 @@ from mlmanager.core.signature.schema.values import check_param_value
 # Parsing
 
 
-def detect_dialect(raw: Any) -> str:
-    """``none`` | ``optional`` | ``required`` from the raw MLmodel signature mapping."""
-    found = "none"
+def raw_column_specs(raw: Any) -> Iterator[dict]:
+    """Every column spec (a dict) written in the raw MLmodel signature's ``inputs`` and
+    ``outputs`` JSON strings; sections that are missing or not JSON lists are skipped."""
     if not isinstance(raw, Mapping):
-        return found
+        return
     for section in ("inputs", "outputs"):
         value = raw.get(section)
         if not isinstance(value, str):
@@ -50,14 +50,18 @@ def detect_dialect(raw: Any) -> str:
             specs = json.loads(value)
         except ValueError:
             continue
-        if not isinstance(specs, list):
-            continue
-        for spec in specs:
-            if isinstance(spec, dict):
-                if "required" in spec:
-                    return "required"
-                if "optional" in spec:
-                    found = "optional"
+        if isinstance(specs, list):
+            yield from (spec for spec in specs if isinstance(spec, dict))
+
+
+def detect_dialect(raw: Any) -> str:
+    """``none`` | ``optional`` | ``required`` from the raw MLmodel signature mapping."""
+    found = "none"
+    for spec in raw_column_specs(raw):
+        if "required" in spec:
+            return "required"
+        if "optional" in spec:
+            found = "optional"
     return found
 
 
