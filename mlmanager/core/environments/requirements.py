@@ -13,12 +13,12 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlmanager.core.errors import MlmanagerError, ModelReadError
 from mlmanager.core.model.artifacts import lexical_escape
 from mlmanager.core.model.yamlio import load_yaml_bytes
+from mlmanager.core.structs import Struct, field
 
 if TYPE_CHECKING:
     from mlmanager.core.model.mlmodel import ModelDocument
@@ -74,8 +74,7 @@ print(json.dumps({"python": platform.python_version(), "executable": sys.executa
 """
 
 
-@dataclass
-class RequirementStatus:
+class RequirementStatus(Struct):
     name: str | None
     required: str  # the requirement line as written
     installed: str | None = None
@@ -97,8 +96,7 @@ class RequirementStatus:
         return d
 
 
-@dataclass
-class PythonStatus:
+class PythonStatus(Struct):
     required: str | None
     current: str
     status: str  # ok | mismatch | unknown
@@ -107,8 +105,7 @@ class PythonStatus:
         return {"required": self.required, "current": self.current, "status": self.status}
 
 
-@dataclass
-class EnvironmentCheck:
+class EnvironmentCheck(Struct):
     interpreter: str
     python: PythonStatus
     requirements: list[RequirementStatus] = field(default_factory=list)
@@ -279,8 +276,7 @@ def parse_python_env_yaml(raw: bytes, path: str | None = None) -> tuple[str | No
     )
 
 
-@dataclass
-class ModelRequirements:
+class ModelRequirements(Struct):
     lines: list[str]
     source: str | None
     python: str | None
@@ -371,8 +367,7 @@ def model_requirements(doc: ModelDocument) -> ModelRequirements:
 # Interpreters
 
 
-@dataclass
-class InterpreterInfo:
+class InterpreterInfo(Struct):
     executable: str
     python: str
     lookup: Callable[[str], str | None]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import ntpath
 import posixpath
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlmanager.core.model.files import MLMODEL, Entry, ModelFiles
+from mlmanager.core.structs import Struct
 
 if TYPE_CHECKING:
     from mlmanager.core.model.mlmodel import ModelDocument
@@ -32,8 +32,7 @@ EXAMPLE_FILES = frozenset({"input_example.json", "serving_input_example.json"})
 MODEL_KEYS = ("pickled_model", "model_path", "data", "python_model", "model_data", "saved_model_dir")
 
 
-@dataclass(frozen=True)
-class Artifact:
+class Artifact(Struct, frozen=True):
     path: str  # relative, posix
     size: int
     kind: str  # one of KINDS
@@ -49,8 +48,7 @@ class Artifact:
         return d
 
 
-@dataclass(frozen=True)
-class PathField:
+class PathField(Struct, frozen=True):
     """A path named by MLmodel. ``role``: model | code | env | example."""
 
     label: str  # e.g. "flavors.sklearn.pickled_model"

@@ -12,11 +12,11 @@ import os
 import posixpath
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
 
 from mlmanager.core.errors import MLmodelNotFoundError, ModelReadError, UnsafePathError
+from mlmanager.core.structs import Struct
 
 if TYPE_CHECKING:
     import zipfile
@@ -28,8 +28,7 @@ DEFAULT_READ_CAP = 64 << 20
 _COPY_CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(Struct, frozen=True):
     """One item of the model tree. ``kind``: file | dir | symlink | special | missing."""
 
     path: str  # relative, posix separators

@@ -1,6 +1,6 @@
 """The MLflow signature type system, without mlflow and without numpy on the reading path.
 
-Objects are immutable (frozen dataclasses, tuples), so an edit builds a new signature and the
+Objects are immutable (frozen ``Struct``s, dataclass-like; tuples), so an edit builds a new signature and the
 old one stays valid for undo. Reading accepts every dialect MLflow ever wrote (spec §4.2):
 
 * ``none``     — 1.x–2.4: ``{"name", "type"}`` only; every column required;

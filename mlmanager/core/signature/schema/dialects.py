@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from mlmanager.core.errors import SchemaError
 from mlmanager.core.signature.schema.parsing import spec_label
 from mlmanager.core.signature.schema.specs import ColSpec, ParamSpec, Schema
 from mlmanager.core.signature.schema.types import ScalarType
+from mlmanager.core.structs import Struct
 
 DIALECTS: tuple[str, ...] = ("current", "legacy", "optional")
 
 
-@dataclass(frozen=True)
-class SourceStyle:
+class SourceStyle(Struct, frozen=True):
     """How the signature was written, so a re-save can keep the file's dialect and key order."""
 
     dialect: str = "required"  # "none" | "optional" | "required"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +27,12 @@ from mlmanager.core.signature.schema.parsing import (
 from mlmanager.core.signature.schema.specs import ColSpec, ParamSchema, Schema
 from mlmanager.core.signature.schema.types import ObjectType, ScalarType
 from mlmanager.core.signature.schema.validation import Issue, validate_params, validate_schema
+from mlmanager.core.structs import Struct, field
 
 SECTIONS: tuple[str, ...] = ("inputs", "outputs", "params")
 
 
-@dataclass(frozen=True)
-class Signature:
+class Signature(Struct, frozen=True):
     inputs: Schema | None = None
     outputs: Schema | None = None
     params: ParamSchema | None = None

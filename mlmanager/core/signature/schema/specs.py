@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from mlmanager.core.signature.schema.types import ObjectType, ScalarType, ValueType
+from mlmanager.core.structs import Struct
 
 # ---------------------------------------------------------------------------------------------
 # Specs
 
 
-@dataclass(frozen=True)
-class ColSpec:
+class ColSpec(Struct, frozen=True):
     """A column. ``required`` is None when MLflow read a composite column without the key."""
 
     type: ValueType
@@ -38,8 +37,7 @@ class ColSpec:
         return f"{label}{self.type}{flag}"
 
 
-@dataclass(frozen=True)
-class TensorSpec:
+class TensorSpec(Struct, frozen=True):
     dtype: str  # numpy dtype name, normalised (``<f8`` -> ``float64``)
     shape: tuple[int, ...]
     name: Any = None
@@ -64,8 +62,7 @@ class TensorSpec:
 Spec = ColSpec | TensorSpec
 
 
-@dataclass(frozen=True)
-class Schema:
+class Schema(Struct, frozen=True):
     """An input or output schema: all ColSpecs or all TensorSpecs."""
 
     specs: tuple[Spec, ...]
@@ -103,8 +100,7 @@ class Schema:
         return ", ".join(s.describe() for s in self.specs)
 
 
-@dataclass(frozen=True)
-class ParamSpec:
+class ParamSpec(Struct, frozen=True):
     name: str
     type: ScalarType | ObjectType
     default: Any
@@ -125,8 +121,7 @@ class ParamSpec:
         return f"{self.name}: {self.type}{shape} = {json.dumps(self.default, default=str)}"
 
 
-@dataclass(frozen=True)
-class ParamSchema:
+class ParamSchema(Struct, frozen=True):
     params: tuple[ParamSpec, ...]
 
     def to_list(self) -> list[dict[str, Any]]:

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlmanager.core.errors import SchemaError
+from mlmanager.core.structs import Struct
 
 DATA_TYPES: tuple[str, ...] = (
     "boolean",
@@ -42,8 +42,7 @@ PARAM_TYPES: tuple[str, ...] = tuple(t for t in DATA_TYPES if t != "binary") + (
 # Types
 
 
-@dataclass(frozen=True)
-class ScalarType:
+class ScalarType(Struct, frozen=True):
     """One of MLflow's 8 ``DataType`` names."""
 
     name: str
@@ -55,8 +54,7 @@ class ScalarType:
         return self.name
 
 
-@dataclass(frozen=True)
-class AnyType:
+class AnyType(Struct, frozen=True):
     def to_dict(self) -> dict[str, Any]:
         return {"type": "any"}
 
@@ -64,8 +62,7 @@ class AnyType:
         return "any"
 
 
-@dataclass(frozen=True)
-class SparkVectorType:
+class SparkVectorType(Struct, frozen=True):
     def to_dict(self) -> dict[str, Any]:
         return {"type": "sparkml_vector"}
 
@@ -73,8 +70,7 @@ class SparkVectorType:
         return "sparkml_vector"
 
 
-@dataclass(frozen=True)
-class ArrayType:
+class ArrayType(Struct, frozen=True):
     items: ValueType
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,8 +80,7 @@ class ArrayType:
         return f"array<{self.items}>"
 
 
-@dataclass(frozen=True)
-class Property:
+class Property(Struct, frozen=True):
     name: str
     type: ValueType
     required: bool = True
@@ -96,8 +91,7 @@ class Property:
         return d
 
 
-@dataclass(frozen=True)
-class ObjectType:
+class ObjectType(Struct, frozen=True):
     properties: tuple[Property, ...]
 
     def __post_init__(self) -> None:
@@ -115,8 +109,7 @@ class ObjectType:
         return "{" + inner + "}"
 
 
-@dataclass(frozen=True)
-class MapType:
+class MapType(Struct, frozen=True):
     values: ValueType
 
     def to_dict(self) -> dict[str, Any]:

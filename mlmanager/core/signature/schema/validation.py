@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from mlmanager.core.signature.schema.specs import ColSpec, ParamSchema, Schema, TensorSpec
@@ -16,10 +15,10 @@ from mlmanager.core.signature.schema.types import (
     ValueType,
 )
 from mlmanager.core.signature.schema.values import check_param_value
+from mlmanager.core.structs import Struct
 
 
-@dataclass(frozen=True)
-class Issue:
+class Issue(Struct, frozen=True):
     """A rule a signature breaks. ``fatal``: MLflow itself refuses it (or we refuse to write it)."""
 
     section: str  # inputs | outputs | params
