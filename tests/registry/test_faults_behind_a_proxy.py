@@ -25,6 +25,7 @@ from mlmanager.core.remote.download import DownloadCache
 from mlmanager.core.remote.http import ServerError
 from mlmanager.core.remote.register import RegisterError
 from mlmanager.core.remote.registry import ServerRegistry
+from mlmanager.core.transfer.staging import TransferCancelled
 
 mlflow = pytest.importorskip("mlflow")
 INTERNAL = json.dumps({"error_code": "INTERNAL_ERROR",
@@ -122,3 +123,42 @@ def test_a_download_that_stalls_times_out_and_resumes(mlflow_server, proxy, tmp_
     assert _tree(folder) == _tree(local)
     first, resumed = [d for d, item in seen if item == "weights.bin"][:2]
     assert 500_000 <= resumed - first < 600_000  # resumed from the kept bytes (a range request)
+
+
+def test_a_stalled_download_is_cancelled_at_once_and_resumes(mlflow_server, proxy,
+                                                             tmp_path: Path):
+    """A cancel reaches a read blocked on a silent server (not only the request timeout); a
+    file that was complete but not yet renamed when it stopped is used as it is next time."""
+    local = tmp_path / "model"
+    shutil.copytree(MODELS / "iris_logreg_colspec", local)
+    (local / "weights.bin").write_bytes(bytes(range(256)) * 8192)  # 2 MiB
+    name = f"t{uuid.uuid4().hex[:8]}-cancelled"
+    version = ServerRegistry(mlflow_server.url, ServerAuth()).register_model_folder(local, name)
+    stall = proxy.add(Fault("weights.bin", stall_after=500_000, method="GET", times=1))
+    cache = tmp_path / "cache"
+    source = _through(proxy, timeout=600.0, max_retries=0, cache=DownloadCache(cache))
+    seen: list[int] = []
+
+    def cancel() -> bool:  # cancelled once the stalled file's first bytes are on disk
+        part = next(cache.rglob(".weights.bin.part"), None)
+        if part is not None and part.stat().st_size == 500_000 and not seen:
+            seen.append(1)
+        return bool(seen)
+
+    with pytest.raises(TransferCancelled, match="cancelled; the files fetched so far are kept"):
+        source.fetch_version(version, cancel=cancel)
+    assert proxy.hits(stall) == 1
+    assert not list(cache.rglob("entry.json")) and not list(cache.rglob("model"))
+    part = next(cache.rglob(".weights.bin.part"))
+    assert part.stat().st_size == 500_000
+    # a complete file that stopped before its rename (as a cancel between the two leaves it)
+    mlmodel = part.parent / "MLmodel"
+    if mlmodel.exists():
+        mlmodel.rename(part.parent / ".MLmodel.part")
+    else:
+        shutil.copyfile(local / "MLmodel", part.parent / ".MLmodel.part")
+    proxy.release()
+    before = len(proxy.seen)
+    folder = source.fetch_version(version)
+    assert _tree(folder) == _tree(local)
+    assert not [p for _m, p, _f in proxy.seen[before:] if p.endswith("/MLmodel")]

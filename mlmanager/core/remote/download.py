@@ -39,7 +39,7 @@ from pathlib import Path
 from mlmanager.core.environments.filelock import FileLock, LockCancelled
 from mlmanager.core.errors import WriteError
 from mlmanager.core.remote.artifacts import ArtifactProxy, RemoteFile
-from mlmanager.core.remote.http import ServerError
+from mlmanager.core.remote.http import Response, ServerError
 from mlmanager.core.transfer.staging import CancelFn, ProgressFn, TransferCancelled
 from mlmanager.core.userdirs import user_cache_dir
 
@@ -49,6 +49,7 @@ CHUNK = 1 << 20
 PART = ".part"
 PARALLEL = 4  # files fetched at once (MLflow's client uses a thread pool too)
 LOCK = ".lock"
+CANCEL_POLL = 0.1  # seconds between looks at a running download's cancel
 TRASH = ".trash-"
 WAITING = "waiting for another download of this version"
 
@@ -300,15 +301,32 @@ class _Downloader:
         self._last = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._open: set[Response] = set()  # answers being read: a cancel aborts them
+        self._aborted = False
+
+    def _cancelled_error(self) -> TransferCancelled:
+        return TransferCancelled(
+            "download cancelled; the files fetched so far are kept and the next download "
+            "resumes from them", self.proxy.http.base_url)
+
+    def _watch_cancel(self, finished: threading.Event) -> None:
+        """Polls ``cancel`` while the files stream: a read blocked on a server that went
+        silent would otherwise hear of the cancel only at the request timeout."""
+        while not finished.wait(CANCEL_POLL):
+            if self.cancel():
+                with self._lock:
+                    self._aborted = True
+                    responses = list(self._open)
+                for response in responses:
+                    response.abort()
+                return
 
     def _tick(self, item: str, add: int = 0, force: bool = False) -> None:
         if self._stop.is_set():
             raise _Stopped("stopped: another file of this download failed",
                            self.proxy.http.base_url)
         if self.cancel is not None and self.cancel():
-            raise TransferCancelled(
-                "download cancelled; the files fetched so far are kept and the next download "
-                "resumes from them", self.proxy.http.base_url)
+            raise self._cancelled_error()
         with self._lock:
             self.done += add
             if self.progress is not None:
@@ -319,6 +337,16 @@ class _Downloader:
 
     def run(self) -> None:
         self._tick("", force=True)
+        finished = threading.Event()
+        if self.cancel is not None:
+            threading.Thread(target=self._watch_cancel, args=(finished,), daemon=True,
+                             name="mlmanager-download-cancel").start()
+        try:
+            self._run()
+        finally:
+            finished.set()
+
+    def _run(self) -> None:
         queue = sorted(self.files, key=lambda f: -(f.size or 0))
         helpers = min(PARALLEL, len(queue)) - 1
         if helpers <= 0:
@@ -372,28 +400,52 @@ class _Downloader:
             offset = 0
         remote = self.root.rstrip("/") + "/" + f.path if self.root else f.path
         self._tick(f.path, force=True)
-        with self.proxy.open_file(remote, offset, self.cancel) as response:
-            if offset and response.status != 206:
-                offset = 0  # the server ignored the range: start over
-            if offset:
-                self._tick(f.path, add=offset, force=True)  # resumed: show where it starts
-            view = memoryview(buffer)
-            with open(part, "r+b" if offset else "wb", buffering=0) as out:
-                out.seek(offset)
-                out.truncate()
-                while True:
-                    n = response.readinto(view)
-                    if not n:
-                        break
-                    written = 0
-                    while written < n:  # an unbuffered write may be partial
-                        written += out.write(view[written:n]) or 0
-                    self._tick(f.path, add=n)
+        if f.size is not None and offset == f.size:  # complete: stopped before its rename
+            self._tick(f.path, add=offset)
+        else:
+            try:
+                self._stream(remote, part, offset, f.path, buffer)
+            except ServerError:
+                if self._aborted:
+                    raise self._cancelled_error() from None  # the cancel cut the answer short
+                raise
         size = part.stat().st_size
         if f.size is not None and size != f.size:
+            if self._aborted:  # cut short by the cancel: the bytes that came are kept
+                raise self._cancelled_error()
             part.unlink()
             raise ServerError(
                 f"{f.path} arrived with {size:,} bytes but the server listed {f.size:,}; the "
                 "file may have changed or the transfer was cut. Run the download again.",
                 self.proxy.http.base_url, error_code="size_mismatch")
         os.replace(part, target)
+
+    def _stream(self, remote: str, part: Path, offset: int, name: str,
+                buffer: bytearray) -> None:
+        """One file's bytes into ``part`` from ``offset`` (a range request when resuming)."""
+        with self.proxy.open_file(remote, offset, self.cancel) as response:
+            with self._lock:
+                self._open.add(response)
+                aborted = self._aborted
+            try:
+                if aborted:
+                    response.abort()
+                if offset and response.status != 206:
+                    offset = 0  # the server ignored the range: start over
+                if offset:
+                    self._tick(name, add=offset, force=True)  # resumed: show where it starts
+                view = memoryview(buffer)
+                with open(part, "r+b" if offset else "wb", buffering=0) as out:
+                    out.seek(offset)
+                    out.truncate()
+                    while True:
+                        n = response.readinto(view)
+                        if not n:
+                            break
+                        written = 0
+                        while written < n:  # an unbuffered write may be partial
+                            written += out.write(view[written:n]) or 0
+                        self._tick(name, add=n)
+            finally:
+                with self._lock:
+                    self._open.discard(response)

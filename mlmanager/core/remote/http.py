@@ -82,8 +82,10 @@ def looks_like_html(body: bytes, content_type: str) -> bool:
 class Response:
     """A streamed response: read it in chunks, then close it (or use ``with``)."""
 
-    def __init__(self, raw: http.client.HTTPResponse, transport: HttpTransport, what: str) -> None:
+    def __init__(self, raw: http.client.HTTPResponse, transport: HttpTransport, what: str,
+                 sock: socket.socket | None = None) -> None:
         self.raw = raw
+        self._sock = sock
         self.status = raw.status
         self.headers = raw.headers
         self._transport = transport
@@ -126,6 +128,13 @@ class Response:
             raise self._transport.broken(self.what, http.client.IncompleteRead(
                 b"", self.expected - self.received)) from None
         return n
+
+    def abort(self) -> None:
+        """Stop this response from another thread (a cancel): its socket is shut down, so a
+        read blocked on a silent server returns at once (and raises as a cut body does)."""
+        if self._sock is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         try:
@@ -301,7 +310,7 @@ class HttpTransport:
             if cancel is not None and cancel():
                 raise TransferCancelled("cancelled", self.base_url)
             try:
-                raw = self._send(method, path, body, all_headers, content_length)
+                raw, sock = self._send(method, path, body, all_headers, content_length)
             except ServerError as exc:
                 # nothing listening: two quick retries (a server restarting), then say so
                 limit = min(self.max_retries, CONNECT_RETRIES) if exc.error_code == "connect" \
@@ -313,7 +322,7 @@ class HttpTransport:
                 continue
             status = raw.status
             if 200 <= status < 300 and (status in ok or status // 100 == 2):
-                return Response(raw, self, endpoint)
+                return Response(raw, self, endpoint, sock)
             error_body = raw.read(MAX_ERROR_BODY)
             raw.close()
             if raw.will_close:
@@ -327,7 +336,8 @@ class HttpTransport:
                                     endpoint, attempts=attempt + 1)
 
     def _send(self, method: str, path: str, body: bytes | Callable[[], BinaryIO] | None,
-              headers: dict[str, str], content_length: int | None) -> http.client.HTTPResponse:
+              headers: dict[str, str], content_length: int | None,
+              ) -> tuple[http.client.HTTPResponse, socket.socket | None]:
         for fresh in (False, True):
             conn = self._connection()
             reused = conn.sock is not None
@@ -341,7 +351,8 @@ class HttpTransport:
                     conn.request(method, path, body=stream, headers=send_headers)
                 else:
                     conn.request(method, path, body=body, headers=send_headers)
-                return conn.getresponse()
+                sock = conn.sock  # getresponse() forgets it when the server closes after
+                return conn.getresponse(), sock
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 self.drop_connection()
                 if reused and not fresh:
