@@ -219,8 +219,13 @@ class RegistryController(QObject):
         request = dialog.request()
         dialog.deleteLater()
         name = None
+        unsaved = ""
         if request.save:
             secret = request.secret if store.keyring is not None else None
+            if request.secret is not None and secret is None:
+                what = "token" if request.connection.auth == "token" else "password"
+                unsaved = (f"The {what} you typed is not saved: {store.keyring_status}. It logs "
+                           "in for this session only; mlmanager never writes secrets to disk.")
             try:
                 store.save(request.connection, secret)
                 name = request.connection.name
@@ -229,7 +234,11 @@ class RegistryController(QObject):
         existing = self.branches.for_location(server_of(request.uri))
         if existing is not None:  # connect again with the new login
             self.close_branch(existing)
-        return self.open_server(request.uri, request.auth, name)
+        branch = self.open_server(request.uri, request.auth, name)
+        if branch is not None and unsaved:
+            branch.login_note = unsaved
+            self.status(unsaved)
+        return branch
 
     def log_in(self, branch: Branch) -> Branch | None:
         """A server answered 401: the connect dialog for its URI (its saved connection

@@ -49,6 +49,7 @@ class Branch:
     models: int = 0
     versions: int = 0
     copies_root: Any = None  # where downloaded copies go (None: the default)
+    login_note: str = ""  # what a user should know of this session's login (a secret not saved)
 
     @property
     def location(self) -> str:
@@ -244,6 +245,8 @@ def registry_tooltip(branch: Branch) -> str:
         lines.append(f"Filter: {branch.filter}")
     if branch.error:
         lines.append(branch.error)
+    if branch.login_note:
+        lines.append(branch.login_note)
     if not branch.writable:
         lines.append("Read-only (MLflow owns this store's format)")
     return "\n".join(lines)
