@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import (
     QEvent,
@@ -42,7 +43,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlmanager.core.library.registry.search import looks_like_filter
 from mlmanager.ui import icons
 from mlmanager.ui.dnd import accepts, from_library, local_paths
 from mlmanager.ui.models.library import (
@@ -55,7 +55,6 @@ from mlmanager.ui.models.library import (
     Node,
     NodeRole,
 )
-from mlmanager.ui.registry.delegate import LibraryDelegate
 from mlmanager.ui.widgets.common import muted_label
 
 FILTER_DELAY_MS = 120
@@ -133,8 +132,9 @@ class LibraryPanel(QWidget):
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.setAccessibleName("Library")
         self.tree.setExpandsOnDoubleClick(True)
-        self.delegate = LibraryDelegate(self.tree)
-        self.tree.setItemDelegate(self.delegate)
+        #: the rows' delegate when not Qt's own: the registry's (badges, the drop highlight),
+        #: installed with the registry controller (``set_row_delegate``)
+        self.delegate: Any = None
         self.tree.activated.connect(lambda idx: self.activated_node.emit(idx.data(NodeRole)))
         self.tree.viewport().setAcceptDrops(True)
         self.tree.viewport().installEventFilter(self)
@@ -171,7 +171,7 @@ class LibraryPanel(QWidget):
     def apply_filter(self) -> None:
         self._filter_timer.stop()
         text = self.filter.text().strip()
-        expression = text if looks_like_filter(text) else None
+        expression = text if _looks_like_filter(text) else None
         if expression != self._registry_filter:
             self._registry_filter = expression
             self.registry_filter_changed.emit(expression)
@@ -431,10 +431,23 @@ class LibraryPanel(QWidget):
         event.acceptProposedAction()
         return True
 
+    def set_row_delegate(self, delegate: Any) -> None:
+        """Paint the rows with ``delegate`` (a ``QStyledItemDelegate`` with a ``drop_target``)."""
+        self.delegate = delegate
+        self.tree.setItemDelegate(delegate)
+
     def _set_drop_target(self, node: Node | None) -> None:
-        if self.delegate.drop_target is not node:
+        if self.delegate is not None and self.delegate.drop_target is not node:
             self.delegate.drop_target = node
             self.tree.viewport().update()
+
+
+def _looks_like_filter(text: str) -> bool:
+    """Whether the filter box holds MLflow's search grammar rather than words to look for."""
+    # deferred for start-up: the registry's search grammar and entities, on the first filter
+    from mlmanager.core.library.registry.search import looks_like_filter
+
+    return looks_like_filter(text)
 
 
 def _tree_order(idx: QModelIndex) -> list[int]:

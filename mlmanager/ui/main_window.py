@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import (
@@ -37,6 +37,7 @@ from mlmanager.core.library.paths import (
     display_path,
     model_key,
 )
+from mlmanager.core.remote.urls import is_server_url
 from mlmanager.resources_path import demo_model_path
 from mlmanager.ui import icons
 from mlmanager.ui import library_panel as lp
@@ -48,7 +49,6 @@ from mlmanager.ui.pages import signature
 from mlmanager.ui.pages.base import ModelPage, PageContext
 from mlmanager.ui.pages.registry import preload_page
 from mlmanager.ui.prompter import Prompter
-from mlmanager.ui.registry.controller import RegistryController, is_server_url
 from mlmanager.ui.scanning import ScanController, ScanSummary
 from mlmanager.ui.settings import Settings
 from mlmanager.ui.store import ModelEntry, ModelStore
@@ -57,6 +57,9 @@ from mlmanager.ui.transfer.controller import TransferController
 from mlmanager.ui.turns import later
 from mlmanager.ui.welcome import WelcomePage
 from mlmanager.user_demo import user_demo
+
+if TYPE_CHECKING:
+    from mlmanager.ui.registry.controller import RegistryController
 
 log = logging.getLogger(__name__)
 
@@ -107,16 +110,15 @@ class MainWindow(QMainWindow):
         self.transfer = TransferController(self, self)
 
         self.library_panel = LibraryPanel(self.library)
-        self.registry = RegistryController(self, self)
-        ctx = PageContext(self.tasks, self.prompter, self.store, self.show_status, self.open_model,
-                          registry=self.registry)
-        self.view = ModelView(ctx)
+        self._registry: RegistryController | None = None  # made on first use: see ``registry``
+        self._page_context = PageContext(self.tasks, self.prompter, self.store, self.show_status,
+                                         self.open_model)
+        self.view = ModelView(self._page_context)
         # the signature editor is built when first shown (it costs ~130 ms of start-up); until
         # then there is nothing to undo or save, and the Edit menu says so
         self.view.page_created.connect(self._on_page_created)
         self.welcome = WelcomePage()
         self.stack = MainStack(self.welcome, self.view)
-        self.stack.addWidget(self.registry.panel)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.library_panel)
         self.splitter.addWidget(self.stack)
@@ -133,6 +135,29 @@ class MainWindow(QMainWindow):
         self._connect()
         self._update_counts()
         _freeze_start_up_heap()
+
+    # ------------------------------------------------------------------------------------------
+    # the registry
+
+    @property
+    def registry(self) -> RegistryController:
+        """The registry controller, made the first time a registry is used: a server opened, a
+        tracking folder scanned (it may hold one), a Registry menu action. Until then no
+        registry row exists. Made at start-up, its ~30 modules (the REST client, ssl, http,
+        sqlite3, the panel and its dialogs) cost about 40 ms before the first model showed."""
+        if self._registry is None:
+            # deferred for start-up: the registry's UI and clients, on first use
+            from mlmanager.ui.registry.controller import RegistryController
+
+            controller = RegistryController(self, self)
+            self._registry = controller
+            self.stack.addWidget(controller.panel)
+            self._page_context.registry = controller
+        return self._registry
+
+    def _is_registry_row(self, node: Node | None) -> bool:
+        """A registry row or a server's source row (none exist before the controller)."""
+        return self._registry is not None and self._registry.handles(node)
 
     # ------------------------------------------------------------------------------------------
     # construction
@@ -160,7 +185,8 @@ class MainWindow(QMainWindow):
         self.act_open_tracking = self._action("Open &Tracking Folder…", self.ask_open_tracking,
                                               QKeySequence("Ctrl+Alt+O"), "tracking",
                                               "Scan an mlruns or tracking folder for models")
-        self.act_connect = self._action("Connect to Tracking &Server…", self.registry.ask_connect,
+        self.act_connect = self._action("Connect to Tracking &Server…",
+                                        lambda: self.registry.ask_connect(),
                                         QKeySequence("Ctrl+Alt+S"), "server",
                                         "Open the model registry of an MLflow tracking server")
         self.act_register = self._action("&Register a Model Folder…",
@@ -285,13 +311,9 @@ class MainWindow(QMainWindow):
         self.library_panel.reveal_requested.connect(self._reveal_node)
         self.library_panel.cancel_scan_requested.connect(self.scans.cancel)
         self.library_panel.action_requested.connect(self._on_model_action)
-        self.library_panel.extra_menu = self.registry.context_menu
-        self.library_panel.drop_target_for = self.registry.drop_target
-        self.library_panel.folders_dropped.connect(self.registry.drop_folders)
         self.library_panel.plain_drop.connect(self.drops.drop)
-        self.library_panel.registry_filter_changed.connect(self.registry.apply_filter)
         self.library_panel.activated_node.connect(self._on_node_activated)
-        self.scans.started.connect(self.registry.tracking_scan_started)
+        self.scans.started.connect(lambda root: self.registry.tracking_scan_started(root))
         self.store.entry_changed.connect(self._on_entry_changed)
         self.store.entry_removed.connect(lambda e: self.library.entry_changed(e.key))
         self.store.changed_on_disk.connect(self._on_changed_on_disk)
@@ -434,7 +456,7 @@ class MainWindow(QMainWindow):
     def _update_counts(self) -> None:
         n_open = len(self.library.open_group.children)
         sources = self.library.sources()
-        n_servers = sum(1 for s in sources if self.registry.handles(s))
+        n_servers = sum(1 for s in sources if self._is_registry_row(s))
         n_sources = len(sources) - n_servers
         bits = [f"{n_open} open model{'s' if n_open != 1 else ''}"]
         if n_sources:
@@ -594,7 +616,7 @@ class MainWindow(QMainWindow):
     # selection and closing
 
     def _on_node_selected(self, node: Node | None, load_later: bool = False) -> None:
-        if self.registry.handles(node):
+        if self._is_registry_row(node):
             self.registry.show_node(node)
             self._update_model_actions()
             return
@@ -638,7 +660,7 @@ class MainWindow(QMainWindow):
 
     def _registry_node(self) -> Node | None:
         node = self.library_panel.current_node()
-        return node if self.registry.handles(node) else None
+        return node if self._is_registry_row(node) else None
 
     def _fill_registry_menu(self) -> None:
         """The Registry menu acts on the selected registry row (or says what to select)."""
@@ -681,7 +703,7 @@ class MainWindow(QMainWindow):
                     self.store.close(entry)
                 if self.view.entry is entry and not self.library.nodes_for_key(node.key):
                     self._show_nothing()
-        elif self.registry.handles(node):
+        elif self._is_registry_row(node):
             branch = self.registry.branch_of(node)
             if node.kind == SOURCE and branch is not None:
                 if self.stack.currentWidget() is self.registry.panel:
@@ -710,7 +732,7 @@ class MainWindow(QMainWindow):
 
     def refresh_current(self) -> None:
         node = self.library_panel.current_node()
-        if self.registry.handles(node):
+        if self._is_registry_row(node):
             self.registry.refresh_node(node)
             return
         if node is not None and node.kind != MODEL:
@@ -732,7 +754,7 @@ class MainWindow(QMainWindow):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(entry.folder)))
 
     def _reveal_node(self, node: Node) -> None:
-        if self.registry.handles(node):
+        if self._is_registry_row(node):
             path = self.library.path_of(node)
             if path is None:
                 self.registry.open_in_browser(node)
@@ -943,7 +965,8 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         self.scans.cancel()
-        self.registry.shutdown()
+        if self._registry is not None:
+            self._registry.shutdown()
         self.tasks.shutdown(3000)
         self.store.close_all()
         self.library.drag_files.cleanup()

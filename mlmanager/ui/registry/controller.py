@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -31,6 +31,7 @@ from mlmanager.core.library.registry.entities import RegisteredModel
 from mlmanager.core.remote.auth import ServerAuth
 from mlmanager.core.remote.http import ServerError
 from mlmanager.core.remote.registry import ServerRegistry
+from mlmanager.core.remote.urls import server_of
 from mlmanager.ui import icons
 from mlmanager.ui.dnd import drag_path
 from mlmanager.ui.models.library import (
@@ -45,6 +46,7 @@ from mlmanager.ui.models.library import (
     Node,
 )
 from mlmanager.ui.registry.branches import RegistryBranches
+from mlmanager.ui.registry.delegate import LibraryDelegate
 from mlmanager.ui.registry.details import RunContexts
 from mlmanager.ui.registry.dialogs import (
     AliasDialog,
@@ -81,17 +83,6 @@ from mlmanager.ui.transfer.progress import ProgressDialog
 _DECORATION = 1  # Qt.ItemDataRole.DecorationRole
 
 
-def is_server_url(text: str) -> bool:
-    parts = urlsplit(text.strip())
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def server_of(url: str) -> str:
-    """The server a URL points into (a link from MLflow's web UI keeps only its server)."""
-    parts = urlsplit(url.strip())
-    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
-
-
 class RegistryController(QObject):
     """See the module docstring. ``last_task`` is the last write/publish task (for tests)."""
 
@@ -116,6 +107,18 @@ class RegistryController(QObject):
         self.downloads.progressed.connect(self._download_progress)
         self.downloads.finished.connect(self._downloaded)
         self._select_after_refresh: dict[tuple[str, str], str] = {}
+        self._attach_to(host.library_panel)
+
+    def _attach_to(self, library_panel: Any) -> None:
+        """Registry rows in the library: their menu, drops on registered models, the search
+        grammar in the filter box (already typed, too) and the delegate painting badges."""
+        library_panel.extra_menu = self.context_menu
+        library_panel.drop_target_for = self.drop_target
+        library_panel.folders_dropped.connect(self.drop_folders)
+        library_panel.registry_filter_changed.connect(self.apply_filter)
+        library_panel.set_row_delegate(LibraryDelegate(library_panel.tree))
+        if library_panel.registry_filter() is not None:
+            self.apply_filter(library_panel.registry_filter())
 
     # ------------------------------------------------------------------------------------------
     # plumbing
