@@ -18,11 +18,15 @@ def resources_dir() -> Path:
 
     The wheel puts them next to this file, which is exactly where
     ``importlib.resources.files("mlmanager") / "resources"`` points for a regular package;
-    checking the path directly avoids importing importlib.resources at start-up.
+    checking the paths directly (the wheel's, then a source checkout's) avoids importing
+    importlib.resources at start-up.
     """
     packaged = _PACKAGE_DIR / "resources"
     if packaged.is_dir():
         return packaged
+    checkout = _PACKAGE_DIR.parent / "resources"
+    if (checkout / "icons").is_dir() and (_PACKAGE_DIR.parent / "pyproject.toml").is_file():
+        return checkout
     try:  # unusual loaders (zip imports): ask importlib.resources
         from importlib.resources import files
 

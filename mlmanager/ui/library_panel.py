@@ -23,13 +23,12 @@ from PySide6.QtCore import (
     QEvent,
     QItemSelectionModel,
     QModelIndex,
-    QObject,
     QPoint,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -65,6 +64,36 @@ ACTION_EXPORT_ZIP = "export-zip"
 ACTION_EXPORT_FOLDER = "export-folder"
 ACTION_COPY_TO = "copy-to"
 ACTION_EXTRACT = "extract"
+
+
+class LibraryTree(QTreeView):
+    """The library's tree view; file drags over it go to ``on_drag(event) -> handled``.
+
+    Handling drags here rather than with an event filter on the viewport keeps start-up from
+    asking for the viewport (PySide then loads every widget class to type it: ~10 ms) and keeps
+    every later viewport event (paints, mouse moves) from passing through Python."""
+
+    def __init__(self, on_drag: Callable[[QDragEnterEvent | QDragMoveEvent | QDropEvent], bool],
+                 on_drag_leave: Callable[[], None]) -> None:
+        super().__init__()
+        self._on_drag = on_drag
+        self._on_drag_leave = on_drag_leave
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if not self._on_drag(event):
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        if not self._on_drag(event):
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        if not self._on_drag(event):
+            super().dropEvent(event)
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:  # noqa: N802
+        self._on_drag_leave()
+        super().dragLeaveEvent(event)
 
 
 class LibraryPanel(QWidget):
@@ -120,7 +149,7 @@ class LibraryPanel(QWidget):
         self.filter_note.hide()
         lay.addWidget(self.filter_note)
 
-        self.tree = QTreeView()
+        self.tree = LibraryTree(self._drag_event, lambda: self._set_drop_target(None))
         self.tree.setModel(model)
         self.tree.setHeaderHidden(True)
         self.tree.setUniformRowHeights(True)
@@ -136,8 +165,7 @@ class LibraryPanel(QWidget):
         #: installed with the registry controller (``set_row_delegate``)
         self.delegate: Any = None
         self.tree.activated.connect(lambda idx: self.activated_node.emit(idx.data(NodeRole)))
-        self.tree.viewport().setAcceptDrops(True)
-        self.tree.viewport().installEventFilter(self)
+        self.tree.setAcceptDrops(True)  # after DragOnly, which turned it off; the viewport follows
         self._connect_selection()
         lay.addWidget(self.tree, 1)
 
@@ -396,16 +424,6 @@ class LibraryPanel(QWidget):
 
 
     # drops on the tree ------------------------------------------------------------------------
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        kind = event.type()
-        if obj is self.tree.viewport() and kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove,
-                                                    QEvent.Type.Drop, QEvent.Type.DragLeave):
-            if kind == QEvent.Type.DragLeave:
-                self._set_drop_target(None)
-                return False
-            return self._drag_event(event)  # type: ignore[arg-type]
-        return super().eventFilter(obj, event)
 
     def _target_at(self, event: QDragMoveEvent | QDropEvent) -> Node | None:
         if self.drop_target_for is None or not local_paths(event.mimeData()):
