@@ -14,19 +14,25 @@ import traceback
 from collections.abc import Callable
 from types import TracebackType
 
+# No collection while the app's modules and first window are made (see start_up_heap): the
+# first window resumes it once built (an app that fails before that exits anyway).
+from mlmanager.ui import start_up_heap
+
+start_up_heap.pause()
+
 # Qt-free modules first: PySide6 reads the source text of every module imported after it (the
 # check behind its ``__feature__`` imports: ~140 modules, 30 ms of CPU at start-up), so the core
 # modules a model load needs (the MLmodel document, its signature, artifacts and environment
 # files; no pandas or numpy) are imported before it, here, rather than on a side thread later.
-import mlmanager.core.model.mlmodel  # noqa: F401 - imported before PySide6, see above
-from mlmanager.ui import icons
-from mlmanager.ui.compat import protect_none
-from mlmanager.ui.main_window import DEFAULT_SIZE, MainWindow
-from mlmanager.ui.prompter import Prompter, StderrPrompter
-from mlmanager.ui.registry.screenshots import REGISTRY_VIEWS, prepare_view
-from mlmanager.ui.screenshot import take_screenshot, wait_until_settled
-from mlmanager.ui.settings import Settings
-from mlmanager.ui.theme import ThemeManager
+import mlmanager.core.model.mlmodel  # noqa: F401, E402 - imported before PySide6, see above
+from mlmanager.ui import icons  # noqa: E402
+from mlmanager.ui.compat import protect_none  # noqa: E402
+from mlmanager.ui.main_window import DEFAULT_SIZE, MainWindow  # noqa: E402
+from mlmanager.ui.prompter import Prompter, StderrPrompter  # noqa: E402
+from mlmanager.ui.registry.screenshots import REGISTRY_VIEWS, prepare_view  # noqa: E402
+from mlmanager.ui.screenshot import take_screenshot, wait_until_settled  # noqa: E402
+from mlmanager.ui.settings import Settings  # noqa: E402
+from mlmanager.ui.theme import ThemeManager  # noqa: E402
 
 log = logging.getLogger("mlmanager")
 

@@ -10,7 +10,6 @@ count reaches zero and the interpreter aborts with "none_dealloc: deallocating N
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import sys
 
@@ -41,6 +40,9 @@ def protect_none() -> bool:
         return False
     if sys.implementation.name != "cpython":  # pragma: no cover - refcounts differ elsewhere
         return False
+    # deferred for start-up: ctypes (and libffi) only for the bindings that need the cure
+    import ctypes
+
     # True/False: a crash "bool_dealloc" was seen too (10,000-model scans), same cure
     for singleton in (None, True, False):
         ctypes.c_ssize_t.from_address(id(singleton)).value += _BUFFER

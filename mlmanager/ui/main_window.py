@@ -9,7 +9,6 @@ model or quitting with unsaved edits asks Save / Discard / Cancel (through the p
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -39,7 +38,7 @@ from mlmanager.core.library.paths import (
 )
 from mlmanager.core.remote.urls import is_server_url
 from mlmanager.resources_path import demo_model_path
-from mlmanager.ui import icons
+from mlmanager.ui import icons, start_up_heap
 from mlmanager.ui import library_panel as lp
 from mlmanager.ui.dnd import DropHandler
 from mlmanager.ui.library_panel import LibraryPanel
@@ -53,13 +52,12 @@ from mlmanager.ui.scanning import ScanController, ScanSummary
 from mlmanager.ui.settings import Settings
 from mlmanager.ui.store import ModelEntry, ModelStore
 from mlmanager.ui.tasks import TaskError, TaskManager
-from mlmanager.ui.transfer.controller import TransferController
 from mlmanager.ui.turns import later
 from mlmanager.ui.welcome import WelcomePage
-from mlmanager.user_demo import user_demo
 
 if TYPE_CHECKING:
     from mlmanager.ui.registry.controller import RegistryController
+    from mlmanager.ui.transfer.controller import TransferController
 
 log = logging.getLogger(__name__)
 
@@ -67,20 +65,6 @@ DEFAULT_SIZE = (1280, 800)
 STATUS_MS = 6000
 SIGNATURE_MIN_HEIGHT = 320
 TITLE = "mlmanager[*]"  # [*]: where Qt shows the "modified" mark
-
-
-_FROZEN = False
-
-
-def _freeze_start_up_heap() -> None:
-    """Once per process: move what start-up made (modules, classes, the first window) to the
-    garbage collector's permanent generation. A full collection walked all of it, holding the
-    GIL 50-100 ms: it stalled the GUI thread when a registry listing (thousands of new objects
-    in a task thread) set one off. Later objects are collected as before."""
-    global _FROZEN
-    if not _FROZEN:
-        _FROZEN = True
-        gc.freeze()
 
 
 class MainWindow(QMainWindow):
@@ -107,7 +91,7 @@ class MainWindow(QMainWindow):
         self.scans = ScanController(self.tasks, self.library, self)
         self.drops = DropHandler(self.open_verdicts, self, on_import=self._import_dropped,
                                  on_servers=self._open_dropped_servers)
-        self.transfer = TransferController(self, self)
+        self._transfer: TransferController | None = None  # made on first use: see ``transfer``
 
         self.library_panel = LibraryPanel(self.library)
         self._registry: RegistryController | None = None  # made on first use: see ``registry``
@@ -134,7 +118,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._update_counts()
-        _freeze_start_up_heap()
+        start_up_heap.settle()  # the start-up heap frozen, collection resumed
 
     # ------------------------------------------------------------------------------------------
     # the registry
@@ -154,6 +138,17 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(controller.panel)
             self._page_context.registry = controller
         return self._registry
+
+    @property
+    def transfer(self) -> TransferController:
+        """Import, export, copy, compare and new-model commands, made on their first use (their
+        dialogs and jobs are not needed to show a model)."""
+        if self._transfer is None:
+            # deferred for start-up: the transfer commands' dialogs and jobs, on first use
+            from mlmanager.ui.transfer.controller import TransferController
+
+            self._transfer = TransferController(self, self)
+        return self._transfer
 
     def _is_registry_row(self, node: Node | None) -> bool:
         """A registry row or a server's source row (none exist before the controller)."""
@@ -208,9 +203,10 @@ class MainWindow(QMainWindow):
         self.act_cancel_scan.setEnabled(False)
         self.act_reveal = self._action("Show in File &Manager", self.reveal_current, None, "external",
                                        "Open the model folder in the system file manager")
-        self.act_import = self._action("&Import…", self.transfer.ask_import, QKeySequence("Ctrl+I"), "open",
+        self.act_import = self._action("&Import…", lambda: self.transfer.ask_import(), QKeySequence("Ctrl+I"), "open",
                                        "Extract a model from a .zip or .tar.gz into a folder, safely")
-        self.act_new_model = self._action("&New Model from Estimator…", self.transfer.new_from_estimator,
+        self.act_new_model = self._action("&New Model from Estimator…",
+                                          lambda: self.transfer.new_from_estimator(),
                                           K.New, "package",
                                           "Make an MLflow model folder from a pickle/joblib/skops estimator file")
         self.act_export_zip = self._action("Export as &Zip…", lambda: self._on_model_action(lp.ACTION_EXPORT_ZIP),
@@ -536,6 +532,9 @@ class MainWindow(QMainWindow):
         """The demo model to open: the user's own copy of the bundled one (``user_demo``), so a
         saved edit never writes into the installation; the bundled one if no copy can be made."""
         try:
+            # deferred for start-up: copying the demo (hashlib, shutil) is for --demo only
+            from mlmanager.user_demo import user_demo
+
             demo = user_demo()
         except (OSError, MlmanagerError) as exc:
             self.prompter.warning(self, "The demo model opens read-only",

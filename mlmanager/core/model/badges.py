@@ -6,6 +6,7 @@ handful of badges, each with a tooltip that says what is wrong and why it matter
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,10 +67,8 @@ def classify_problems(doc: Any) -> Classified:
             out.signature.append(p)
         else:
             out.other.append(p)
-    import platform
-
     pv = doc.python_version
-    running = platform.python_version()
+    running = sys.version.split()[0]  # as platform.python_version() says, without importing it
     if isinstance(pv, str) and pv and _major_minor(pv) != _major_minor(running):
         out.skew.append(f"saved with Python {pv}, this app runs Python {running}")
     return out
