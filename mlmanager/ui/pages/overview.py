@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from PySide6 import QtGui
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QTextCursor, QTextFormat
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -63,8 +64,10 @@ def mark_line(view: QPlainTextEdit, line: int) -> None:
         return
     selection = QTextEdit.ExtraSelection()
     selection.format.setBackground(QColor(theme.current_colors().error_bg))
-    selection.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
-    cursor = QTextCursor(block)
+    # QtGui.X, not imported by name: naming a Qt class makes PySide build its enums, and
+    # QTextFormat's and QTextCursor's (~10, one of ~100 members) are only needed here
+    selection.format.setProperty(QtGui.QTextFormat.Property.FullWidthSelection, True)
+    cursor = QtGui.QTextCursor(block)
     selection.cursor = cursor
     view.setExtraSelections([selection])
     view.setTextCursor(cursor)
