@@ -9,7 +9,11 @@ the medians of interleaved runs is the figure (issue 16 item 7: <= 2.2x), with t
 also reports which heavy modules (pandas, numpy, sklearn, mlflow, requests, keyring, ...) were
 imported by then: none should be.
 
-    python -m benchmarks.bench_startup [--quick]
+``--instructions`` adds the instructions each side executes (valgrind's callgrind, one run each,
+~30 s): steady on a busy machine, where the time ratios move by 5-10% (how the changes of
+2026-12-06 were compared; see README).
+
+    python -m benchmarks.bench_startup [--quick] [--instructions]
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from benchmarks.common import (  # noqa: E402
     REPO,
     Row,
     clean_env,
+    count_instructions,
     cpus,
     last_json,
     peaks,
@@ -62,7 +67,7 @@ def model_path() -> str:
 BARE: dict[str, list] = {}
 
 
-def run(quick: bool = False) -> list[Row]:
+def run(quick: bool = False, instructions: bool = False) -> list[Row]:
     repeat = 3 if quick else 9
     model = model_path()
     load_before = os.getloadavg()[0]
@@ -70,8 +75,15 @@ def run(quick: bool = False) -> list[Row]:
         got = time_processes({"ours": harness("startup", model), "bare": harness("bare")},
                              {"ours": repeat, "bare": repeat}, env=gui_env(cfg), cwd=REPO,
                              label="start-up")
+        counted = {}
+        if instructions:
+            print("  start-up: counting instructions (callgrind)", file=sys.stderr)
+            counted = {name: count_instructions(cmd, env=gui_env(cfg), cwd=REPO) for name, cmd in
+                       (("ours", harness("startup", model)), ("bare", harness("bare")))}
     load_after = os.getloadavg()[0]
     BARE["runs"] = got["bare"]
+    ir_ratio = (counted["ours"] / counted["bare"]
+                if counted.get("ours") and counted.get("bare") else None)
     reports = [last_json(r.stdout) for r in got["ours"]]
     heavy = sorted({m for rep in reports for m in rep.get("heavy_imported", []) if m in HEAVY})
     cpu_ours, cpu_bare = cpus(got["ours"]), cpus(got["bare"])
@@ -86,13 +98,17 @@ def run(quick: bool = False) -> list[Row]:
         note=(f"CPU {cpu_ratio:.2f}x the bare window's; load average {load_before:.1f} -> "
               f"{load_after:.1f}; "
               + ("no heavy module (" + "/".join(HEAVY) + ") imported" if not heavy
-                 else f"IMPORTED: {', '.join(heavy)}")),
+                 else f"IMPORTED: {', '.join(heavy)}")
+              + (f"; instructions {ir_ratio:.2f}x the bare window's ({counted['ours'] / 1e6:,.0f}M "
+                 f"vs {counted['bare'] / 1e6:,.0f}M)" if ir_ratio else "")),
         extra={
             "model": model,
             "heavy_imported_before_settled": heavy,
             "cpu_s": cpu_ours,
             "bare_cpu_s": cpu_bare,
             "cpu_ratio": round(cpu_ratio, 3),
+            "instructions": counted or None,
+            "instructions_ratio": round(ir_ratio, 3) if ir_ratio else None,
             "loadavg_1min": [load_before, load_after],
             "in_process_s": [rep.get("t_in_process") for rep in reports],
             "in_process_painted_s": [rep.get("t_painted") for rep in reports],
@@ -108,7 +124,10 @@ def run(quick: bool = False) -> list[Row]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    rows = run(ap.parse_args(argv).quick)
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count each side's instructions with valgrind (one run each)")
+    args = ap.parse_args(argv)
+    rows = run(args.quick, args.instructions)
     print_table(rows)
     print("wrote", write_json("startup", rows))
     return 0
