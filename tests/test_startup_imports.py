@@ -18,8 +18,10 @@ REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("pandas", "numpy", "sklearn", "scipy", "pyarrow", "mlflow", "requests", "keyring")
 #: stdlib modules ``inspect --json`` does without (issue 16 item 7: <= 1.8x the floor): importing
 #: ``dataclasses`` pulls in ``inspect`` (+ ast, dis, tokenize: ~7 ms) and each dataclass costs
-#: ~0.4 ms to define; the types on that path are ``core.structs.Struct`` subclasses
-NOT_FOR_INSPECT = ("dataclasses", "inspect", "ast", "dis")
+#: ~0.4 ms to define, so the types on that path are ``core.structs.Struct`` subclasses; ``typing``
+#: costs ~4 ms, so the modules on that path import it under ``if TYPE_CHECKING:`` only, with
+#: ``TYPE_CHECKING = False`` (annotations are strings: ``from __future__ import annotations``)
+NOT_FOR_INSPECT = ("dataclasses", "inspect", "ast", "dis", "typing")
 _IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \| *(\S+)\s*$", re.MULTILINE)
 
 
@@ -53,7 +55,10 @@ def test_inspect_json_imports_no_heavy_module(models_dir: Path, tmp_path: Path) 
     assert "yaml" in packages  # the list is read: the MLmodel parser is in it
     assert sorted(packages.intersection(HEAVY)) == []
     assert "PySide6" not in packages
-    assert sorted(packages.intersection(NOT_FOR_INSPECT)) == []
+    assert sorted(packages.intersection(NOT_FOR_INSPECT)) == [], (
+        "inspect --json imported a module it does without (see NOT_FOR_INSPECT): find the importer "
+        "with python -X importtime -m mlmanager inspect MODEL --json"
+    )
 
 
 def test_window_showing_a_model_imports_no_heavy_module(models_dir: Path, tmp_path: Path) -> None:

@@ -10,7 +10,10 @@ import argparse
 import json
 import os
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
+if TYPE_CHECKING:
+    from typing import Any
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 PARAMS_HELP = 'inference params as a JSON object, e.g. \'{"threshold": 0.7}\''

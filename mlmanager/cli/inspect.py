@@ -8,11 +8,14 @@ and the core modules are imported when the command runs.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from mlmanager.cli.args import EXIT_OK, print_json, write_line
 from mlmanager.core.model.summary import inspect_model
 from mlmanager.core.sizes import format_size
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:

@@ -27,7 +27,10 @@ import base64
 import datetime as dt
 import json
 import math
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
+if TYPE_CHECKING:
+    from typing import Any
 
 WIDTH = 96
 

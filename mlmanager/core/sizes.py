@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def format_size(n: Any) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
 if TYPE_CHECKING:
     from typing import Any, dataclass_transform
 else:
@@ -156,16 +156,16 @@ class Struct:
         cls.__struct_factories__ = factories
         if frozen is not None:
             cls.__struct_frozen__ = frozen
-        cls.__match_args__ = cls.__struct_fields__
+        cls.__match_args__ = cls.__struct_fields__  # type: ignore[misc]
         cls.__struct_post_init__ = hasattr(cls, "__post_init__")
-        cls.__dataclass_fields__ = _DataclassFields(cls)
+        setattr(cls, "__dataclass_fields__", _DataclassFields(cls))  # noqa: B010 - not a declared attribute
         if "__hash__" not in cls.__dict__ and not cls.__struct_frozen__:
             cls.__hash__ = None  # type: ignore[assignment]  # mutable and compared by value: unhashable
         if cls.__struct_frozen__:
             if "__setattr__" not in cls.__dict__:
-                cls.__setattr__ = Struct._frozen_setattr  # type: ignore[method-assign]
+                cls.__setattr__ = Struct._frozen_setattr  # type: ignore[method-assign, assignment]
             if "__delattr__" not in cls.__dict__:
-                cls.__delattr__ = Struct._frozen_delattr  # type: ignore[method-assign]
+                cls.__delattr__ = Struct._frozen_delattr  # type: ignore[method-assign, assignment]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = self.__class__

@@ -48,7 +48,10 @@ class Sorted(Struct, frozen=True):
 
 @pytest.mark.parametrize(("cls", "dcls"), [(Point, DPoint)])
 def test_frozen_struct_matches_a_frozen_dataclass(cls: type, dcls: type) -> None:
-    for args, kwargs in [((1,), {}), ((1, 2), {}), ((1,), {"y": 5}), ((), {"x": 3, "tag": "t"})]:
+    cases: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((1,), {}), ((1, 2), {}), ((1,), {"y": 5}), ((), {"x": 3, "tag": "t"})
+    ]
+    for args, kwargs in cases:
         s, d = cls(*args, **kwargs), dcls(*args, **kwargs)
         assert repr(s).replace("Point(", "") == repr(d).replace("DPoint(", "")
         assert dataclasses.astuple(s) == dataclasses.astuple(d)
@@ -115,7 +118,7 @@ def test_arguments_are_checked_as_a_dataclass_checks_them() -> None:
 
         class Bad(Struct):
             a: int = 0
-            b: int
+            b: int  # type: ignore[misc]
 
 
 def test_pickle_copy_and_match() -> None:

@@ -13,14 +13,16 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from mlmanager.core.errors import MlmanagerError, ModelReadError
 from mlmanager.core.model.artifacts import lexical_escape
 from mlmanager.core.model.yamlio import load_yaml_bytes
 from mlmanager.core.structs import Struct, field
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
 if TYPE_CHECKING:
+    from typing import Any
+
     from mlmanager.core.model.mlmodel import ModelDocument
 
 MAX_ENV_BYTES = 1 << 20

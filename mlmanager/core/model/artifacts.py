@@ -9,12 +9,14 @@ from __future__ import annotations
 import ntpath
 import posixpath
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
 
 from mlmanager.core.model.files import MLMODEL, Entry, ModelFiles
 from mlmanager.core.structs import Struct
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
 if TYPE_CHECKING:
+    from typing import Any
+
     from mlmanager.core.model.mlmodel import ModelDocument
 
 KINDS = ("mlmodel", "model", "env", "example", "code", "data", "other", "symlink", "special")

@@ -13,13 +13,14 @@ import posixpath
 import stat
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, BinaryIO
 
 from mlmanager.core.errors import MLmodelNotFoundError, ModelReadError, UnsafePathError
 from mlmanager.core.structs import Struct
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
 if TYPE_CHECKING:
     import zipfile
+    from typing import BinaryIO
 
 MLMODEL = "MLmodel"
 MAX_ENTRIES = 100_000  # a model folder with more files than this is listed truncated

@@ -15,7 +15,6 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from mlmanager.core.atomic import atomic_write
 from mlmanager.core.environments.requirements import installed_version
@@ -45,7 +44,10 @@ from mlmanager.core.model.yamlio import (
 )
 from mlmanager.core.signature.schema import Signature, detect_dialect
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
 if TYPE_CHECKING:
+    from typing import Any
+
     from mlmanager.core.signature.schema import Signature
 
 FLAG_KEYS = ("is_signature_from_type_hint", "type_hint_from_example")

@@ -7,13 +7,16 @@ importlib.metadata for installed versions. It never imports pandas, numpy or skl
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from mlmanager.core.environments.requirements import check_environment
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.jsonsafe import to_jsonable
 from mlmanager.core.model.artifacts import doc_artifacts
 from mlmanager.core.model.mlmodel import load_model
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def inspect_model(path: str | os.PathLike[str]) -> dict[str, Any]:

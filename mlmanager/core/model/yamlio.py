@@ -10,11 +10,14 @@ width 80, ASCII with escapes), so an untouched MLflow file re-emits to the same 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from mlmanager.core.errors import YamlError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_YAML_BYTES = 1 << 20  # 1 MiB: real MLmodel files are a few KiB
 MAX_DEPTH = 64

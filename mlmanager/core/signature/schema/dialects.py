@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from mlmanager.core.errors import SchemaError
 from mlmanager.core.signature.schema.parsing import spec_label
 from mlmanager.core.signature.schema.specs import ColSpec, ParamSpec, Schema
 from mlmanager.core.signature.schema.types import ScalarType
 from mlmanager.core.structs import Struct
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
+if TYPE_CHECKING:
+    from typing import Any
 
 DIALECTS: tuple[str, ...] = ("current", "legacy", "optional")
 

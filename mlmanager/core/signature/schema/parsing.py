@@ -6,7 +6,6 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 from mlmanager.core.errors import SchemaError
 from mlmanager.core.signature.schema.specs import (
@@ -32,6 +31,10 @@ from mlmanager.core.signature.schema.types import (
 )
 from mlmanager.core.signature.schema.validation import validate_params, validate_schema
 from mlmanager.core.signature.schema.values import check_param_value
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
+if TYPE_CHECKING:
+    from typing import Any
 
 # ---------------------------------------------------------------------------------------------
 # Parsing

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from mlmanager.core.errors import SchemaError
 from mlmanager.core.signature.schema.dialects import (
@@ -28,6 +27,10 @@ from mlmanager.core.signature.schema.specs import ColSpec, ParamSchema, Schema
 from mlmanager.core.signature.schema.types import ObjectType, ScalarType
 from mlmanager.core.signature.schema.validation import Issue, validate_params, validate_schema
 from mlmanager.core.structs import Struct, field
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
+if TYPE_CHECKING:
+    from typing import Any
 
 SECTIONS: tuple[str, ...] = ("inputs", "outputs", "params")
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from mlmanager.core.errors import SchemaError
 from mlmanager.core.structs import Struct
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
+if TYPE_CHECKING:
+    from typing import Any
 
 DATA_TYPES: tuple[str, ...] = (
     "boolean",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from mlmanager.core.signature.schema.specs import ColSpec, ParamSchema, Schema, TensorSpec
 from mlmanager.core.signature.schema.types import (
     DATA_TYPES,
@@ -16,6 +14,10 @@ from mlmanager.core.signature.schema.types import (
 )
 from mlmanager.core.signature.schema.values import check_param_value
 from mlmanager.core.structs import Struct
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Issue(Struct, frozen=True):

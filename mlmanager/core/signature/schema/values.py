@@ -4,7 +4,6 @@ nested columns, as MLflow checks them."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from mlmanager.core.signature.schema.types import (
     AnyType,
@@ -14,6 +13,10 @@ from mlmanager.core.signature.schema.types import (
     ScalarType,
     ValueType,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
+if TYPE_CHECKING:
+    from typing import Any
 
 # ---------------------------------------------------------------------------------------------
 # Param values (§6.7), on JSON-decoded values
