@@ -522,7 +522,7 @@ class _CannotSplice(Exception):
     pass
 
 
-_KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]*):(?:[ \t]|$)")
+_KEY_LINE = r"([A-Za-z_][A-Za-z0-9_.\-]*):(?:[ \t]|$)"  # compiled (and cached by re) when splicing
 
 
 def _uses_crlf(text: str) -> bool:
@@ -551,7 +551,7 @@ def _top_level_blocks(lines: list[str]) -> list[tuple[str, int, int]]:
         if c == "#":
             blocks.append([None, i, i + 1])  # a comment line belongs to no key
             continue
-        m = _KEY_LINE.match(body)
+        m = re.match(_KEY_LINE, body)
         if not m:
             raise _CannotSplice(f"line {i + 1} is not a plain top-level key")
         blocks.append([m.group(1), i, i + 1])
@@ -570,7 +570,7 @@ def splice_top_level(text: str, new_data: Mapping[str, Any], changed: list[Any])
     where = {k: (s, e) for k, s, e in blocks}
     edits: list[tuple[int, int, str, str]] = []  # (start, end, sort key, replacement)
     for key in changed:
-        if not isinstance(key, str) or not _KEY_LINE.match(key + ": "):
+        if not isinstance(key, str) or not re.match(_KEY_LINE, key + ": "):
             raise _CannotSplice(f"key {key!r}")
         block = ""
         if key in new_data:

@@ -149,9 +149,10 @@ _DTYPE_ALIASES: dict[str, str] = {
     "bytes": "bytes", "bytes_": "bytes", "S": "bytes", "|S": "bytes", "|S0": "bytes", "S0": "bytes",
     "object": "object", "object_": "object", "O": "object", "|O": "object",
 }
-_DATETIME_RE = re.compile(r"^[<>|]?(?:datetime64|M8)(?:\[(\w+)\])?$")
-_TIMEDELTA_RE = re.compile(r"^[<>|]?(?:timedelta64|m8)(?:\[(\w+)\])?$")
-_SIZED_FLEX_RE = re.compile(r"^[<>|=]?[US]\d+$|^(?:str|bytes)\d+$")
+# patterns, compiled (and cached by ``re``) on first use: most dtypes are in the table above
+_DATETIME_RE = r"^[<>|]?(?:datetime64|M8)(?:\[(\w+)\])?$"
+_TIMEDELTA_RE = r"^[<>|]?(?:timedelta64|m8)(?:\[(\w+)\])?$"
+_SIZED_FLEX_RE = r"^[<>|=]?[US]\d+$|^(?:str|bytes)\d+$"
 
 
 def normalize_dtype(raw: Any, where: str = "tensor", path: str | Path | None = None) -> str:
@@ -161,15 +162,15 @@ def normalize_dtype(raw: Any, where: str = "tensor", path: str | Path | None = N
     key = raw.strip()
     if key in _DTYPE_ALIASES:
         return _DTYPE_ALIASES[key]
-    if _SIZED_FLEX_RE.match(key):
+    if re.match(_SIZED_FLEX_RE, key):
         raise SchemaError(
             f"{where}: sized string dtype {raw!r} is not supported by MLflow; use 'str' or 'bytes'",
             path,
         )
-    m = _DATETIME_RE.match(key)
+    m = re.match(_DATETIME_RE, key)
     if m:
         return f"datetime64[{m.group(1)}]" if m.group(1) else "datetime64"
-    m = _TIMEDELTA_RE.match(key)
+    m = re.match(_TIMEDELTA_RE, key)
     if m:
         return f"timedelta64[{m.group(1)}]" if m.group(1) else "timedelta64"
     try:

@@ -77,7 +77,7 @@ def _cannot(value: Any, name: str) -> str:
     return f"can not safely convert {type(value).__name__} {value!r} to {name}"
 
 
-_ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"  # compiled (and cached by re) on first use
 
 
 def _parse_datetime_param(value: Any) -> tuple[Any, str | None]:
@@ -89,7 +89,7 @@ def _parse_datetime_param(value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, str):
         return value, f"{type(value).__name__} is not convertible to datetime"
     text = value.strip()
-    if _ISO_DATE.match(text):
+    if re.match(_ISO_DATE, text):
         parts = [int(x) for x in text.split("-")]
         try:
             d = dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
