@@ -172,22 +172,22 @@ class Struct:
         names = cls.__struct_fields__
         if len(args) > len(names):
             raise TypeError(f"{cls.__name__}() takes {len(names)} arguments but {len(args)} were given")
-        values = dict(zip(names, args))
-        if len(values) < len(names) or kwargs:
+        values = cls.__struct_defaults__.copy()
+        values.update(zip(names, args))
+        if kwargs:
             for key in kwargs:
-                if key in values:
-                    raise TypeError(f"{cls.__name__}() got multiple values for argument {key!r}")
-                if key not in names:
+                if key not in cls.__struct_defaults__ and key not in names:
                     raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {key!r}")
+            for key in names[: len(args)]:
+                if key in kwargs:
+                    raise TypeError(f"{cls.__name__}() got multiple values for argument {key!r}")
             values.update(kwargs)
-            for name in names[len(args):]:
+        if len(values) < len(names):  # factories to call, or a required argument missing
+            for name in names:
                 if name not in values:
-                    if name in cls.__struct_defaults__:
-                        values[name] = cls.__struct_defaults__[name]
-                    elif name in cls.__struct_factories__:
-                        values[name] = cls.__struct_factories__[name]()
-                    else:
+                    if name not in cls.__struct_factories__:
                         raise TypeError(f"{cls.__name__}() missing required argument: {name!r}")
+                    values[name] = cls.__struct_factories__[name]()
         self.__dict__.update(values)
         if cls.__struct_post_init__:
             self.__post_init__()  # type: ignore[attr-defined]
