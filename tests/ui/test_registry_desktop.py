@@ -95,6 +95,7 @@ def test_dropping_a_model_folder_on_a_registered_model_registers_it_after_a_conf
     qtbot.waitUntil(lambda: len(prompter.shown) == 1, timeout=30_000)
     confirmation = prompter.shown[0]
     assert confirmation.name.currentText() == name
+    assert confirmation.windowTitle() == "Register a New Version"
     assert f"127.0.0.1:{mlflow_server.port}" in confirmation.note.text()
     assert " files (" in confirmation.note.text()
     assert [v.version for v in client.search_model_versions(f"name = '{name}'")] == ["1"]

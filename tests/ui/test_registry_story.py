@@ -15,6 +15,7 @@ from registry_support import client_view, library_view, listed, prefix, register
 from mlmanager.core.remote.copies import local_changes
 
 mlflow = pytest.importorskip("mlflow")
+SAVE_AS_NEW = "Save as New Version…"  # the action's name wherever a user sees it
 
 
 def _tree(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
@@ -81,6 +82,7 @@ def test_fix_a_signature_and_publish_it_as_the_new_champion(qtbot, window, promp
     overview = window.view.page("overview")
     section = overview.registry_section
     assert section is not None and section.isVisible()
+    assert section.publish_button.isVisible() and section.publish_button.text() == SAVE_AS_NEW
     run = client.get_run(client.get_model_version(churn, "2").run_id)
     qtbot.waitUntil(lambda: section.run_view.metrics.rowCount() > 0, timeout=30_000)
     shown = {section.run_view.metrics.index(r, 0).data(): section.run_view.metrics.index(r, 1).data()
@@ -99,12 +101,17 @@ def test_fix_a_signature_and_publish_it_as_the_new_champion(qtbot, window, promp
     assert columns.index(row, 1).data() == "long"
     assert columns.setData(columns.index(row, 1), "double")
     assert page.save_version_button.isVisible() and page.save_version_button.isEnabled()
+    # one name for the action wherever it shows: the toolbar, the Edit menu, the Overview
+    assert page.save_version_button.text() == SAVE_AS_NEW
+    assert page.save_version_action.text().replace("&", "") == SAVE_AS_NEW
+    assert page.save_version_button.toolTip().startswith("Save this signature as a new version")
 
-    # 4. Save as new version: the preview, then the confirmation naming server, model and files
+    # 4. Save as New Version: the preview, then the confirmation naming server, model and files
     confirmation: list[str] = []
 
     def confirm(dialog) -> bool:
         confirmation.append(dialog.note.text())
+        assert dialog.windowTitle() == "Save as New Version"
         assert dialog.name.currentText() == churn
         assert dialog.alias_boxes["champion"].isChecked()  # @champion moves with it
         assert not dialog.alias_boxes["challenger"].isChecked()

@@ -45,10 +45,12 @@ from mlmanager.ui.models.library import (
     VERSION,
     Node,
 )
+from mlmanager.ui.pages.signature import SAVE_VERSION_TITLE
 from mlmanager.ui.registry.branches import RegistryBranches
 from mlmanager.ui.registry.delegate import LibraryDelegate
 from mlmanager.ui.registry.details import RunContexts
 from mlmanager.ui.registry.dialogs import (
+    REGISTER_VERSION_TITLE,
     AliasDialog,
     DescriptionDialog,
     PublishDialog,
@@ -602,22 +604,23 @@ class RegistryController(QObject):
     def publish(self, folder: str, branch: Branch, *, name: str = "",
                 move_aliases: tuple[str, ...] = (), lock_name: bool = False,
                 description: str = "", on_done: Callable[[Published | None], None] | None = None,
-                ) -> Task | None:
+                action: str = REGISTER_VERSION_TITLE) -> Task | None:
         """Ask (naming server, model and files), then register ``folder`` as a new version and
-        move ``move_aliases`` to it. ``on_done(published or None)`` is called in every case."""
+        move ``move_aliases`` to it. ``on_done(published or None)`` is called in every case.
+        ``action``: the name of what the user did, the confirmation's title and button."""
         finish = on_done or (lambda _p: None)
-        if not self._writable(branch, "publish a version"):
+        if not self._writable(branch, action.lower()):
             finish(None)
             return None
         task = self.tasks.start(summarize_folder, folder, name="count files")
 
         def counted(summary: FolderSummary) -> None:
             self._ask_publish(folder, summary, branch, name, move_aliases, lock_name,
-                              description, finish)
+                              description, finish, action)
 
         def failed(err: TaskError) -> None:
             err.handled = True
-            self.prompter.error(self.host, "Cannot publish", str(err))
+            self.prompter.error(self.host, f"Cannot {action.lower()}", str(err))
             finish(None)
 
         task.succeeded.connect(counted)
@@ -626,19 +629,19 @@ class RegistryController(QObject):
 
     def _ask_publish(self, folder: str, summary: FolderSummary, branch: Branch, name: str,
                      move_aliases: tuple[str, ...], lock_name: bool, description: str,
-                     finish: Callable[[Published | None], None]) -> None:
+                     finish: Callable[[Published | None], None], action: str) -> None:
         node = self.branches.model_node(branch, name) if name else None
         current = node.payload.model if node is not None else None
         dialog = PublishDialog(server=branch.label, folder=short_path(folder), files=summary.text,
                                names=self.model_names(branch), name=name, current=current,
                                move_aliases=move_aliases, lock_name=lock_name,
-                               description=description, parent=self.host)
+                               description=description, title=action, parent=self.host)
         self.last_dialog = dialog
         if not self.prompter.run_dialog(dialog):
             finish(None)
             return
         request = dialog.request()
-        title = f"Publishing {request.name}"
+        title = f"Registering a new version of {request.name}"
         task = self.tasks.start(publish_folder, branch.source, folder, request, name=title)
         self.last_task = task
         progress = ProgressDialog(title, f"Uploading {summary.text} to {branch.label}…", self.host)
@@ -654,13 +657,13 @@ class RegistryController(QObject):
             self._select_after_refresh[(branch.location, request.name)] = result.version.version
             self.branches.refresh_model(branch, request.name)
             if result.alias_error:
-                self.prompter.warning(self.host, "Published, but an alias was not moved", text)
+                self.prompter.warning(self.host, "Registered, but an alias was not moved", text)
             self.published.emit(branch, result)
             finish(result)
 
         def failed(err: TaskError) -> None:
             err.handled = True
-            self.prompter.error(self.host, f"{title}: not published", str(err))
+            self.prompter.error(self.host, f"{title}: no version was registered", str(err))
             finish(None)
 
         def cancelled() -> None:
@@ -729,7 +732,7 @@ class RegistryController(QObject):
 
     def publish_entry(self, entry: Any, folder: str | None = None,
                       on_done: Callable[[Published | None], None] | None = None) -> Task | None:
-        """Publish an opened registry version's folder (or ``folder``, an edited copy of it)
+        """Save as New Version: an opened registry version's folder (or ``folder``, an edited copy of it)
         as a new version of the same registered model, offering to move its aliases."""
         origin = self.origin_of(entry)
         if origin is None:
@@ -738,7 +741,7 @@ class RegistryController(QObject):
         return self.publish(folder or str(entry.path), origin.branch, name=v.name,
                             move_aliases=tuple(v.aliases),
                             description=f"From version {v.version}, edited in mlmanager",
-                            on_done=on_done)
+                            on_done=on_done, action=SAVE_VERSION_TITLE)
 
     # ------------------------------------------------------------------------------------------
     # drag and drop

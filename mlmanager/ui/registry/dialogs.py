@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from mlmanager.core.library.registry.entities import RegisteredModel
 from mlmanager.ui.widgets.common import muted_label
 
+REGISTER_VERSION_TITLE = "Register a New Version"  # a local model folder, uploaded
 _ALIAS = re.compile(r"^[A-Za-z0-9_\-]{1,255}$")
 _RESERVED = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
 
@@ -184,8 +185,9 @@ class PublishDialog(_Form):
     def __init__(self, *, server: str, folder: str, files: str, names: list[str],
                  name: str = "", current: RegisteredModel | None = None,
                  move_aliases: tuple[str, ...] = (), lock_name: bool = False,
-                 description: str = "", parent: QWidget | None = None) -> None:
-        super().__init__("Publish as a New Version", parent)
+                 description: str = "", title: str = REGISTER_VERSION_TITLE,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
         self.server, self.folder, self.files = server, folder, files
         self.current = current
         self.name = QComboBox()
@@ -212,7 +214,7 @@ class PublishDialog(_Form):
         self.new_alias = QLineEdit()
         self.new_alias.setPlaceholderText("another alias to set on it (optional)")
         self.form.addRow("" if self.alias_boxes else "Aliases", self.new_alias)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Publish")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(title)
         self.name.currentTextChanged.connect(lambda _t: self._explain())
         self._explain()
 

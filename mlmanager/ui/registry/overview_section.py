@@ -1,6 +1,6 @@
 """The Overview tab's section for an opened registry version: where it came from, its facts and
 the run it came from, and — for a server version — what its local copy holds: edits saved here
-stay on this computer until "Publish as New Version…" (explicit, after a confirmation);
+stay on this computer until "Save as New Version…" (explicit, after a confirmation);
 "Discard Local Edits" makes the copy equal to the download again.
 """
 
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from mlmanager.core.remote.copies import CopyInfo, discard_copy, local_changes, make_copy
 from mlmanager.ui import icons
+from mlmanager.ui.pages.signature import SAVE_VERSION_LABEL
 from mlmanager.ui.registry.details import RunContextView, VersionDetails
 from mlmanager.ui.registry.nodes import VersionOrigin, short_path
 from mlmanager.ui.tasks import TaskState
@@ -57,7 +58,7 @@ class VersionSection(QWidget):
         lay.addWidget(self.edits)
         row = QHBoxLayout()
         row.setSpacing(6)
-        self.publish_button = QPushButton(icons.icon("publish"), "Publish as New Version…")
+        self.publish_button = QPushButton(icons.icon("publish"), SAVE_VERSION_LABEL)
         self.publish_button.setToolTip("Upload this folder to the server as a new version of the "
                                        "same registered model (you confirm first)")
         self.publish_button.clicked.connect(self.publish)
@@ -99,8 +100,8 @@ class VersionSection(QWidget):
             self.copy_note.setText(
                 f"A local copy of version {origin.version.version} downloaded from "
                 f"{branch.label}, in {short_path(str(entry.path))}. Edits saved here stay on this "
-                "computer; nothing is sent to the server unless you publish them as a new "
-                "version.")
+                "computer; nothing is sent to the server unless you save them as a new "
+                f"version ({SAVE_VERSION_LABEL}).")
             self.edits.setText("Checking for local edits…")
             self.edits.show()
             task = self.controller.tasks.start(copy_changes, str(entry.path), name="local edits")

@@ -312,7 +312,8 @@ class RegistryPanel(QWidget):
         if branch.server:
             self.branch_note.setText(
                 "Select a version to see its facts and its run; open it to download its files "
-                "into a local copy. Edits to a copy stay local until you publish them."
+                "into a local copy. Edits to a copy stay local until you save them as a new "
+                "version."
                 + (f"\n\n{branch.login_note}" if branch.login_note else ""))
         else:
             self.branch_note.setText(branch.read_only_reason)

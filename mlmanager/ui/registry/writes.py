@@ -56,7 +56,7 @@ class Published:
     alias_error: str | None = None
 
     def sentence(self, server: str) -> str:
-        text = f"Published {self.version.name} version {self.version.version} on {server}"
+        text = f"Registered {self.version.name} version {self.version.version} on {server}"
         if self.moved:
             parts = [f"@{a} moved from version {before}" if before else f"@{a} set"
                      for a, before in self.moved.items()]

@@ -14,4 +14,10 @@ PAGE_ORDER = 15
 SAVE_TEXT = "&Save Signature…"
 SAVE_COPY_TEXT = "Save Model &Copy…"
 SAVE_COPY_SHORTCUT = "Ctrl+Shift+S"
+# an edited registry version sent to its server as a new version of the same registered model
+# (the code calls it publishing): the same words wherever a user sees it (menu, editor toolbar,
+# the Overview's registry section, dialogs, docs)
+SAVE_VERSION_TEXT = "Save as New &Version…"
+SAVE_VERSION_LABEL = SAVE_VERSION_TEXT.replace("&", "")
+SAVE_VERSION_TITLE = SAVE_VERSION_LABEL.rstrip("…")
 

@@ -47,11 +47,17 @@ from mlmanager.core.signature.schema import ColSpec, Issue, Signature
 from mlmanager.predict.worker_client import WorkerClient
 from mlmanager.ui.dnd import local_paths
 from mlmanager.ui.pages.base import ModelPage, PageContext
-from mlmanager.ui.pages.signature import SAVE_COPY_SHORTCUT, SAVE_COPY_TEXT, SAVE_TEXT
+from mlmanager.ui.pages.signature import (
+    SAVE_COPY_SHORTCUT,
+    SAVE_COPY_TEXT,
+    SAVE_TEXT,
+    SAVE_VERSION_LABEL,
+    SAVE_VERSION_TEXT,
+)
 from mlmanager.ui.pages.signature.document import SignatureDocument
 from mlmanager.ui.pages.signature.inference import InferenceController
 from mlmanager.ui.pages.signature.jobs import DATA_SUFFIXES
-from mlmanager.ui.pages.signature.publishing import SAVE_VERSION_TEXT, PublishController
+from mlmanager.ui.pages.signature.publishing import PublishController
 from mlmanager.ui.pages.signature.saving import SaveController
 from mlmanager.ui.pages.signature.section_panel import SectionPanel, icon_if
 from mlmanager.ui.pages.signature.validation_view import IssuesPanel, section_issues
@@ -175,7 +181,7 @@ class SignaturePage(ModelPage):
         self.format_badge = Badge("", "info")
         bar.addWidget(self.format_badge)
         bar.addSpacing(8)
-        self.save_version_button = QPushButton(icon_if("publish"), "Save as new version…")
+        self.save_version_button = QPushButton(icon_if("publish"), SAVE_VERSION_LABEL)
         self.save_version_button.clicked.connect(lambda _c=False: self.save_as_new_version())
         self.save_version_button.hide()  # only for versions opened from a writable registry
         bar.addWidget(self.save_version_button)

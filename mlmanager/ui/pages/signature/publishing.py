@@ -20,11 +20,10 @@ from typing import Any
 
 from mlmanager.core.model.mlmodel import save_as_copy
 from mlmanager.core.transfer.staging import safe_file_name
+from mlmanager.ui.pages.signature import SAVE_VERSION_TITLE
 from mlmanager.ui.pages.signature.dialogs import run_dialog
 from mlmanager.ui.pages.signature.save_dialog import SaveDialog
 from mlmanager.ui.tasks import TaskError, TaskState
-
-SAVE_VERSION_TEXT = "Save as New &Version…"
 
 
 def write_copy(state: TaskState, base_doc: Any, text: str, dest: str) -> str:
@@ -57,7 +56,7 @@ class PublishController:
         if doc is None or doc.fatal_issues():
             return True, False, "Fix the problems listed below first"
         v = origin.version
-        return True, True, (f"Publish this signature as a new version of {v.name} on "
+        return True, True, (f"Save this signature as a new version of {v.name} on "
                             f"{origin.branch.label} (you confirm first; version {v.version} and "
                             "the local copy are not changed)")
 
@@ -68,15 +67,16 @@ class PublishController:
         if doc is None or origin is None:
             return False
         if not origin.branch.writable:
-            page.ctx.prompter.warning(page, "Cannot publish", origin.branch.read_only_reason)
+            page.ctx.prompter.warning(page, f"Cannot {SAVE_VERSION_TITLE.lower()}",
+                                      origin.branch.read_only_reason)
             return False
         if doc.fatal_issues():
-            page.ctx.status("Fix the problems listed in the editor before publishing")
+            page.ctx.status("Fix the problems listed in the editor before saving a new version")
             return False
         v = origin.version
         dlg = SaveDialog(doc.base_doc, doc.signature_for_save(),
                          copy_to=f"a new version of {v.name} on {origin.branch.label}", parent=page)
-        dlg.setWindowTitle("Save as a new version")
+        dlg.setWindowTitle(SAVE_VERSION_TITLE)
         dlg.save_button.setText("Continue")
         accepted = run_dialog(page.ctx.prompter, dlg)
         text = dlg.text()
@@ -98,7 +98,8 @@ class PublishController:
             err.handled = True
             shutil.rmtree(staging, ignore_errors=True)
             page.ctx.prompter.error(page, "Could not prepare the new version",
-                                    f"{err}\n\nNothing was published; your edits are still here.")
+                                    f"{err}\n\nNothing was sent to the server; your edits are "
+                                    "still here.")
 
         task.succeeded.connect(written)
         task.failed.connect(failed)
