@@ -58,6 +58,15 @@ def client_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return cache
 
 
+@pytest.fixture
+def memory_keyring() -> Any:
+    """A fresh in-memory keyring backend (``memory_keyring.MemoryKeyring``): secrets a test saves
+    land in its ``items``, never in the user's OS keyring."""
+    from memory_keyring import MemoryKeyring  # imports keyring's backends: only when used
+
+    return MemoryKeyring()
+
+
 @pytest.fixture(scope="session")
 def mlflow2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
     """A real MLflow 2.x server (``mlflow_server.MLFLOW2_ENV``, built with uv and cached)."""

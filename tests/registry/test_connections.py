@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import keyring.backend
+import keyring
 import pytest
 from keyring.backends import fail
 from loopback_http import Answer, LoopbackServer
@@ -19,27 +19,6 @@ from mlmanager.core.remote.connections import (
 from mlmanager.core.remote.registry import ServerRegistry
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A complete keyring backend that keeps secrets in memory."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.items:
-            raise keyring.errors.PasswordDeleteError(username)
-        del self.items[(service, username)]
-
-
 @pytest.fixture(autouse=True)
 def _no_env(monkeypatch):
     for key in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN",
@@ -47,8 +26,8 @@ def _no_env(monkeypatch):
         monkeypatch.delenv(key, raising=False)
 
 
-def test_secrets_go_to_the_keyring_only(tmp_path: Path):
-    ring = MemoryKeyring()
+def test_secrets_go_to_the_keyring_only(tmp_path: Path, memory_keyring):
+    ring = memory_keyring
     store = ConnectionStore(tmp_path / "connections.json", ring)
     store.save(Connection("team", "https://mlflow.example", "basic", username="ana"), "s3cret!")
     store.save(Connection("ci", "http://127.0.0.1:5000", "token"), "tok-123")
@@ -83,10 +62,9 @@ def test_without_a_keyring_secrets_are_refused_and_env_is_used(tmp_path: Path, m
     assert (auth.username, auth.password) == ("ana", "from-env")
 
 
-def test_a_saved_connection_logs_in(tmp_path: Path):
+def test_a_saved_connection_logs_in(tmp_path: Path, memory_keyring):
     """The keyring's secret reaches the server as MLflow's client would send it."""
-    ring = MemoryKeyring()
-    store = ConnectionStore(tmp_path / "c.json", ring)
+    store = ConnectionStore(tmp_path / "c.json", memory_keyring)
     with LoopbackServer(lambda s: Answer(body=b'{"registered_models": []}')) as srv:
         conn = store.save(Connection("local", srv.url, "token"), "abc")
         list(ServerRegistry(conn.uri, store.auth_for(conn)).search_registered_models())

@@ -12,8 +12,6 @@ import threading
 import zipfile
 from pathlib import Path
 
-import keyring.backend
-import keyring.errors
 import pytest
 from corpus_paths import MODELS
 from loopback_http import Answer, LoopbackServer, Seen
@@ -41,27 +39,6 @@ ADMIN_PASSWORD = "admin-secret-1234"  # tests/mlflow_fixtures.py's auth_server
 def _tree(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in skip}
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A complete keyring backend that keeps its secrets in memory."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.items:
-            raise keyring.errors.PasswordDeleteError(username)
-        del self.items[(service, username)]
 
 
 def _open_server(qtbot, window, url: str, expression: str):
@@ -216,9 +193,9 @@ def test_dragging_a_server_version_downloads_it_on_the_drop(
 
 
 def test_a_server_asking_for_a_login_gets_one_and_remembers_it(
-        qtbot, window, prompter, auth_server, client_env, tmp_path: Path,
+        qtbot, window, prompter, auth_server, client_env, memory_keyring, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    ring = MemoryKeyring()
+    ring = memory_keyring
     connections = tmp_path / "connections.json"
     window.registry.connection_store_factory = lambda: ConnectionStore(connections, ring)
     url = auth_server.url
