@@ -1,4 +1,5 @@
-"""Fixtures for the worker tests: real worker subprocesses, a shared allowlist cache."""
+"""Prediction-worker fixtures for every test folder (a pytest plugin, see conftest.py): real
+worker subprocesses (``mlmanager.predict.worker_client``), one allowlist cache per run."""
 
 from __future__ import annotations
 

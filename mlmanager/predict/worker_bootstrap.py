@@ -15,7 +15,7 @@ changed on disk is rebuilt, never run.
 
 Nothing in the zip may import anything outside it but the stdlib at import time (numpy,
 scikit-learn, mlflow... are imported inside the functions that need them);
-``tests/worker/test_bootstrap.py`` checks this statically and under every interpreter.
+``tests/predict/test_worker_bootstrap.py`` checks this statically and under every interpreter.
 """
 
 from __future__ import annotations

@@ -5,5 +5,5 @@ model's own environment, which does not have mlmanager installed): the parent sh
 with the few stdlib-only core modules it imports (``mlmanager.predict.worker_bootstrap``).
 Rules for every module here: only the stdlib (and these modules) at import time; numpy,
 scikit-learn, pandas, mlflow... inside the functions that need them; no syntax or library call
-newer than Python 3.7 (``tests/worker/test_bootstrap.py`` checks all of it).
+newer than Python 3.7 (``tests/predict/test_worker_bootstrap.py`` checks all of it).
 """

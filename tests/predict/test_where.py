@@ -7,8 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "environments"))
-from env_models import write_model  # noqa: E402
+from env_models import write_model
 
 from mlmanager.core.environments.model_state import READY, ModelEnvironmentState  # noqa: E402
 from mlmanager.core.environments.requirements import (  # noqa: E402

@@ -9,18 +9,15 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import worker_builders as wb  # hostile and slow models (tests/worker_builders.py)
+from corpus_paths import MODELS
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "worker"))  # worker_builders (hostile/slow models)
-
-import worker_builders as wb  # noqa: E402
-from corpus_paths import MODELS  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -4,14 +4,11 @@ confirmation dialog answered through the recording prompter, real cancel and fai
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from env_models import write_model
 from PySide6.QtCore import QElapsedTimer, QTimer
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "environments"))
-from env_models import write_model  # noqa: E402
 
 pytestmark = [pytest.mark.envbuild]
 

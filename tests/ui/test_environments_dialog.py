@@ -4,13 +4,10 @@ with Python and its seed packages only, in seconds)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "environments"))
-from env_models import write_model  # noqa: E402
+from env_models import write_model
 
 from mlmanager.core.environments.builder import build  # noqa: E402
 from mlmanager.core.environments.cache import EnvironmentCache  # noqa: E402

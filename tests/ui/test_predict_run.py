@@ -1,6 +1,6 @@
 """Running models from the Predict tab: drops, trust, cancel, timeout, crash, refusal.
 
-The worker is real: hostile and slow models are built at test time (tests/worker/worker_builders).
+The worker is real: hostile and slow models are built at test time (tests/worker_builders.py).
 """
 
 from __future__ import annotations
