@@ -1,6 +1,7 @@
 """Shared fixtures: the model corpus copied into `tests/corpus` (see `corpus_paths.py`), the
 model factory's `built_model` (real models saved by old library versions: `support/`), real
-`mlflow server`s (`mlflow_fixtures.py`) and prediction workers (`worker_fixtures.py`)."""
+`mlflow server`s (`mlflow_fixtures.py`), prediction workers (`worker_fixtures.py`) and model
+environments (`env_fixtures.py`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from corpus_paths import MODELS, WILD
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-pytest_plugins = ["support.fixtures", "mlflow_fixtures", "worker_fixtures"]
+pytest_plugins = ["support.fixtures", "mlflow_fixtures", "worker_fixtures", "env_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
 

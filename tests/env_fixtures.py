@@ -1,6 +1,7 @@
-"""Fixtures for model-environment tests: one environment cache shared by the tests of a run
-(xdist workers included: the cache's own lock makes concurrent builds of one environment safe,
-so a warm environment is built once)."""
+"""Model-environment fixtures for every test folder (a pytest plugin, see conftest.py): one
+environment cache shared by the tests of a run (xdist workers included: the cache's own lock
+makes concurrent builds of one environment safe, so a warm environment is built once) and a
+small sklearn model to build one for (``env_models.write_model``)."""
 
 from __future__ import annotations
 
