@@ -7,9 +7,10 @@ and importing ``dataclasses`` ~7 ms (it imports ``inspect``): the 23 dataclasses
 microseconds to define: ``__init__``, ``==``, ``hash`` and ``repr`` are the base class's, driven
 by the field table that ``__init_subclass__`` reads from the annotations::
 
-    class ColSpec(Struct, frozen=True):
-        type: ValueType
-        name: Any = None
+    class Signature(Struct, frozen=True):  # core/signature/schema/signature.py
+        inputs: Schema | None = None
+        outputs: Schema | None = None
+        params: ParamSchema | None = None
         style: SourceStyle = field(default_factory=SourceStyle, compare=False)
 
 It behaves as ``@dataclass`` (``frozen=True`` as ``@dataclass(frozen=True)``): arguments by
@@ -17,9 +18,9 @@ position or name, defaults and ``default_factory``, ``__post_init__``, equality 
 class with equal compared fields, a hash of those fields when frozen (none when not), the
 dataclass ``repr``, assignment refused when frozen, ``__match_args__``, pickling and copying.
 The ``dataclasses`` functions (``replace``, ``fields``, ``asdict``, ``astuple``,
-``is_dataclass``) accept Structs: their ``__dataclass_fields__`` is built on first use, which
-imports ``dataclasses`` then. Not supported: ``ClassVar``/``InitVar`` annotations, ``field``
-options other than ``default``, ``default_factory`` and ``compare``.
+``is_dataclass``) and ``copy.replace`` (3.13+) accept Structs: their ``__dataclass_fields__``
+is built on first use, which imports ``dataclasses`` then. Not supported: ``ClassVar``/``InitVar``
+annotations, ``field`` options other than ``default``, ``default_factory`` and ``compare``.
 """
 
 from __future__ import annotations
@@ -191,6 +192,11 @@ class Struct:
         self.__dict__.update(values)
         if cls.__struct_post_init__:
             self.__post_init__()  # type: ignore[attr-defined]
+
+    def __replace__(self, **changes: Any) -> Struct:
+        """``copy.replace`` (Python 3.13+), as dataclasses define it: a copy with ``changes``."""
+        d = self.__dict__
+        return self.__class__(**{**{n: d[n] for n in self.__struct_fields__}, **changes})
 
     def _struct_key(self) -> tuple[Any, ...]:
         d = self.__dict__

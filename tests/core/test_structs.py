@@ -84,6 +84,7 @@ def test_dataclasses_functions_accept_structs() -> None:
     nested = Bag("b", [1])
     assert dataclasses.asdict(Bag("outer", [])) == {"name": "outer", "items": []}
     assert dataclasses.replace(nested, name="c") == Bag("c", [1])
+    assert p.__replace__(x=5) == Point(5, 2) and p.__replace__(x=5).tag == "t"  # copy.replace, 3.13+
 
 
 def test_mutable_struct_matches_a_dataclass() -> None:
