@@ -46,7 +46,7 @@ from mlmanager.ui.model_view import MainStack, ModelView
 from mlmanager.ui.models.library import GROUP, MODEL, SOURCE, LibraryModel, Node
 from mlmanager.ui.pages import signature
 from mlmanager.ui.pages.base import ModelPage, PageContext
-from mlmanager.ui.pages.registry import preload_page
+from mlmanager.ui.pages.tabs import preload_page
 from mlmanager.ui.prompter import Prompter
 from mlmanager.ui.scanning import ScanController, ScanSummary
 from mlmanager.ui.settings import Settings

@@ -1,6 +1,6 @@
 """The right-hand side: a header, an error banner and one tab per registered page.
 
-The tabs come from ``mlmanager.ui.pages.registry``. A page is built the first time its tab is
+The tabs come from ``mlmanager.ui.pages.tabs``. A page is built the first time its tab is
 shown, and refreshed only when it is visible and its entry or generation changed.
 """
 
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from mlmanager.core.library.paths import display_path
 from mlmanager.ui import icons
 from mlmanager.ui.pages.base import ModelPage, PageContext
-from mlmanager.ui.pages.registry import registered_pages
+from mlmanager.ui.pages.tabs import registered_pages
 from mlmanager.ui.widgets.common import Banner, ElidedLabel, style_role
 
 if TYPE_CHECKING:

@@ -39,11 +39,11 @@ def deploy_window(qtbot, prompter, worker_cache) -> Iterator[Any]:
     """A main window with the Deploy tab (worker processes use the shared cache)."""
     from mlmanager.predict.worker_client import WorkerClient
     from mlmanager.ui.main_window import MainWindow
-    from mlmanager.ui.pages import registry
+    from mlmanager.ui.pages import tabs
     from mlmanager.ui.pages.deploy.page import DeployPage
     from mlmanager.ui.settings import Settings
 
-    with registry.page_override(
+    with tabs.page_override(
         "deploy",
         lambda ctx: DeployPage(ctx, worker_factory=lambda: WorkerClient(timeout=120, cache_dir=worker_cache)),
         "Deploy", 60,
@@ -66,18 +66,18 @@ def deploy_window(qtbot, prompter, worker_cache) -> Iterator[Any]:
 @pytest.fixture
 def signature_stub() -> Iterator[type]:
     """A stand-in Signature tab (key ``signature``) that records ``show_deploy_fix`` calls."""
-    from mlmanager.ui.pages import registry
+    from mlmanager.ui.pages import tabs
 
     cls = _stub_page_class()
     cls.fixes = []
-    with registry.page_override("signature", cls, "Signature", 15):
+    with tabs.page_override("signature", cls, "Signature", 15):
         yield cls
 
 
 @pytest.fixture
 def no_signature_page() -> Iterator[None]:
     """Make sure no Signature tab is registered (the fallback path)."""
-    from mlmanager.ui.pages import registry
+    from mlmanager.ui.pages import tabs
 
-    with registry.page_override("signature", None):
+    with tabs.page_override("signature", None):
         yield

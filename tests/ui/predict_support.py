@@ -45,11 +45,11 @@ def predict_services(xdg_cache: Path) -> Iterator[Any]:
 def predict_window(qtbot, prompter, predict_services) -> Iterator[Any]:
     """A main window whose model view has the Predict tab (backed by the shared services)."""
     from mlmanager.ui.main_window import MainWindow
-    from mlmanager.ui.pages import registry
+    from mlmanager.ui.pages import tabs
     from mlmanager.ui.pages.predict.page import PredictPage
     from mlmanager.ui.settings import Settings
 
-    with registry.page_override("predict", lambda ctx: PredictPage(ctx, services=predict_services),
+    with tabs.page_override("predict", lambda ctx: PredictPage(ctx, services=predict_services),
                                   "Predict", 50):
         win = MainWindow(Settings(), prompter)
     qtbot.addWidget(win)

@@ -237,7 +237,7 @@ def test_signature_side_fix_opens_the_signature_editor(qtbot, predict_window, pr
                                                        tmp_path: Path) -> None:
     from mlmanager.ui.main_window import MainWindow
     from mlmanager.ui.pages import base as pages_base
-    from mlmanager.ui.pages import registry
+    from mlmanager.ui.pages import tabs
     from mlmanager.ui.settings import Settings
 
     model = copy_tree(MODELS / "housing_rf_regressor", tmp_path / "housing")
@@ -270,7 +270,7 @@ def test_signature_side_fix_opens_the_signature_editor(qtbot, predict_window, pr
         def show_fix(self, request):
             self.fixes.append(request)
 
-    with registry.page_override("signature", FakeSignaturePage, "Signature", 25):
+    with tabs.page_override("signature", FakeSignaturePage, "Signature", 25):
         win = MainWindow(Settings(), prompter)
     qtbot.addWidget(win)
     win.show()

@@ -148,11 +148,11 @@ def test_two_models_keep_separate_undo_stacks(h, models_dir, copy_model) -> None
 
 def test_window_title_and_close_prompt(qtbot, prompter, models_dir, copy_model) -> None:
     from mlmanager.ui.main_window import MainWindow
-    from mlmanager.ui.pages import registry
+    from mlmanager.ui.pages import tabs
     from mlmanager.ui.pages.signature.page import SignaturePage
     from mlmanager.ui.settings import Settings
 
-    with registry.page_override("signature", SignaturePage):  # restores the registry afterwards
+    with tabs.page_override("signature", SignaturePage):  # restores the tabs afterwards
         win = MainWindow(Settings(), prompter)
     qtbot.addWidget(win)
     win.show()

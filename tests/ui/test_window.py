@@ -115,9 +115,9 @@ def test_geometry_and_splitter_restored(qtbot, prompter) -> None:
     second.shutdown()
 
 
-def test_demo_and_view_registry(qtbot, window) -> None:
+def test_demo_and_the_view_tabs(qtbot, window) -> None:
     from mlmanager.ui.pages import base as pages_base
-    from mlmanager.ui.pages import registry
+    from mlmanager.ui.pages import tabs
 
     entry = window.open_demo()
     wait_idle(qtbot, window)
@@ -134,7 +134,7 @@ def test_demo_and_view_registry(qtbot, window) -> None:
         def show_entry(self, e):
             Extra.shown = e
 
-    registry.register_page("extra", "Extra", Extra, order=99)
+    tabs.register_page("extra", "Extra", Extra, order=99)
     try:
         other = MainWindow(Settings(), window.prompter)
         qtbot.addWidget(other)
@@ -145,7 +145,7 @@ def test_demo_and_view_registry(qtbot, window) -> None:
         assert Extra.shown is other.view.entry
         other.shutdown()
     finally:
-        registry._REGISTRY.pop("extra")
+        tabs._TABS.pop("extra")
 
 
 def test_task_manager_results_errors_cancel(qtbot) -> None:

@@ -1,7 +1,7 @@
 """What a model-view tab is: ``ModelPage`` (the base class) and ``PageContext`` (what a page may use).
 
 Each tab lives in this package (``overview``, ``mlmodel``, ``artifacts``, ``environment``,
-``signature/``, ``predict/``, ``deploy/``); ``registry`` lists them; ``mlmanager.ui.model_view``
+``signature/``, ``predict/``, ``deploy/``); ``tabs`` lists them; ``mlmanager.ui.model_view``
 shows them as tabs.
 """
 
@@ -25,7 +25,8 @@ class PageContext:
     ``open_model(path)``, which opens a model in the library and shows it (the main window's;
     None outside a window: pages then fall back to ``store.open``), ``registry``, the
     window's registry controller (publishing an opened registry version; None outside a
-    window), and ``environments``, the model environments' builds the pages share
+    window, and until the window first uses a registry: no such version is open before),
+    and ``environments``, the model environments' builds the pages share
     (``ui.environments.builds.environment_builds`` makes it on first use)."""
 
     tasks: TaskManager

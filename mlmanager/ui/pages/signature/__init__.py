@@ -1,6 +1,6 @@
 """The visual signature editor: the Signature tab of a model (undoable edits, inference, save).
 
-The tab is registered (key ``signature``) in ``mlmanager.ui.pages.registry``; this ``__init__``
+The tab is registered (key ``signature``) in ``mlmanager.ui.pages.tabs``; this ``__init__``
 holds only what the main window needs before the editor is built (no imports: the page imports it).
 """
 

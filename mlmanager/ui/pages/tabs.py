@@ -24,13 +24,13 @@ class PageSpec:
     icon: str | None = None
 
 
-_REGISTRY: dict[str, PageSpec] = {}
+_TABS: dict[str, PageSpec] = {}
 
 
 def register_page(key: str, title: str, factory: Callable[[PageContext], ModelPage], order: int = 100,
                   icon: str | None = None) -> None:
     """Add (or replace) a model view tab. ``order`` sorts the tabs (overview is 10)."""
-    _REGISTRY[key] = PageSpec(key, title, factory, order, icon)
+    _TABS[key] = PageSpec(key, title, factory, order, icon)
 
 
 @contextmanager
@@ -40,23 +40,23 @@ def page_override(key: str, factory: Callable[[PageContext], ModelPage] | None,
     block, then put back what was registered before, built-in pages included (tests, plugins
     trying a page). Windows made inside the block keep the pages they were made with."""
     _ensure_builtin_pages()  # first: else restoring would drop a built-in registered meanwhile
-    previous = _REGISTRY.get(key)
+    previous = _TABS.get(key)
     if factory is None:
-        _REGISTRY.pop(key, None)
+        _TABS.pop(key, None)
     else:
         register_page(key, title or (previous.title if previous else key), factory, order)
     try:
         yield
     finally:
         if previous is None:
-            _REGISTRY.pop(key, None)
+            _TABS.pop(key, None)
         else:
-            _REGISTRY[key] = previous
+            _TABS[key] = previous
 
 
 def registered_pages() -> list[PageSpec]:
     _ensure_builtin_pages()
-    return sorted(_REGISTRY.values(), key=lambda s: (s.order, s.key))
+    return sorted(_TABS.values(), key=lambda s: (s.order, s.key))
 
 
 _builtin_done = False
@@ -85,7 +85,7 @@ def _ensure_builtin_pages() -> None:
         ("deploy", "Deploy", "mlmanager.ui.pages.deploy.page", "DeployPage", 60),
     ]
     for key, title, module, cls, order in builtin:
-        if key not in _REGISTRY and _module_exists(module):
+        if key not in _TABS and _module_exists(module):
             register_page(key, title, lazy(module, cls), order)
 
 
@@ -93,7 +93,7 @@ def preload_page(key: str) -> None:
     """Import a lazily registered page's module now (on an idle turn of the event loop), so
     that showing the first model later does not pay for the import in the same turn."""
     _ensure_builtin_pages()
-    spec = _REGISTRY.get(key)
+    spec = _TABS.get(key)
     module = getattr(spec.factory, "module", None) if spec is not None else None
     if module:
         importlib.import_module(module)
