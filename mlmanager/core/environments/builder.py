@@ -49,12 +49,12 @@ from mlmanager.core.environments.failures import (
     Failure,
     classify,
 )
-from mlmanager.core.environments.filelock import LockCancelled
 from mlmanager.core.environments.plan import Attempt, BuildOptions, BuildPlan, plan_build
 from mlmanager.core.environments.resolution import Resolution, resolve, write_lines
 from mlmanager.core.environments.spec import read_spec
 from mlmanager.core.environments.streaming import CancelledFn, LineFn
 from mlmanager.core.errors import WriteError
+from mlmanager.core.filelock import LockCancelled
 from mlmanager.core.model.mlmodel import ModelDocument
 
 

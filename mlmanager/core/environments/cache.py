@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from mlmanager.core.atomic import atomic_write
-from mlmanager.core.environments.filelock import FileLock
 from mlmanager.core.environments.recipe import Recipe
 from mlmanager.core.errors import InvalidError, MlmanagerError
+from mlmanager.core.filelock import FileLock
 
 METADATA = "environment.json"
 METADATA_FORMAT = 1

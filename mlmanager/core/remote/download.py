@@ -36,8 +36,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlmanager.core.environments.filelock import FileLock, LockCancelled
 from mlmanager.core.errors import WriteError
+from mlmanager.core.filelock import FileLock, LockCancelled
 from mlmanager.core.remote.artifacts import ArtifactProxy, RemoteFile
 from mlmanager.core.remote.http import Response, ServerError
 from mlmanager.core.transfer.staging import CancelFn, ProgressFn, TransferCancelled

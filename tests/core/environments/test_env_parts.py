@@ -1,5 +1,6 @@
 """The parts of a build that need no package index: interpreters and the choice between them,
-reading an installer's failure, the resolution date, the lock, the cancellable command."""
+reading an installer's failure, the resolution date, the cancellable command (the lock they share
+with the download cache: tests/core/test_filelock.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,11 @@ import os
 import select
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
 from mlmanager.core.environments.dating import later_window, moved_date, start_date
 from mlmanager.core.environments.failures import classify
-from mlmanager.core.environments.filelock import FileLock, LockCancelled
 from mlmanager.core.environments.interpreter_choice import (
     PythonUnavailableError,
     choose_interpreter,
@@ -155,19 +154,6 @@ def test_resolution_date() -> None:
         windows.append(current[:10])
     assert windows == ["2021-09-14", "2021-11-13", "2022-02-11", "2022-08-15", "2023-08-15",
                        "2025-08-14"]
-
-
-def test_file_lock_is_exclusive_and_a_waiter_can_be_cancelled(tmp_path: Path) -> None:
-    first, second = FileLock(tmp_path / "x.lock"), FileLock(tmp_path / "x.lock")
-    assert first.acquire()
-    assert second.is_locked_elsewhere()
-    assert not second.acquire(blocking=False)
-    waits = []
-    with pytest.raises(LockCancelled):
-        second.acquire(on_wait=lambda: waits.append(1), cancelled=lambda: bool(waits))
-    first.release()
-    assert second.acquire(blocking=False)
-    second.release()
 
 
 def test_a_cancelled_command_is_killed_with_its_children() -> None:

@@ -1,6 +1,7 @@
 """An inter-process file lock (``flock`` on POSIX, ``msvcrt.locking`` on Windows).
 
-The kernel drops the lock when its holder dies, so a killed build never leaves a lock behind.
+The kernel drops the lock when its holder dies, so a killed build or download never leaves a
+lock behind. Used by the environment cache (builds) and the registry download cache.
 Waiting polls, so a waiter can be cancelled and can say that it waits.
 """
 
