@@ -33,13 +33,11 @@ from mlmanager.core.inputs.validation import validate_input
 from mlmanager.core.jsonsafe import to_jsonable
 from mlmanager.core.signature.examples import load_input_example, load_serving_example
 from mlmanager.core.signature.schema import (
-    ArrayType,
     ColSpec,
-    MapType,
-    ObjectType,
     ScalarType,
     TensorSpec,
 )
+from mlmanager.core.signature.type_paths import sample_value
 
 if TYPE_CHECKING:
     from mlmanager.core.inputs.validation import ValidationResult
@@ -274,25 +272,12 @@ def from_file(path: str | Path, signature: Signature | None = None, *, encoding:
 # -- placeholders from the signature ------------------------------------------------------------
 
 
+PLACEHOLDER_DATETIME = "2024-01-01T00:00:00"  # a fixed day: the same body every time
+
+
 def _placeholder(t: Any) -> Any:
-    if isinstance(t, ScalarType):
-        return {
-            "boolean": False,
-            "integer": 0,
-            "long": 0,
-            "float": 0.0,
-            "double": 0.0,
-            "string": "",
-            "binary": "",
-            "datetime": "2024-01-01T00:00:00",
-        }[t.name]
-    if isinstance(t, ArrayType):
-        return [_placeholder(t.items)]
-    if isinstance(t, ObjectType):
-        return {p.name: _placeholder(p.type) for p in t.properties if p.required}
-    if isinstance(t, MapType):
-        return {"key": _placeholder(t.values)}
-    return None
+    """A column's value in a body made from the signature: containers show their shape."""
+    return sample_value(t, datetime=PLACEHOLDER_DATETIME, filled=True)
 
 
 def _tensor_placeholder(dtype: str, shape: tuple[int, ...]) -> Any:

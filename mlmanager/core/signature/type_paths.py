@@ -214,23 +214,31 @@ def coerce(old: ValueType, kind: str) -> ValueType:
     raise ValueError(f"unknown type {kind!r}")
 
 
-def sample_value(t: ValueType) -> Any:
-    """A value that passes the type's check (used as a fresh param default)."""
+_SCALAR_SAMPLES: dict[str, Any] = {
+    "boolean": False,
+    "integer": 0,
+    "long": 0,
+    "float": 0.0,
+    "double": 0.0,
+    "string": "",
+    "binary": "",
+}
+
+
+def sample_value(t: ValueType, *, datetime: str | None = None, filled: bool = False) -> Any:
+    """A value that passes the type's check: zero, an empty string, an object's required
+    properties. ``datetime``: what a datetime is (default: today at midnight, a fresh param
+    default). ``filled``: an array holds one sample element and a map one under ``"key"``
+    (a request body that shows the shape) instead of being empty."""
     if isinstance(t, ScalarType):
-        return {
-            "boolean": False,
-            "integer": 0,
-            "long": 0,
-            "float": 0.0,
-            "double": 0.0,
-            "string": "",
-            "binary": "",
-            "datetime": dt.date.today().isoformat() + "T00:00:00",
-        }.get(t.name)
+        if t.name == "datetime":
+            return datetime if datetime is not None else dt.date.today().isoformat() + "T00:00:00"
+        return _SCALAR_SAMPLES.get(t.name)
     if isinstance(t, ArrayType):
-        return []
+        return [sample_value(t.items, datetime=datetime, filled=True)] if filled else []
     if isinstance(t, MapType):
-        return {}
+        return {"key": sample_value(t.values, datetime=datetime, filled=True)} if filled else {}
     if isinstance(t, ObjectType):
-        return {p.name: sample_value(p.type) for p in t.properties if p.required}
+        return {p.name: sample_value(p.type, datetime=datetime, filled=filled)
+                for p in t.properties if p.required}
     return None
