@@ -1,4 +1,4 @@
-"""Benchmark (part of job 8): the registry in the desktop app, on a loopback ``mlflow server``.
+"""Job 10: the registry in the desktop app, on a loopback ``mlflow server``.
 
 Starts a real ``mlflow server`` filled with 1,000 registered models x 3 versions (rows cloned
 from one MLflow wrote, as ``bench_registry`` does), then, in the real main window (offscreen) in
@@ -123,7 +123,7 @@ def _one_listing(app, url: str) -> tuple[float, float, float, int]:
 
 def run(quick: bool = False, repeat: int | None = None) -> list[Row]:
     if not have_mlflow():
-        return [Row(job="8 registry", case="GUI skipped", ours=Timing(),
+        return [Row(job="10 registry-gui", case="GUI skipped", ours=Timing(),
                     note="needs mlflow (the server and the counterpart)")]
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from mlflow import MlflowClient
@@ -166,12 +166,12 @@ def run(quick: bool = False, repeat: int | None = None) -> list[Row]:
         shutil.rmtree(work, ignore_errors=True)
     n = f"{N_MODELS:,} models x {N_VERSIONS} versions"
     return [
-        Row(job="8 registry", case=f"GUI: first page on screen ({n})", ours=first, theirs=theirs,
+        Row(job="10 registry-gui", case=f"GUI: first page on screen ({n})", ours=first, theirs=theirs,
             theirs_label="search_registered_models page (no paint)", target=f"<= {TARGET_FIRST} s",
             passed=first.median <= TARGET_FIRST, extra={"models": counts}),
-        Row(job="8 registry", case=f"GUI: whole listing in the library ({n})", ours=whole,
+        Row(job="10 registry-gui", case=f"GUI: whole listing in the library ({n})", ours=whole,
             target="report", extra={"models": counts}),
-        Row(job="8 registry", case="GUI: longest event-loop stall while listing", ours=stall,
+        Row(job="10 registry-gui", case="GUI: longest event-loop stall while listing", ours=stall,
             target=f"<= {int(TARGET_STALL * 1000)} ms", passed=stall.median <= TARGET_STALL),
     ]
 
