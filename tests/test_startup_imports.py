@@ -22,12 +22,24 @@ HEAVY = ("pandas", "numpy", "sklearn", "scipy", "pyarrow", "mlflow", "requests",
 #: costs ~4 ms, so the modules on that path import it under ``if TYPE_CHECKING:`` only, with
 #: ``TYPE_CHECKING = False`` (annotations are strings: ``from __future__ import annotations``)
 NOT_FOR_INSPECT = ("dataclasses", "inspect", "ast", "dis", "typing")
+#: what the window does without until it is used (benchmarks/README.md, job 1: each was measured):
+#: the registry's UI and clients (with ssl, http, email, sqlite3) and the transfer commands are
+#: made on first use, hashlib (OpenSSL) comes with the demo copier, ctypes with the None-refcount
+#: cure only the bindings that need it apply
+NOT_FOR_THE_WINDOW = ("ssl", "http", "email", "sqlite3", "hashlib", "ctypes", "platform",
+                      "mlmanager.ui.registry.controller", "mlmanager.ui.registry.panel",
+                      "mlmanager.core.remote.http", "mlmanager.ui.transfer.controller")
 _IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \| *(\S+)\s*$", re.MULTILINE)
+
+
+def imported_modules(importtime_stderr: str) -> set[str]:
+    """The modules a ``-X importtime`` run imported."""
+    return set(_IMPORT_LINE.findall(importtime_stderr))
 
 
 def imported_packages(importtime_stderr: str) -> set[str]:
     """Top-level names of the modules a ``-X importtime`` run imported."""
-    return {name.split(".")[0] for name in _IMPORT_LINE.findall(importtime_stderr)}
+    return {name.split(".")[0] for name in imported_modules(importtime_stderr)}
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -72,3 +84,8 @@ def test_window_showing_a_model_imports_no_heavy_module(models_dir: Path, tmp_pa
     packages = imported_packages(proc.stderr)
     assert "PySide6" in packages
     assert sorted(packages.intersection(HEAVY)) == []
+    modules = imported_modules(proc.stderr)
+    assert "mlmanager.ui.main_window" in modules
+    assert sorted((packages | modules).intersection(NOT_FOR_THE_WINDOW)) == [], (
+        "the window imported something it makes on first use (see NOT_FOR_THE_WINDOW): find the "
+        "importer with python -X importtime -m mlmanager MODEL --screenshot x.png")
