@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -12,16 +13,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import run  # noqa: E402
 
 
-def test_registry_lists_jobs_1_to_9():
-    assert sorted(run.JOBS) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+def test_registry_lists_jobs_1_to_11():
+    assert sorted(run.JOBS) == list(range(1, 12))
     for number, job in run.JOBS.items():
         assert job.number == number
         assert job.module.startswith("benchmarks.bench_")
         assert job.target
+        assert callable(importlib.import_module(job.module).run)  # what the suite runner calls
 
 
 def test_only_selects_by_number_and_name():
     assert [j.number for j in run.select("5,scan")] == [3, 5]
-    assert [j.number for j in run.select(None)] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert [j.number for j in run.select(None)] == list(range(1, 12))
+    assert [j.number for j in run.select("registry-gui,11")] == [10, 11]
     with pytest.raises(SystemExit):
         run.select("nope")
