@@ -322,6 +322,7 @@ class MainWindow(QMainWindow):
         self.welcome.open_model.connect(self.ask_open_model)
         self.welcome.open_folder.connect(self.ask_open_model_folder)
         self.welcome.open_tracking.connect(self.ask_open_tracking)
+        self.welcome.connect_server.connect(lambda: self.registry.ask_connect())
         self.welcome.open_demo.connect(self.open_demo)
 
     # ------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ class WelcomePage(QWidget):
     open_model = Signal()
     open_folder = Signal()
     open_tracking = Signal()
+    connect_server = Signal()
     open_demo = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -36,6 +37,7 @@ class WelcomePage(QWidget):
             ("Open model…", "open", self.open_model),
             ("Open model folder…", "folder-open", self.open_folder),
             ("Open tracking folder…", "tracking", self.open_tracking),
+            ("Connect to tracking server…", "server", self.connect_server),
             ("Open the demo model", "model", self.open_demo),
         ):
             button = QPushButton(icons.icon(icon), text)
@@ -43,7 +45,8 @@ class WelcomePage(QWidget):
             button.clicked.connect(signal)
             lay.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
         lay.addSpacing(12)
-        hint = muted_label("…or drop a model folder, an MLmodel file, a .zip or an mlruns folder here.")
+        hint = muted_label("…or drop a model folder, an MLmodel file, a .zip, an mlruns folder or a "
+                           "tracking server's address here.")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(hint)
         lay.addStretch(3)

@@ -184,3 +184,18 @@ def test_task_manager_results_errors_cancel(qtbot) -> None:
     assert t.was_cancelled and len(errors) == 1
     assert tasks.is_idle()
     assert Cancelled is not None
+
+
+def test_the_welcome_page_connects_to_a_tracking_server(qtbot, window, prompter) -> None:
+    """The registry is made on first use: the welcome page's button makes it and asks where."""
+    from PySide6.QtWidgets import QPushButton
+
+    assert window.stack.currentWidget() is window.welcome
+    assert window._registry is None  # nothing of the registry before it is used
+    button = next(b for b in window.welcome.findChildren(QPushButton)
+                  if b.text() == "Connect to tracking server…")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert window._registry is not None
+    assert prompter.kinds() == ["dialog"]  # the connect dialog, answered Cancel
+    assert window.library.sources() == []
+    assert window.stack.indexOf(window.registry.panel) >= 0
