@@ -10,7 +10,9 @@ way) while every other request reaches the real server and gets its real answer.
 A fault applies to requests whose path contains ``match`` (and whose method is ``method``, when
 given), ``times`` times (``None``: always). ``status``: answer that instead of forwarding.
 ``stall_after``: forward the real answer's headers and that many body bytes, then send nothing
-more until :meth:`FaultProxy.release` (a server that stops mid-transfer). ``seen`` lists every
+more until :meth:`FaultProxy.release` (a server that stops mid-transfer). ``hold``: take the
+request and answer nothing at all, not even headers, until :meth:`FaultProxy.release`, then close
+(a server or gateway that accepted the connection and hangs). ``seen`` lists every
 request as ``(method, path, fault or None)``.
 """
 
@@ -37,6 +39,7 @@ class Fault:
     body: bytes = b""
     content_type: str = "application/json"
     stall_after: int | None = None
+    hold: bool = False
     method: str | None = None
     times: int | None = None
 
@@ -103,6 +106,10 @@ class FaultProxy:
         fault = self._pick(method, path)
         with self._lock:
             self.seen.append((method, path, fault))
+        if fault is not None and fault.hold:
+            self._released.wait(STALL_LIMIT)
+            handler.close_connection = True
+            return
         if fault is not None and fault.status is not None:
             handler.send_response(fault.status)
             handler.send_header("Content-Type", fault.content_type)

@@ -1,7 +1,8 @@
 """Faults between mlmanager and a REAL ``mlflow server``: a gateway's HTML error page, 500s (a
 read retried then explained; a failed version create never sent twice and never leaving a
 half-registered version unexplained) and an answer that stalls half way through a download
-(a timeout; nothing half-written looks complete; the next run resumes). The faults come from
+(a timeout; nothing half-written looks complete; the next run resumes), and a server that takes
+a request and answers nothing (a cancel ends the download or listing at once). The faults come from
 ``fault_proxy.FaultProxy`` in front of the session server; every other request gets the real
 server's real answer, and MlflowClient, talking to the server directly, is the judge."""
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,3 +164,59 @@ def test_a_stalled_download_is_cancelled_at_once_and_resumes(mlflow_server, prox
     folder = source.fetch_version(version)
     assert _tree(folder) == _tree(local)
     assert not [p for _m, p, _f in proxy.seen[before:] if p.endswith("/MLmodel")]
+
+
+class _CancelOnce:
+    """A cancel that turns on when ``ready()`` first holds, remembering when (to time how long
+    the operation takes to end after it)."""
+
+    def __init__(self, ready) -> None:
+        self.ready = ready
+        self.at: float | None = None
+
+    def __call__(self) -> bool:
+        if self.at is None and self.ready():
+            self.at = time.monotonic()
+        return self.at is not None
+
+    def ended_within(self, seconds: float) -> bool:
+        return self.at is not None and time.monotonic() - self.at < seconds
+
+
+def test_a_cancel_before_the_server_answers_ends_the_download_at_once(mlflow_server, proxy,
+                                                                      tmp_path: Path):
+    """The server took the request for the big file and sends nothing, not even headers: the
+    cancel ends the download now (the request timeout is 600 s) as a cancel, nothing looks
+    finished, and the next download completes."""
+    local = tmp_path / "model"
+    shutil.copytree(MODELS / "iris_logreg_colspec", local)
+    (local / "weights.bin").write_bytes(bytes(range(256)) * 8192)  # 2 MiB
+    name = f"t{uuid.uuid4().hex[:8]}-held"
+    version = ServerRegistry(mlflow_server.url, ServerAuth()).register_model_folder(local, name)
+    held = proxy.add(Fault("weights.bin", hold=True, method="GET", times=1))
+    cache = tmp_path / "cache"
+    source = _through(proxy, timeout=600.0, max_retries=0, cache=DownloadCache(cache))
+    cancel = _CancelOnce(lambda: proxy.hits(held) > 0)
+    with pytest.raises(TransferCancelled, match="cancelled; the files fetched so far are kept"):
+        source.fetch_version(version, cancel=cancel)
+    assert cancel.ended_within(30.0)  # not the 600 s timeout
+    assert proxy.hits(held) == 1
+    assert not list(cache.rglob("entry.json")) and not list(cache.rglob("model"))
+    assert not list(cache.rglob("weights.bin"))  # no byte of it came: nothing written
+    folder = source.fetch_version(version)
+    assert _tree(folder) == _tree(local)
+
+
+def test_a_cancel_before_the_server_answers_ends_a_listing_at_once(mlflow_server, proxy):
+    """The same for a listing (a refresh of the registry): the held search ends at the cancel,
+    and the next listing gets the server's answer."""
+    name = f"t{uuid.uuid4().hex[:8]}-listed"
+    ServerRegistry(mlflow_server.url, ServerAuth()).register_model_folder(
+        MODELS / "iris_logreg_colspec", name)
+    held = proxy.add(Fault("registered-models/search", hold=True, times=1))
+    source = _through(proxy, timeout=600.0, max_retries=0)
+    cancel = _CancelOnce(lambda: proxy.hits(held) > 0)
+    with pytest.raises(TransferCancelled):
+        list_all(source, f"name = '{name}'", cancel=cancel)
+    assert cancel.ended_within(30.0) and proxy.hits(held) == 1
+    assert [m.name for m in list_all(source, f"name = '{name}'")] == [name]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -97,6 +99,40 @@ def test_an_unknown_route_is_not_mlflow():
     with LoopbackServer(lambda s: plain) as srv, pytest.raises(
             ServerError, match="404 Not Found.*is this an MLflow tracking server"):
         list(_registry(srv.url).search_registered_models())
+
+
+def test_a_cancel_ends_a_connect_that_hangs():
+    """A server whose accept queue is full never completes the TCP handshake (the SYNs are
+    dropped, as behind a firewall): a cancel ends the connect now, not at the 600 s timeout."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = server.getsockname()[1]
+        queued: list[socket.socket] = []
+        try:
+            while True:  # fill the queue until a connect hangs (nobody accepts)
+                probe = socket.socket()
+                probe.settimeout(1.0)
+                try:
+                    probe.connect(("127.0.0.1", port))
+                except TimeoutError:
+                    probe.close()
+                    break
+                queued.append(probe)
+                assert len(queued) < 64, "the accept queue never filled"
+            polls: list[float] = []
+
+            def cancel() -> bool:  # the request's own checks, then the watcher's first look
+                polls.append(time.monotonic())
+                return len(polls) > 2
+
+            source = _registry(f"http://127.0.0.1:{port}", timeout=600.0, max_retries=0)
+            with pytest.raises(TransferCancelled):
+                list(source.search_registered_models(cancel=cancel))
+            assert time.monotonic() - polls[2] < 30.0
+        finally:
+            for probe in queued:
+                probe.close()
 
 
 def test_a_slow_server_times_out():

@@ -39,7 +39,7 @@ from pathlib import Path
 from mlmanager.core.errors import WriteError
 from mlmanager.core.filelock import FileLock, LockCancelled
 from mlmanager.core.remote.artifacts import ArtifactProxy, RemoteFile
-from mlmanager.core.remote.http import Response, ServerError
+from mlmanager.core.remote.http import ServerError
 from mlmanager.core.transfer.staging import CancelFn, ProgressFn, TransferCancelled
 from mlmanager.core.userdirs import user_cache_dir
 
@@ -49,7 +49,6 @@ CHUNK = 1 << 20
 PART = ".part"
 PARALLEL = 4  # files fetched at once (MLflow's client uses a thread pool too)
 LOCK = ".lock"
-CANCEL_POLL = 0.1  # seconds between looks at a running download's cancel
 TRASH = ".trash-"
 WAITING = "waiting for another download of this version"
 
@@ -290,7 +289,9 @@ class _Downloader:
     """Fetches a version's files, up to :data:`PARALLEL` at a time (largest first), as MLflow's
     client does: the small files come while the big one streams, so a server's per-request
     latency is paid once, not once per file. Progress calls are serialised (never two at once);
-    the first failure stops the other files at their next chunk."""
+    the first failure stops the other files at their next chunk. A cancel is polled between
+    chunks and files, and the transport cuts a request waiting on the server (to connect, for
+    its headers or for the next bytes), so it takes effect at once wherever the download is."""
 
     def __init__(self, proxy: ArtifactProxy, root: str, dest: Path, files: list[RemoteFile],
                  progress: ProgressFn | None, cancel: CancelFn | None) -> None:
@@ -301,25 +302,11 @@ class _Downloader:
         self._last = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._open: set[Response] = set()  # answers being read: a cancel aborts them
-        self._aborted = False
 
     def _cancelled_error(self) -> TransferCancelled:
         return TransferCancelled(
             "download cancelled; the files fetched so far are kept and the next download "
             "resumes from them", self.proxy.http.base_url)
-
-    def _watch_cancel(self, finished: threading.Event) -> None:
-        """Polls ``cancel`` while the files stream: a read blocked on a server that went
-        silent would otherwise hear of the cancel only at the request timeout."""
-        while not finished.wait(CANCEL_POLL):
-            if self.cancel():
-                with self._lock:
-                    self._aborted = True
-                    responses = list(self._open)
-                for response in responses:
-                    response.abort()
-                return
 
     def _tick(self, item: str, add: int = 0, force: bool = False) -> None:
         if self._stop.is_set():
@@ -336,15 +323,13 @@ class _Downloader:
                     self.progress(self.done, self.total, item)
 
     def run(self) -> None:
-        self._tick("", force=True)
-        finished = threading.Event()
-        if self.cancel is not None:
-            threading.Thread(target=self._watch_cancel, args=(finished,), daemon=True,
-                             name="mlmanager-download-cancel").start()
         try:
+            self._tick("", force=True)
             self._run()
-        finally:
-            finished.set()
+        except _Stopped:
+            raise
+        except TransferCancelled:  # from the transport too: say what is kept
+            raise self._cancelled_error() from None
 
     def _run(self) -> None:
         queue = sorted(self.files, key=lambda f: -(f.size or 0))
@@ -403,16 +388,9 @@ class _Downloader:
         if f.size is not None and offset == f.size:  # complete: stopped before its rename
             self._tick(f.path, add=offset)
         else:
-            try:
-                self._stream(remote, part, offset, f.path, buffer)
-            except ServerError:
-                if self._aborted:
-                    raise self._cancelled_error() from None  # the cancel cut the answer short
-                raise
+            self._stream(remote, part, offset, f.path, buffer)
         size = part.stat().st_size
         if f.size is not None and size != f.size:
-            if self._aborted:  # cut short by the cancel: the bytes that came are kept
-                raise self._cancelled_error()
             part.unlink()
             raise ServerError(
                 f"{f.path} arrived with {size:,} bytes but the server listed {f.size:,}; the "
@@ -424,28 +402,19 @@ class _Downloader:
                 buffer: bytearray) -> None:
         """One file's bytes into ``part`` from ``offset`` (a range request when resuming)."""
         with self.proxy.open_file(remote, offset, self.cancel) as response:
-            with self._lock:
-                self._open.add(response)
-                aborted = self._aborted
-            try:
-                if aborted:
-                    response.abort()
-                if offset and response.status != 206:
-                    offset = 0  # the server ignored the range: start over
-                if offset:
-                    self._tick(name, add=offset, force=True)  # resumed: show where it starts
-                view = memoryview(buffer)
-                with open(part, "r+b" if offset else "wb", buffering=0) as out:
-                    out.seek(offset)
-                    out.truncate()
-                    while True:
-                        n = response.readinto(view)
-                        if not n:
-                            break
-                        written = 0
-                        while written < n:  # an unbuffered write may be partial
-                            written += out.write(view[written:n]) or 0
-                        self._tick(name, add=n)
-            finally:
-                with self._lock:
-                    self._open.discard(response)
+            if offset and response.status != 206:
+                offset = 0  # the server ignored the range: start over
+            if offset:
+                self._tick(name, add=offset, force=True)  # resumed: show where it starts
+            view = memoryview(buffer)
+            with open(part, "r+b" if offset else "wb", buffering=0) as out:
+                out.seek(offset)
+                out.truncate()
+                while True:
+                    n = response.readinto(view)
+                    if not n:
+                        break
+                    written = 0
+                    while written < n:  # an unbuffered write may be partial
+                        written += out.write(view[written:n]) or 0
+                    self._tick(name, add=n)

@@ -6,6 +6,13 @@ follow MLflow's client: 408, 429, 500, 502, 503 and 504 are retried with exponen
 honoured), each request has a timeout (``MLFLOW_HTTP_REQUEST_TIMEOUT``). Writes that are not
 idempotent are retried only when the server surely did not act (429, 503, nothing listening).
 Every failure is a :class:`ServerError` whose message names the server and says what to do.
+
+A cancel takes effect at once at any point of a read (idempotent) request: while it connects,
+while it waits for the answer's headers and while its body streams. One watcher thread
+(:class:`_CancelWatch`) polls the cancels of the requests in flight and shuts down the socket of a
+cancelled one, so the blocked call returns and the request raises :class:`TransferCancelled`
+instead of waiting for the server or the timeout. A write that is not idempotent is not cut while
+it waits for its answer (the server may be acting on it); its cancel is polled between attempts.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ DEFAULT_BACKOFF = 1.0
 CONNECT_RETRIES = 2
 MAX_BACKOFF = 30.0
 MAX_ERROR_BODY = 64 * 1024
+CANCEL_POLL = 0.1  # seconds between the watcher's looks at the cancels of requests in flight
 CHUNK = 1 << 20  # upload block size (http.client's default of 8 KiB costs CPU)
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
@@ -79,13 +87,141 @@ def looks_like_html(body: bytes, content_type: str) -> bool:
     return "html" in content_type.lower() or head.startswith((b"<!doctype", b"<html", b"<head"))
 
 
+class _Cut:
+    """One request's hold on its sockets (duplicates of their descriptors, valid whatever
+    http.client or TLS does with the originals): a cancel shuts them down."""
+
+    __slots__ = ("cancel", "done", "socks")
+
+    def __init__(self, cancel: Cancel) -> None:
+        self.cancel = cancel
+        self.done = False  # the cancel came: the request's sockets are (being) shut down
+        self.socks: list[socket.socket] = []
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _CancelWatch:
+    """One daemon thread, alive while requests with a cancel are in flight, that polls their
+    cancels every :data:`CANCEL_POLL` s and cuts the sockets of the cancelled ones. Everything
+    happens under one lock, so a request that has ended (:meth:`end`) is never cut after, and
+    a socket handed over after the cancel came (:meth:`use`) is cut at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cuts: set[_Cut] = set()
+        self._running = False
+
+    def start(self, cancel: Cancel) -> _Cut:
+        cut = _Cut(cancel)
+        with self._lock:
+            self._cuts.add(cut)
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, daemon=True,
+                                 name="mlmanager-http-cancel").start()
+        return cut
+
+    def use(self, cut: _Cut, sock: socket.socket) -> None:
+        """``cut``'s request now talks through ``sock`` (connected or about to connect)."""
+        try:  # a plain socket on a duplicate descriptor (an SSLSocket cannot dup itself)
+            dup = socket.fromfd(sock.fileno(), sock.family, sock.type)
+        except OSError:
+            return
+        with self._lock:
+            if cut.done:  # the cancel came first
+                _shut(dup)
+            if cut.done or cut not in self._cuts:
+                dup.close()
+            else:
+                cut.socks.append(dup)
+
+    def end(self, cut: _Cut) -> None:
+        """The request is over: never cut it from now on, and close its duplicates."""
+        with self._lock:
+            self._cuts.discard(cut)
+            socks, cut.socks = cut.socks, []
+            for sock in socks:
+                sock.close()
+
+    def _run(self) -> None:
+        tick = threading.Event()
+        while True:
+            tick.wait(CANCEL_POLL)
+            with self._lock:
+                if not self._cuts:
+                    self._running = False
+                    return
+                for cut in self._cuts:
+                    if not cut.done and _asked(cut.cancel):
+                        cut.done = True
+                        for sock in cut.socks:
+                            _shut(sock)
+
+
+def _asked(cancel: Cancel) -> bool:
+    try:
+        return bool(cancel())
+    except Exception:  # noqa: BLE001 - a broken cancel callback must not stop the watcher
+        return False
+
+
+_WATCH = _CancelWatch()
+
+
+class _CuttableSocket:
+    """Mixin for http.client's connections: the socket is handed to the request's cut before
+    it connects, so a cancel can end a connect that hangs (a full backlog, a firewall)."""
+
+    cut: _Cut | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = self._open_socket
+
+    def _open_socket(self, address: tuple[str, int], timeout: float,
+                     source_address: tuple[str, int] | None = None) -> socket.socket:
+        """``socket.create_connection``, with the socket given to the cut before ``connect``."""
+        host, port = address
+        error: OSError | None = None
+        for family, kind, proto, _name, where in socket.getaddrinfo(host, port, 0,
+                                                                    socket.SOCK_STREAM):
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(timeout)
+                if source_address:
+                    sock.bind(source_address)
+                cut = self.cut
+                if cut is not None:
+                    _WATCH.use(cut, sock)
+                sock.connect(where)
+                return sock
+            except OSError as exc:
+                error = exc
+                sock.close()
+                if self.cut is not None and self.cut.done:
+                    break
+        raise error if error is not None else OSError(f"no address found for {host}")
+
+
+class _Connection(_CuttableSocket, http.client.HTTPConnection):
+    pass
+
+
+class _TlsConnection(_CuttableSocket, http.client.HTTPSConnection):
+    pass
+
+
 class Response:
     """A streamed response: read it in chunks, then close it (or use ``with``)."""
 
     def __init__(self, raw: http.client.HTTPResponse, transport: HttpTransport, what: str,
-                 sock: socket.socket | None = None) -> None:
+                 cut: _Cut | None = None) -> None:
         self.raw = raw
-        self._sock = sock
+        self._cut = cut
         self.status = raw.status
         self.headers = raw.headers
         self._transport = transport
@@ -101,13 +237,10 @@ class Response:
             data = self.raw.read(size)
         except (http.client.IncompleteRead, ConnectionError, TimeoutError, OSError,
                 http.client.HTTPException) as exc:
-            self._transport.drop_connection()
-            raise self._transport.broken(self.what, exc) from None
+            raise self._failure(exc) from None
         self.received += len(data)
-        if not data and self.expected is not None and self.received < self.expected:
-            self._transport.drop_connection()
-            raise self._transport.broken(self.what, http.client.IncompleteRead(
-                b"", self.expected - self.received)) from None
+        if not data:
+            self._check_end()
         return data
 
     def readinto(self, buffer: memoryview) -> int:
@@ -120,28 +253,38 @@ class Response:
             buffer[:n] = data
         except (http.client.IncompleteRead, ConnectionError, TimeoutError, OSError,
                 http.client.HTTPException) as exc:
-            self._transport.drop_connection()
-            raise self._transport.broken(self.what, exc) from None
+            raise self._failure(exc) from None
         self.received += n
-        if not n and self.expected is not None and self.received < self.expected:
-            self._transport.drop_connection()
-            raise self._transport.broken(self.what, http.client.IncompleteRead(
-                b"", self.expected - self.received)) from None
+        if not n:
+            self._check_end()
         return n
 
-    def abort(self) -> None:
-        """Stop this response from another thread (a cancel): its socket is shut down, so a
-        read blocked on a silent server returns at once (and raises as a cut body does)."""
-        if self._sock is not None:
-            with contextlib.suppress(OSError, ValueError):
-                self._sock.shutdown(socket.SHUT_RDWR)
+    @property
+    def cancelled(self) -> bool:
+        """A cancel cut this response's connection."""
+        return self._cut is not None and self._cut.done
+
+    def _failure(self, exc: BaseException) -> ServerError | TransferCancelled:
+        self._transport.drop_connection()
+        if self.cancelled:
+            return self._transport.cancelled()
+        return self._transport.broken(self.what, exc)
+
+    def _check_end(self) -> None:
+        """The body ended: cut short by a cancel, or shorter than its Content-Length."""
+        if self.cancelled:
+            raise self._failure(ConnectionAbortedError())
+        if self.expected is not None and self.received < self.expected:
+            raise self._failure(http.client.IncompleteRead(b"", self.expected - self.received))
 
     def close(self) -> None:
         try:
             self.raw.close()
         finally:
-            if self.raw.will_close:
+            if self.raw.will_close or self.cancelled:
                 self._transport.drop_connection()
+            if self._cut is not None:
+                _WATCH.end(self._cut)
 
     def __enter__(self) -> Response:
         return self
@@ -207,11 +350,10 @@ class HttpTransport:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if self.scheme == "https":
-                conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
-                                                   context=self._context(), blocksize=CHUNK)
+                conn = _TlsConnection(self.host, self.port, timeout=self.timeout,
+                                      context=self._context(), blocksize=CHUNK)
             else:
-                conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout,
-                                                  blocksize=CHUNK)
+                conn = _Connection(self.host, self.port, timeout=self.timeout, blocksize=CHUNK)
             self._local.conn = conn
         return conn
 
@@ -296,7 +438,8 @@ class HttpTransport:
         """Send a request, retrying as MLflow does; a 2xx response is returned open.
 
         ``body``: bytes, or a callable opening a fresh file object (called again on a retry,
-        so an upload restarts from its first byte; give ``content_length``).
+        so an upload restarts from its first byte; give ``content_length``). ``cancel`` ends an
+        idempotent request at once, wherever it is (see the module docstring).
         """
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
@@ -305,13 +448,30 @@ class HttpTransport:
         all_headers.update(self.auth.headers())
         if headers:
             all_headers.update(headers)
+        if cancel is not None and cancel():
+            raise self.cancelled()
+        cut = _WATCH.start(cancel) if cancel is not None and idempotent else None
+        try:  # the response holds the cut until it is closed
+            return self._attempts(method, endpoint, path, body, all_headers, content_length,
+                                  cancel, idempotent, ok, cut)
+        except BaseException:
+            if cut is not None:
+                _WATCH.end(cut)
+            raise
+
+    def _attempts(self, method: str, endpoint: str, path: str,
+                  body: bytes | Callable[[], BinaryIO] | None, all_headers: dict[str, str],
+                  content_length: int | None, cancel: Cancel | None, idempotent: bool,
+                  ok: frozenset[int], cut: _Cut | None) -> Response:
         attempt = 0
         while True:
             if cancel is not None and cancel():
-                raise TransferCancelled("cancelled", self.base_url)
+                raise self.cancelled()
             try:
-                raw, sock = self._send(method, path, body, all_headers, content_length)
+                raw = self._send(method, path, body, all_headers, content_length, cut)
             except ServerError as exc:
+                if cut is not None and cut.done:
+                    raise self.cancelled() from None
                 # nothing listening: two quick retries (a server restarting), then say so
                 limit = min(self.max_retries, CONNECT_RETRIES) if exc.error_code == "connect" \
                     else self.max_retries if idempotent else 0
@@ -322,8 +482,14 @@ class HttpTransport:
                 continue
             status = raw.status
             if 200 <= status < 300 and (status in ok or status // 100 == 2):
-                return Response(raw, self, endpoint, sock)
-            error_body = raw.read(MAX_ERROR_BODY)
+                return Response(raw, self, endpoint, cut)
+            try:
+                error_body = raw.read(MAX_ERROR_BODY)
+            except (OSError, http.client.HTTPException) as exc:
+                self.drop_connection()
+                if cut is not None and cut.done:
+                    raise self.cancelled() from None
+                raise self.broken(endpoint, exc) from None
             raw.close()
             if raw.will_close:
                 self.drop_connection()
@@ -336,13 +502,17 @@ class HttpTransport:
                                     endpoint, attempts=attempt + 1)
 
     def _send(self, method: str, path: str, body: bytes | Callable[[], BinaryIO] | None,
-              headers: dict[str, str], content_length: int | None,
-              ) -> tuple[http.client.HTTPResponse, socket.socket | None]:
+              headers: dict[str, str], content_length: int | None, cut: _Cut | None,
+              ) -> http.client.HTTPResponse:
         for fresh in (False, True):
             conn = self._connection()
             reused = conn.sock is not None
             stream = None
             try:
+                if cut is not None:
+                    conn.cut = cut  # a new socket is handed over before it connects
+                    if reused:
+                        _WATCH.use(cut, conn.sock)
                 send_headers = dict(headers)
                 if callable(body):
                     stream = body()
@@ -351,11 +521,10 @@ class HttpTransport:
                     conn.request(method, path, body=stream, headers=send_headers)
                 else:
                     conn.request(method, path, body=body, headers=send_headers)
-                sock = conn.sock  # getresponse() forgets it when the server closes after
-                return conn.getresponse(), sock
+                return conn.getresponse()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 self.drop_connection()
-                if reused and not fresh:
+                if reused and not fresh and not (cut is not None and cut.done):
                     continue  # a keep-alive connection the server had closed: one fresh try
                 raise self.connection_error(exc) from None
             except (OSError, http.client.HTTPException) as exc:
@@ -365,6 +534,7 @@ class HttpTransport:
                 self.drop_connection()  # cancelled half-way: the connection is unusable
                 raise
             finally:
+                conn.cut = None
                 if stream is not None:
                     stream.close()
         raise AssertionError("unreachable")  # pragma: no cover
@@ -382,13 +552,16 @@ class HttpTransport:
         event = threading.Event()
         while True:
             if cancel is not None and cancel():
-                raise TransferCancelled("cancelled", self.base_url)
+                raise self.cancelled()
             left = deadline - time.monotonic()
             if left <= 0:
                 return
             event.wait(min(left, 0.1))
 
     # -- errors in plain words
+
+    def cancelled(self) -> TransferCancelled:
+        return TransferCancelled("cancelled", self.base_url)
 
     def connection_error(self, exc: BaseException) -> ServerError:
         where = f"{self.host}:{self.port}"
