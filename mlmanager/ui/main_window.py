@@ -48,6 +48,7 @@ from mlmanager.ui.pages import signature
 from mlmanager.ui.pages.base import ModelPage, PageContext
 from mlmanager.ui.pages.tabs import preload_page
 from mlmanager.ui.prompter import Prompter
+from mlmanager.ui.registry import REGISTER_FOLDER_TEXT
 from mlmanager.ui.scanning import ScanController, ScanSummary
 from mlmanager.ui.settings import Settings
 from mlmanager.ui.store import ModelEntry, ModelStore
@@ -184,7 +185,7 @@ class MainWindow(QMainWindow):
                                         lambda: self.registry.ask_connect(),
                                         QKeySequence("Ctrl+Alt+S"), "server",
                                         "Open the model registry of an MLflow tracking server")
-        self.act_register = self._action("&Register a Model Folder…",
+        self.act_register = self._action(REGISTER_FOLDER_TEXT,
                                          lambda: self.registry.register_folder(
                                              self._registry_node()),
                                          None, "publish",

@@ -134,11 +134,16 @@ def test_local_registries_are_read_only_and_say_so_where_a_user_writes(
     window.library_panel.select_source_index(window.library.index_of(houses))
     panel = window.registry.panel
     assert panel.mode == "model"
-    for button in (panel.m_alias, panel.m_tag, panel.m_describe):
+    for button in (panel.m_alias, panel.m_tag, panel.m_describe, panel.m_register):
         assert not button.isEnabled() and "read-only" in button.toolTip()
     menu = window.registry.context_menu(houses, window)
-    writes = [a for a in menu.actions() if a.text().startswith(("Set Alias", "Set Tag", "Edit Desc"))]
+    writes = [a for a in menu.actions() if a.text().startswith(
+        ("Set Alias", "Set Tag", "Edit Desc", "Register"))]
     assert writes and all(not a.isEnabled() and "read-only" in a.toolTip() for a in writes)
+    # one name for registering a folder as a version, wherever it is offered
+    assert panel.m_register.text() == "Register a New Version…"
+    assert "Register a New Version…" in [a.text() for a in writes]
+    assert window.act_register.text() == "&Register a Model Folder…"
 
     # the signature editor on one of its versions: Save as New Version shown, disabled, why
     v2 = next(c for c in houses.children if c.payload.version.version == "2")

@@ -46,11 +46,15 @@ from mlmanager.ui.models.library import (
     Node,
 )
 from mlmanager.ui.pages.signature import SAVE_VERSION_TITLE
+from mlmanager.ui.registry import (
+    REGISTER_FOLDER_LABEL,
+    REGISTER_VERSION_LABEL,
+    REGISTER_VERSION_TITLE,
+)
 from mlmanager.ui.registry.branches import RegistryBranches
 from mlmanager.ui.registry.delegate import LibraryDelegate
 from mlmanager.ui.registry.details import RunContexts
 from mlmanager.ui.registry.dialogs import (
-    REGISTER_VERSION_TITLE,
     AliasDialog,
     DescriptionDialog,
     PublishDialog,
@@ -827,7 +831,7 @@ class RegistryController(QObject):
             add("Set Tag…", "tag", lambda: self.set_tag(node), True)
             add("Edit Description…", "edit", lambda: self.edit_description(node), True)
         elif node.kind == REGISTERED:
-            add("Register a New Version…", "publish", lambda: self.register_folder(node), True)
+            add(REGISTER_VERSION_LABEL, "publish", lambda: self.register_folder(node), True)
             menu.addSeparator()
             add("Set Alias…", "tag", lambda: self.set_alias(node), True)
             add("Delete Alias…", "close", lambda: self.delete_alias(node), True)
@@ -835,7 +839,7 @@ class RegistryController(QObject):
             add("Edit Description…", "edit", lambda: self.edit_description(node), True)
         else:
             if branch is not None and branch.server:
-                add("Register a Model Folder…", "publish", lambda: self.register_folder(node), True)
+                add(REGISTER_FOLDER_LABEL, "publish", lambda: self.register_folder(node), True)
                 menu.addSeparator()
         menu.addSeparator()
         add("Refresh", "reload", lambda: self.refresh_node(node))

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from mlmanager.core.library.registry.entities import RegisteredModel
+from mlmanager.ui.registry import REGISTER_VERSION_TITLE
 from mlmanager.ui.widgets.common import muted_label
 
-REGISTER_VERSION_TITLE = "Register a New Version"  # a local model folder, uploaded
 _ALIAS = re.compile(r"^[A-Za-z0-9_\-]{1,255}$")
 _RESERVED = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from mlmanager.ui import icons
 from mlmanager.ui.models.library import REGISTERED, REGISTRY, SOURCE, VERSION, Node
 from mlmanager.ui.models.tables import RowsModel
+from mlmanager.ui.registry import REGISTER_FOLDER_LABEL, REGISTER_VERSION_LABEL
 from mlmanager.ui.registry.details import RunContexts, VersionDetails, fit_height, make_table
 from mlmanager.ui.registry.nodes import Branch, ModelItem, VersionItem, format_stamp
 from mlmanager.ui.widgets.common import (
@@ -132,7 +133,7 @@ class RegistryPanel(QWidget):
         bl.addWidget(self.branch_note)
         self.b_refresh = _button("Refresh", "reload", lambda: self.controller.refresh_node(self.node))
         self.b_cancel = _button("Cancel Listing", "cancel", lambda: self.controller.cancel_node(self.node))
-        self.b_register = _button("Register a Model Folder…", "publish",
+        self.b_register = _button(REGISTER_FOLDER_LABEL, "publish",
                                   lambda: self.controller.register_folder(self.node))
         bl.addLayout(_row(self.b_refresh, self.b_cancel, self.b_register))
         self.filter_help = muted_label(
@@ -179,7 +180,7 @@ class RegistryPanel(QWidget):
         self.versions_view = make_table(self.versions, "Versions")
         self.versions_view.doubleClicked.connect(self._open_version_row)
         ml.addWidget(self.versions_view)
-        self.m_register = _button("Register a New Version…", "publish",
+        self.m_register = _button(REGISTER_VERSION_LABEL, "publish",
                                   lambda: self.controller.register_folder(self.node))
         ml.addLayout(_row(self.m_register))
         self.body.addWidget(self.model_box)
