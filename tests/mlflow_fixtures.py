@@ -3,7 +3,7 @@
 Session-scoped: one server per xdist worker at most, shared by the registry tests and the
 desktop tests of registries. ``mlflow`` is a test extra: without it these fixtures skip. The
 MLflow 2.x server runs from its own uv-built environment (``mlflow_server.MLFLOW2_ENV``), and
-its oracle is MLflow 2's own client run there (``registry/mlflow2_client.py``).
+its oracle is MLflow 2's own client run there (``mlflow2_client.py``, beside this file).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 from mlflow_server import MlflowServer, mlflow2_python
 from support.author_env import RecipeBuildError, child_environ
 
-MLFLOW2_CLIENT = Path(__file__).resolve().parent / "registry" / "mlflow2_client.py"
+MLFLOW2_CLIENT = Path(__file__).resolve().parent / "mlflow2_client.py"
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,13 @@
 """MLflow 2.x's own client, run by the tests in the MLflow 2.x server's environment: the oracle
-of ``test_mlflow2_server.py`` (what that generation's ``MlflowClient`` and pyfunc see).
+of ``core/remote/test_mlflow2_server.py`` and ``ui/test_registry_mlflow2.py`` (what that
+generation's ``MlflowClient`` and pyfunc see; the ``mlflow2_client`` fixture runs it).
 
     python mlflow2_client.py TRACKING_URI '[["view", {"filter_string": "..."}], ...]' ANSWERS
 
 runs each ``[command, arguments]`` in turn and writes one JSON list of their answers to the file
 ANSWERS (stdout is MLflow's to print on). Only this
-environment's packages are used (it has no mlmanager): ``registry_oracle`` sits in this folder.
+environment's packages are used (it has no mlmanager): ``registry_oracle`` sits beside it in
+``tests/``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The registry tests need ``mlflow`` (a test extra). The real server fixtures every test folder
+"""The tests of ``mlmanager.core.remote`` (the tracking-server client) need ``mlflow`` (a test
+extra: the real servers, and MlflowClient as the judge). The real server fixtures every test folder
 uses (``mlflow_server``, ``auth_server``, ``mlflow2_server``, ``mlflow2_client``,
 ``client_env``) are ``tests/mlflow_fixtures.py``'s."""
 

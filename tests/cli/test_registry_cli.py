@@ -9,10 +9,13 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
 from corpus_paths import MODELS
 from registry_oracle import mlflowclient_view
 
 from mlmanager.cli import main
+
+mlflow = pytest.importorskip("mlflow")
 
 FILE_STORE = MODELS / "mlruns"
 
