@@ -40,6 +40,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
 from mlmanager.core.errors import MlmanagerError
 from mlmanager.core.library.paths import PathVerdict, classify_path
+from mlmanager.core.remote.urls import is_server_url
 from mlmanager.core.transfer.staging import safe_file_name
 
 LIBRARY_MIME = "application/x-mlmanager-library"
@@ -70,9 +71,8 @@ def server_urls(mime: QMimeData | None) -> list[str]:
         texts = [t.strip() for t in mime.text().splitlines() if t.strip()]
     out = []
     for text in texts:
-        parts = urlsplit(text)
-        last = parts.path.rstrip("/").rsplit("/", 1)[-1]
-        if parts.scheme in ("http", "https") and parts.hostname and "." not in last:
+        last = urlsplit(text).path.rstrip("/").rsplit("/", 1)[-1]
+        if is_server_url(text) and "." not in last:
             out.append(text)
     return out
 
