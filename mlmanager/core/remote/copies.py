@@ -27,7 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from mlmanager.core.errors import WriteError
+from mlmanager.core.atomic import atomic_write
+from mlmanager.core.errors import MlmanagerError, WriteError
 from mlmanager.core.transfer.staging import (
     CancelFn,
     TransferCancelled,
@@ -112,10 +113,8 @@ def make_copy(pristine: Path, server: str, name: str, version: str, source: str 
         raise
     info = CopyInfo(server=server.rstrip("/"), name=name, version=str(version), source=source,
                     pristine=str(pristine))
-    tmp = final.with_name(f".{final.name}.json.tmp")
-    with contextlib.suppress(OSError):  # the copy works without it; only "edited?" needs it
-        tmp.write_text(json.dumps(asdict(info), indent=1), encoding="utf-8")
-        os.replace(tmp, _info_path(final))
+    with contextlib.suppress(MlmanagerError):  # the copy works without it; only "edited?" needs it
+        atomic_write(_info_path(final), json.dumps(asdict(info), indent=1).encode(), backup=False)
     return final
 
 

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlmanager.core.atomic import atomic_write
 from mlmanager.core.errors import WriteError
 from mlmanager.core.filelock import FileLock, LockCancelled
 from mlmanager.core.remote.artifacts import ArtifactProxy, RemoteFile
@@ -201,9 +202,7 @@ class DownloadCache:
             "files": [{"path": f.path, "size": (model / f.path).stat().st_size} for f in files],
             "completed": int(time.time()),
         }
-        tmp = entry / f".{ENTRY}.tmp"
-        tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        os.replace(tmp, entry / ENTRY)
+        atomic_write(entry / ENTRY, json.dumps(manifest, indent=1).encode(), backup=False)
         return model
 
 
