@@ -1,8 +1,10 @@
-"""File sizes as people read them (binary units: 1 KiB = 1024 bytes)."""
+"""File sizes as people read them (binary units: 1 KiB = 1024 bytes), and a folder's size."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: inspect --json)
 if TYPE_CHECKING:
@@ -33,3 +35,28 @@ def parse_size(text: str) -> int:
     if not match:
         raise ValueError(f"not a size: {text!r} (write e.g. 500M, 2G or 1.5GiB)")
     return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+
+
+def tree_size(path: Path) -> int:
+    """Bytes on disk under ``path``, each file counted once (hard links: uv links environments
+    to its cache, a registry copy links to its download)."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    stack = [path]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            elif (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_size
+    return total

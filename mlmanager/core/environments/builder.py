@@ -41,7 +41,6 @@ from mlmanager.core.environments.cache import (
     EnvironmentCache,
     env_python,
     now_iso,
-    tree_size,
 )
 from mlmanager.core.environments.failures import (
     BuildCancelled,
@@ -56,6 +55,7 @@ from mlmanager.core.environments.streaming import CancelledFn, LineFn
 from mlmanager.core.errors import WriteError
 from mlmanager.core.filelock import LockCancelled
 from mlmanager.core.model.mlmodel import ModelDocument
+from mlmanager.core.sizes import tree_size
 
 
 class ConsentRequired(EnvironmentBuildError):

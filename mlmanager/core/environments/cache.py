@@ -73,30 +73,6 @@ def env_python(path: Path) -> Path:
     return path / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def tree_size(path: Path) -> int:
-    """Bytes on disk under ``path``, each file counted once (uv hard-links from its cache)."""
-    seen: set[tuple[int, int]] = set()
-    total = 0
-    stack = [path]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(Path(entry.path))
-            elif (st.st_dev, st.st_ino) not in seen:
-                seen.add((st.st_dev, st.st_ino))
-                total += st.st_size
-    return total
-
-
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Atomically (temp + rename); WriteError on failure (e.g. the disk is full)."""
     text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -41,6 +41,7 @@ from mlmanager.core.errors import WriteError
 from mlmanager.core.filelock import FileLock, LockCancelled
 from mlmanager.core.remote.artifacts import ArtifactProxy, RemoteFile
 from mlmanager.core.remote.http import ServerError
+from mlmanager.core.sizes import tree_size
 from mlmanager.core.transfer.staging import CancelFn, ProgressFn, TransferCancelled
 from mlmanager.core.userdirs import user_cache_dir
 
@@ -170,7 +171,7 @@ class DownloadCache:
         with contextlib.suppress(OSError):
             os.utime(model.parent / ENTRY)  # last used: what prune goes by
         if progress is not None:
-            size = _tree_size(model)
+            size = tree_size(model)
             progress(size, size, "")
         return model
 
@@ -250,14 +251,14 @@ def read_entry(entry: Path) -> CacheEntry:
         manifest = entry / ENTRY
         doc = json.loads(manifest.read_text(encoding="utf-8"))
         return CacheEntry(entry, str(doc.get("server", "")), str(doc.get("artifact_uri", "")),
-                          _tree_size(entry), manifest.stat().st_mtime, (entry / "model").is_dir())
+                          tree_size(entry), manifest.stat().st_mtime, (entry / "model").is_dir())
     except (OSError, ValueError, AttributeError):
         newest = entry.stat().st_mtime
         for dirpath, _dirs, names in os.walk(entry):
             for name in names:
                 with contextlib.suppress(OSError):
                     newest = max(newest, os.lstat(os.path.join(dirpath, name)).st_mtime)
-        return CacheEntry(entry, "", "", _tree_size(entry), newest, False)
+        return CacheEntry(entry, "", "", tree_size(entry), newest, False)
 
 
 def _remove_entry(entry: Path) -> None:
@@ -269,15 +270,6 @@ def _remove_entry(entry: Path) -> None:
     except OSError:
         trash = entry
     shutil.rmtree(trash, ignore_errors=True)
-
-
-def _tree_size(folder: Path) -> int:
-    total = 0
-    for dirpath, _dirs, names in os.walk(folder):
-        for name in names:
-            with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-    return total
 
 
 class _Stopped(TransferCancelled):
