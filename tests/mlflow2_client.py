@@ -20,7 +20,7 @@ from pathlib import Path
 import mlflow
 import numpy as np
 from mlflow import MlflowClient
-from registry_oracle import log_sklearn_model, mlflowclient_view
+from registry_oracle import log_sklearn_model, mlflowclient_view, register_churn_and_friends
 
 X = np.arange(20, dtype=float).reshape(10, 2)
 
@@ -34,15 +34,7 @@ def seed(prefix: str) -> dict:
     experiment_id = mlflow.set_experiment(f"{prefix}exp").experiment_id
     first = log_sklearn_model()
     second = log_sklearn_model(extra_bytes=3_000_000)
-    mlflow.register_model(first.model_uri, f"{prefix}churn")
-    mlflow.register_model(second.model_uri, f"{prefix}churn")
-    mlflow.register_model(second.model_uri, f"{prefix}fraud")
-    client.create_registered_model(f"{prefix}empty", description="no versions yet")
-    client.set_registered_model_alias(f"{prefix}churn", "champion", "2")
-    client.set_registered_model_alias(f"{prefix}churn", "baseline", "1")
-    client.set_registered_model_tag(f"{prefix}churn", "team", "risk")
-    client.set_model_version_tag(f"{prefix}churn", "1", "validated", "true")
-    client.update_model_version(f"{prefix}churn", "2", description="better")
+    register_churn_and_friends(client, prefix, first, second)
     source = client.get_model_version(f"{prefix}churn", "1").source
     for n in range(12):  # more models than mlmanager asks for one by one on a 2.x server
         client.create_registered_model(f"{prefix}bulk-{n:02d}")

@@ -71,6 +71,23 @@ def mlflowclient_view(tracking_uri: str, filter_string: str | None = None,
     return {"registered_models": sorted(out, key=lambda m: m["name"])}
 
 
+def register_churn_and_friends(client, prefix: str, first, second) -> None:
+    """The registry the listing tests compare: ``churn`` (versions 1 and 2 from the logged
+    models ``first`` and ``second``, aliases, tags, a description), ``fraud`` (one version) and
+    ``empty`` (none), each name after ``prefix``; ``client`` is MLflow's own (2.x or 3.x)."""
+    import mlflow
+
+    mlflow.register_model(first.model_uri, f"{prefix}churn")
+    mlflow.register_model(second.model_uri, f"{prefix}churn")
+    mlflow.register_model(second.model_uri, f"{prefix}fraud")
+    client.create_registered_model(f"{prefix}empty", description="no versions yet")
+    client.set_registered_model_alias(f"{prefix}churn", "champion", "2")
+    client.set_registered_model_alias(f"{prefix}churn", "baseline", "1")
+    client.set_registered_model_tag(f"{prefix}churn", "team", "risk")
+    client.set_model_version_tag(f"{prefix}churn", "1", "validated", "true")
+    client.update_model_version(f"{prefix}churn", "2", description="better")
+
+
 def log_sklearn_model(name: str = "model", extra_bytes: int = 0, extra_dir: bool = False):
     """Log a small LinearRegression into the current tracking URI (a logged model on MLflow 3,
     run artifacts under ``name/`` on MLflow 2); returns the ModelInfo. ``extra_bytes``: an

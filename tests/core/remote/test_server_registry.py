@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from corpus_paths import MODELS
-from registry_oracle import log_sklearn_model, mlflowclient_view
+from registry_oracle import log_sklearn_model, mlflowclient_view, register_churn_and_friends
 
 from mlmanager.core.library.registry.entities import registry_to_json
 from mlmanager.core.library.registry.opening import open_registry
@@ -48,15 +48,7 @@ def test_listing_equals_mlflowclient(tracking):
     client = MlflowClient()
     first = log_sklearn_model()
     second = log_sklearn_model()
-    mlflow.register_model(first.model_uri, f"{prefix}churn")
-    mlflow.register_model(second.model_uri, f"{prefix}churn")
-    mlflow.register_model(second.model_uri, f"{prefix}fraud")
-    client.create_registered_model(f"{prefix}empty", description="no versions yet")
-    client.set_registered_model_alias(f"{prefix}churn", "champion", "2")
-    client.set_registered_model_alias(f"{prefix}churn", "baseline", "1")
-    client.set_registered_model_tag(f"{prefix}churn", "team", "risk")
-    client.set_model_version_tag(f"{prefix}churn", "1", "validated", "true")
-    client.update_model_version(f"{prefix}churn", "2", description="better")
+    register_churn_and_friends(client, prefix, first, second)
 
     source = ServerRegistry(tracking.url)
     wanted = f"name LIKE '{prefix}%'"
